@@ -13,8 +13,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { connectInference, openRawInferenceStream, startInferenceServer } from '../src/transport/grpc.js';
-import { encode } from '../src/transport/protocol.js';
+import { connectInference, openRawInferenceStream, startInferenceServer } from '../src/transport/index.js';
+import { encode } from '../src/transport/wire/index.js';
 
 const TOKEN = 'bench';
 

@@ -21,9 +21,9 @@ import {
   type StepResult,
   type ServerTls,
   TransportError,
-} from '../src/transport/grpc.js';
+} from '../src/transport/index.js';
 import { makeLink } from '../src/transport/pacer.js';
-import { encode, type StepRequest } from '../src/transport/protocol.js';
+import { encode, type StepRequest } from '../src/transport/wire/index.js';
 
 const TOKEN = 'test-token';
 const NUM_ACTIONS = 6;

@@ -12,7 +12,7 @@ import {
   ProtocolError,
   type StepReply,
   type StepRequest,
-} from '../src/transport/protocol.js';
+} from '../src/transport/wire/index.js';
 
 function obsRequest(numEnvs = 2, shape = [3, 4]): StepRequest {
   const n = numEnvs * shape.reduce((a, b) => a * b, 1);

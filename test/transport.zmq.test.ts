@@ -3,8 +3,8 @@ import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Rng } from '../src/util/rng.js';
 import { LinkStats, Pacer } from '../src/transport/pacer.js';
-import { encode, type ParamUpdate } from '../src/transport/protocol.js';
-import { ALL_PARAMS_TOPIC, chunkLayout, ParamPublisher, ParamSubscriber, paramTopic, UploadPuller, UploadPusher } from '../src/transport/zmq.js';
+import { encode, type ParamUpdate } from '../src/transport/wire/index.js';
+import { chunkLayout, ParamPublisher, ParamSubscriber, paramTopic, UploadPuller, UploadPusher } from '../src/transport/index.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -45,7 +45,7 @@ describe('parameter PUB/SUB', () => {
     await pub.publish(head, 5, [{ index: 1, data: l1 }]); // stale: same version
     // "params/1-20" starts with "params/1-2": ZeroMQ's prefix filter lets it through, the exact check drops it.
     await pub.publish(paramTopic(1, 20), 99, []);
-    await pub.publish(ALL_PARAMS_TOPIC, 100, []); // not subscribed at all
+    await pub.publish(paramTopic(1, 4), 100, []); // not subscribed at all
     const got: ParamUpdate = await sub.waitForVersion(head, 5, 5000);
     await pub.publish(head, 6, [{ index: 1, data: l1 }]);
     await sub.waitForVersion(head, 6, 5000);
@@ -67,11 +67,11 @@ describe('parameter PUB/SUB', () => {
   it('a subscriber that falls behind ends on the newest version', async () => {
     const pub = await ParamPublisher.bind({ address: 'tcp://127.0.0.1:*' });
     cleanups.push(() => pub.close());
-    const sub = ParamSubscriber.connect({ address: pub.endpoint, topics: [ALL_PARAMS_TOPIC] });
+    const sub = ParamSubscriber.connect({ address: pub.endpoint, topics: [paramTopic(1, 4)] });
     cleanups.push(() => sub.close());
-    await untilSubscribed(pub, sub, ALL_PARAMS_TOPIC);
-    for (let v = 1; v <= 30; v++) void pub.publish(ALL_PARAMS_TOPIC, v, [{ index: 1, data: blob(10_000, v) }]);
-    const u = await sub.waitForVersion(ALL_PARAMS_TOPIC, 30, 5000);
+    await untilSubscribed(pub, sub, paramTopic(1, 4));
+    for (let v = 1; v <= 30; v++) void pub.publish(paramTopic(1, 4), v, [{ index: 1, data: blob(10_000, v) }]);
+    const u = await sub.waitForVersion(paramTopic(1, 4), 30, 5000);
     expect(u.version).toBe(30);
     expect(Buffer.from(u.layers[0].data).equals(Buffer.from(blob(10_000, 30)))).toBe(true);
   });

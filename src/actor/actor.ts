@@ -15,7 +15,7 @@ import {
   type Link,
   type RegisterReply,
 } from '../transport/index.js';
-import { encodeStepBlock, type BlockStep } from '../transport/step-block.js';
+import { encodeStepBlock, type BlockStep } from '../transport/wire/index.js';
 import { Rng } from '../util/rng.js';
 
 export interface ActorOptions {

@@ -22,7 +22,7 @@ import {
   type StepRequest,
   type StepResult,
 } from '../transport/index.js';
-import { decodeStepBlock } from '../transport/step-block.js';
+import { decodeStepBlock } from '../transport/wire/index.js';
 import { Rng } from '../util/rng.js';
 import { checkpointRun, loadCheckpoint } from './checkpoint.js';
 import { RunRecorder } from './run-recorder.js';

@@ -1,5 +1,3 @@
-import { ProtocolError } from './protocol.js';
-
 /**
  * The body of an actor's asynchronous upload (ZeroMQ PUSH): a run of consecutive steps of all its
  * envs. Per step it carries what the learner cannot know from the inference stream:
@@ -14,6 +12,8 @@ import { ProtocolError } from './protocol.js';
  * [obs numEnvs·obsSize], pad to 4, [if local: i32 actions numEnvs, f32 logits numEnvs·A,
  * f32 prevRewards numEnvs, u8 prevDones numEnvs, pad to 4].
  */
+import { align4, fail, Reader, Writer } from './bytes.js';
+
 export interface BlockStep {
   readonly step: number;
   readonly obs?: Uint8Array;
@@ -34,43 +34,46 @@ export interface StepBlock {
 }
 
 const HEAD = 16;
-const pad4 = (n: number): number => (n + 3) & ~3;
 
-function stepBytes(b: StepBlock, s: BlockStep): number {
-  let n = 8;
-  if (s.obs) n += pad4(b.numEnvs * b.obsSize);
-  if (s.local) n += 4 * b.numEnvs + 4 * b.numEnvs * b.numActions + 4 * b.numEnvs + pad4(b.numEnvs);
+/** Encoded size of a block, exactly (the uploader budgets memory with it). */
+export function stepBlockBytes(b: StepBlock): number {
+  let n = HEAD;
+  for (const s of b.steps) {
+    n += 8;
+    if (s.obs) n += align4(b.numEnvs * b.obsSize);
+    if (s.local) n += 4 * b.numEnvs + 4 * b.numEnvs * b.numActions + 4 * b.numEnvs + align4(b.numEnvs);
+  }
   return n;
 }
 
 export function encodeStepBlock(b: StepBlock): Buffer {
-  if (b.steps.length === 0) throw new ProtocolError('BAD_FIELD', 'step block: steps is empty');
-  const total = HEAD + b.steps.reduce((n, s) => n + stepBytes(b, s), 0);
-  const buf = Buffer.alloc(total);
-  buf.writeUInt32LE(b.steps[0].step, 0);
-  buf.writeUInt16LE(b.steps.length, 4);
-  buf.writeUInt16LE(b.numEnvs, 6);
-  buf.writeUInt32LE(b.obsSize, 8);
-  buf.writeUInt16LE(b.numActions, 12);
-  let o = HEAD;
+  if (b.steps.length === 0) fail('BAD_FIELD', 'step block: steps is empty');
+  const w = new Writer(stepBlockBytes(b), 0);
+  w.u32(b.steps[0].step);
+  w.u16(b.steps.length);
+  w.u16(b.numEnvs);
+  w.u32(b.obsSize);
+  w.u16(b.numActions);
+  w.u16(0);
   b.steps.forEach((s, i) => {
-    if (s.step !== b.steps[0].step + i) throw new ProtocolError('BAD_SEQUENCE', `step block: steps must be consecutive (index ${i} is step ${s.step})`);
-    buf.writeUInt8((s.obs ? 1 : 0) | (s.local ? 2 : 0), o);
-    buf.writeUInt32LE(s.local?.version ?? 0, o + 4);
-    o += 8;
+    if (s.step !== b.steps[0].step + i) fail('BAD_SEQUENCE', `step block: steps must be consecutive (index ${i} is step ${s.step})`);
+    w.u8((s.obs ? 1 : 0) | (s.local ? 2 : 0));
+    w.u8(0);
+    w.u16(0);
+    w.u32(s.local?.version ?? 0);
     if (s.obs) {
       if (s.obs.length !== b.numEnvs * b.obsSize) {
-        throw new ProtocolError('BAD_LENGTH', `step block: step ${s.step} obs has ${s.obs.length} bytes, expected ${b.numEnvs * b.obsSize}`);
+        fail('BAD_LENGTH', `step block: step ${s.step} obs has ${s.obs.length} bytes, expected ${b.numEnvs * b.obsSize}`);
       }
-      buf.set(s.obs, o);
-      o += pad4(s.obs.length);
+      w.bytes(s.obs);
+      w.pad4();
     }
     if (s.local) {
       const l = s.local;
       const put = (arr: Int32Array | Float32Array | Uint8Array, n: number, name: string): void => {
-        if (arr.length !== n) throw new ProtocolError('BAD_LENGTH', `step block: step ${s.step} ${name} has ${arr.length} values, expected ${n}`);
-        buf.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), o);
-        o += pad4(arr.byteLength);
+        if (arr.length !== n) fail('BAD_LENGTH', `step block: step ${s.step} ${name} has ${arr.length} values, expected ${n}`);
+        w.bytes(arr);
+        w.pad4();
       };
       put(l.actions, b.numEnvs, 'actions');
       put(l.logits, b.numEnvs * b.numActions, 'logits');
@@ -78,41 +81,36 @@ export function encodeStepBlock(b: StepBlock): Buffer {
       put(l.prevDones, b.numEnvs, 'prevDones');
     }
   });
-  return buf;
+  return w.body();
 }
 
-/** Decodes and validates a block; `expect` pins the sizes the learner knows for this actor. */
+/** Decodes and validates a block (copying: the upload buffer is not kept); `expect` pins the sizes the learner knows for this actor. */
 export function decodeStepBlock(data: Uint8Array, expect: { numEnvs: number; obsSize: number; numActions: number }): StepBlock {
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (buf.length < HEAD) throw new ProtocolError('TRUNCATED', `step block: ${buf.length} bytes is shorter than its ${HEAD}-byte header`);
-  const first = buf.readUInt32LE(0);
-  const count = buf.readUInt16LE(4);
-  const numEnvs = buf.readUInt16LE(6);
-  const obsSize = buf.readUInt32LE(8);
-  const numActions = buf.readUInt16LE(12);
+  const r = new Reader(Buffer.from(data.buffer, data.byteOffset, data.byteLength), 'StepBlock', 0);
+  const first = r.u32('firstStep');
+  const count = r.u16('count');
+  const numEnvs = r.u16('numEnvs');
+  const obsSize = r.u32('obsSize');
+  const numActions = r.u16('numActions');
+  r.u16('reserved');
   if (numEnvs !== expect.numEnvs || obsSize !== expect.obsSize || numActions !== expect.numActions) {
-    throw new ProtocolError(
+    fail(
       'BAD_SHAPE',
       `step block: sizes numEnvs ${numEnvs}, obsSize ${obsSize}, numActions ${numActions} do not match the actor's registration ` +
         `(${expect.numEnvs}, ${expect.obsSize}, ${expect.numActions})`,
     );
   }
-  const b = { numEnvs, obsSize, numActions };
-  const steps: BlockStep[] = [];
-  let o = HEAD;
   const take = (bytes: number, what: string): Uint8Array => {
-    if (o + bytes > buf.length) throw new ProtocolError('TRUNCATED', `step block: ${what} runs past the end (${buf.length} bytes)`);
-    const copy = new Uint8Array(bytes);
-    copy.set(buf.subarray(o, o + bytes));
-    o += pad4(bytes);
+    const copy = Uint8Array.from(r.bytes(what, bytes));
+    if (r.remaining > 0) r.pad4(`${what} padding`);
     return copy;
   };
+  const steps: BlockStep[] = [];
   for (let i = 0; i < count; i++) {
-    if (o + 8 > buf.length) throw new ProtocolError('TRUNCATED', `step block: step ${i} header runs past the end`);
-    const flags = buf.readUInt8(o);
-    if (flags & ~3) throw new ProtocolError('BAD_FIELD', `step block: step ${i} has unknown flags ${flags}`);
-    const version = buf.readUInt32LE(o + 4);
-    o += 8;
+    const flags = r.u8(`step ${i} flags`);
+    if (flags & ~3) fail('BAD_FIELD', `step block: step ${i} has unknown flags ${flags}`);
+    r.bytes(`step ${i} padding`, 3);
+    const version = r.u32(`step ${i} version`);
     const step: { step: number; obs?: Uint8Array; local?: BlockStep['local'] } = { step: first + i };
     if (flags & 1) step.obs = take(numEnvs * obsSize, `step ${i} observations`);
     if (flags & 2) {
@@ -122,17 +120,15 @@ export function decodeStepBlock(data: Uint8Array, expect: { numEnvs: number; obs
       const prevDones = take(numEnvs, `step ${i} dones`);
       for (let e = 0; e < numEnvs; e++) {
         if (actions[e] < 0 || actions[e] >= numActions) {
-          throw new ProtocolError('BAD_FIELD', `step block: step ${first + i} env ${e} action ${actions[e]} is outside 0..${numActions - 1}`);
+          fail('BAD_FIELD', `step block: step ${first + i} env ${e} action ${actions[e]} is outside 0..${numActions - 1}`);
         }
-        if (!Number.isFinite(prevRewards[e])) throw new ProtocolError('NON_FINITE', `step block: step ${first + i} env ${e} reward is not finite`);
+        if (!Number.isFinite(prevRewards[e])) fail('NON_FINITE', `step block: step ${first + i} env ${e} reward is not finite`);
       }
-      for (const v of logits) if (!Number.isFinite(v)) throw new ProtocolError('NON_FINITE', `step block: step ${first + i} logits hold NaN/Inf`);
+      for (const v of logits) if (!Number.isFinite(v)) fail('NON_FINITE', `step block: step ${first + i} logits hold NaN/Inf`);
       step.local = { version, actions, logits, prevRewards, prevDones };
     }
     steps.push(step);
   }
-  if (o !== pad4(buf.length) && o !== buf.length) {
-    throw new ProtocolError('BAD_LENGTH', `step block: ${buf.length - o} trailing bytes after ${count} steps`);
-  }
-  return { ...b, steps };
+  if (r.remaining > 0) fail('BAD_LENGTH', `step block: ${r.remaining} trailing bytes after ${count} steps`);
+  return { numEnvs, obsSize, numActions, steps };
 }

@@ -1,0 +1,3 @@
+export * from './service.js';
+export * from './server.js';
+export * from './client.js';

@@ -1,0 +1,326 @@
+/**
+ * Learner side of the inference service (service.ts): a gRPC server whose every actor stream is one
+ * StreamSession — token check, Hello → RegisterReply, then StepRequest → StepReply in any order —
+ * ending only that stream, with a status naming the fault, when anything is wrong.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { LinkStats } from '../pacer.js';
+import {
+  decodeAs,
+  encode,
+  type Hello,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type RegisterReply,
+  type SplitPointChange,
+  type StepReply,
+  type StepRequest,
+} from '../wire/index.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, inferenceService, statusForProtocolError, TOKEN_METADATA_KEY, tokenDigest, tokenMatches } from './service.js';
+
+export interface ActorContext {
+  readonly actorId: string;
+  readonly hello: Hello;
+  readonly peer: string;
+  /** Split point the actor must use now; updated by push() of a SplitPointChange. */
+  splitPoint: number;
+  /** Bytes this actor sent to / received from the learner on the inference channel. */
+  readonly stats: LinkStats;
+  /** Send a control message to this actor. */
+  push(msg: SplitPointChange): void;
+}
+
+export type RegisterResult = Omit<RegisterReply, 'type' | 'accepted' | 'reason'>;
+export type StepResult = Omit<StepReply, 'type' | 'stepId'>;
+
+export interface InferenceHandler {
+  /** What this learner trains, for actors that ask before choosing their env (the Contract call). */
+  contract?(): RegisterResult;
+  /** Decide an actor's registration; throw ProtocolError (e.g. UNKNOWN_ACTOR) to refuse it. */
+  register(hello: Hello, ctx: ActorContext): RegisterResult | Promise<RegisterResult>;
+  /** Answer one validated step request (typically via a DynamicBatcher). */
+  step(req: StepRequest, ctx: ActorContext): Promise<StepResult>;
+  /** Called once when an actor's stream ends, whatever the reason. */
+  disconnect?(ctx: ActorContext, status: grpc.status, details: string): void;
+}
+
+export interface ServerTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export interface InferenceServerOptions {
+  /** host:port; port 0 picks a free port (see InferenceServer.port). */
+  address: string;
+  /** Shared secret every actor must present in metadata and Hello. */
+  token: string;
+  handler: InferenceHandler;
+  tls?: ServerTls;
+  /** If given, only these actor ids may register. */
+  knownActors?: Iterable<string>;
+  /** Expected per-env activation shape at split point y > 0 (undefined: not checked). */
+  activationShape?: (splitPoint: number, hello: Hello) => readonly number[] | undefined;
+  maxMessageBytes?: number;
+  /** Version this server speaks; only tests change it. */
+  protocolVersion?: number;
+}
+
+export interface ServerStats {
+  streamsOpened: number;
+  streamsActive: number;
+  requests: number;
+  replies: number;
+  /** Rejected streams by gRPC status name (e.g. INVALID_ARGUMENT). */
+  rejectedByStatus: Record<string, number>;
+  /** Rejected messages by ProtocolError code (e.g. NON_FINITE). */
+  rejectedByCode: Record<string, number>;
+  handlerErrors: number;
+  bytesReceived: number;
+  bytesSent: number;
+}
+
+export interface InferenceServer {
+  readonly port: number;
+  readonly address: string;
+  readonly stats: ServerStats;
+  /** Contexts of the actors currently registered. */
+  actors(): ActorContext[];
+  /** Stop at once, cancelling live streams. */
+  close(): Promise<void>;
+}
+
+/** Settings every session of one server shares. */
+interface SessionEnv {
+  readonly opts: InferenceServerOptions;
+  readonly version: number;
+  readonly expectedToken: Buffer;
+  readonly known: Set<string> | undefined;
+  readonly stats: ServerStats;
+  readonly live: Map<string, ActorContext>;
+}
+
+function count(rec: Record<string, number>, key: string): void {
+  rec[key] = (rec[key] ?? 0) + 1;
+}
+
+/** One actor's stream, from the token check to its end; faults end this stream only. */
+class StreamSession {
+  private ctx: ActorContext | undefined;
+  private ended = false;
+  private registering = false;
+  private readonly inFlight = new Set<number>();
+
+  constructor(
+    private readonly call: grpc.ServerDuplexStream<Buffer, Buffer>,
+    private readonly env: SessionEnv,
+  ) {
+    env.stats.streamsOpened++;
+    env.stats.streamsActive++;
+    const presented = call.metadata.get(TOKEN_METADATA_KEY)[0];
+    if (typeof presented !== 'string' || !tokenMatches(env.expectedToken, presented)) {
+      this.reject(
+        grpc.status.UNAUTHENTICATED,
+        presented === undefined
+          ? `missing ${TOKEN_METADATA_KEY} metadata: actors must present the learner's shared token`
+          : `bad token in ${TOKEN_METADATA_KEY} metadata: actors must present the learner's shared token`,
+        'UNAUTHENTICATED',
+      );
+      return;
+    }
+    call.on('data', (buf: Buffer) => this.onData(buf));
+    call.on('end', () => {
+      this.finish(grpc.status.OK, 'actor closed the stream');
+      call.end();
+    });
+    call.on('cancelled', () => this.finish(grpc.status.CANCELLED, 'stream cancelled'));
+    call.on('error', () => this.finish(grpc.status.UNKNOWN, 'stream error'));
+  }
+
+  private finish(code: grpc.status, details: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.env.stats.streamsActive--;
+    const ctx = this.ctx;
+    if (ctx) {
+      if (this.env.live.get(ctx.actorId) === ctx) this.env.live.delete(ctx.actorId);
+      this.env.opts.handler.disconnect?.(ctx, code, details);
+    }
+  }
+
+  private reject(code: grpc.status, details: string, protocolCode?: string): void {
+    if (this.ended) return;
+    count(this.env.stats.rejectedByStatus, grpc.status[code] ?? String(code));
+    if (protocolCode) count(this.env.stats.rejectedByCode, protocolCode);
+    this.finish(code, details);
+    // grpc-js turns an 'error' event on a server stream into the call's final status.
+    this.call.emit('error', { code, details });
+  }
+
+  private fault(err: unknown): void {
+    if (err instanceof ProtocolError) this.reject(statusForProtocolError(err.code), err.message, err.code);
+    else {
+      this.env.stats.handlerErrors++;
+      this.reject(grpc.status.INTERNAL, `learner failed to handle the request: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private send(buf: Buffer): void {
+    if (this.ended) return;
+    this.env.stats.bytesSent += buf.length;
+    this.ctx?.stats.sent('inference', buf.length);
+    this.call.write(buf);
+  }
+
+  private onData(buf: Buffer): void {
+    if (this.ended) return;
+    this.env.stats.bytesReceived += buf.length;
+    this.ctx?.stats.received('inference', buf.length);
+    try {
+      if (!this.ctx) {
+        if (this.registering) throw new ProtocolError('BAD_SEQUENCE', 'a message arrived before RegisterReply: wait for the reply to Hello');
+        this.registering = true;
+        const hello = decodeAs(buf, 'Hello', this.env.version);
+        this.onHello(hello, buf.length).catch((e: unknown) => this.fault(e));
+        return;
+      }
+      const req = decodeAs(buf, 'StepRequest', this.env.version);
+      this.checkAgainstRegistration(req, this.ctx);
+      if (this.inFlight.has(req.stepId)) {
+        throw new ProtocolError('BAD_SEQUENCE', `StepRequest.stepId ${req.stepId} is already in flight on this stream: step ids must be unique`);
+      }
+      this.inFlight.add(req.stepId);
+      this.env.stats.requests++;
+      const c = this.ctx;
+      this.env.opts.handler.step(req, c).then(
+        (res) => this.onResult(req, c, res),
+        (e: unknown) => {
+          this.inFlight.delete(req.stepId);
+          this.fault(e);
+        },
+      );
+    } catch (e) {
+      this.fault(e);
+    }
+  }
+
+  private onResult(req: StepRequest, c: ActorContext, res: StepResult): void {
+    this.inFlight.delete(req.stepId);
+    if (this.ended) return;
+    let out: Buffer;
+    try {
+      out = encode({ ...res, type: 'StepReply', stepId: req.stepId }, this.env.version);
+    } catch (e) {
+      // A malformed reply is the learner's bug, not the actor's: report it as INTERNAL.
+      this.env.stats.handlerErrors++;
+      this.reject(grpc.status.INTERNAL, `learner produced an invalid StepReply: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    if (res.newSplitPoint !== undefined) c.splitPoint = res.newSplitPoint;
+    this.env.stats.replies++;
+    this.send(out);
+  }
+
+  private async onHello(hello: Hello, bytes: number): Promise<void> {
+    if (!tokenMatches(this.env.expectedToken, hello.token)) {
+      throw new ProtocolError('UNAUTHENTICATED', 'Hello.token does not match the learner token');
+    }
+    if (this.env.known && !this.env.known.has(hello.actorId)) {
+      throw new ProtocolError('UNKNOWN_ACTOR', `Hello.actorId "${hello.actorId}" is not one of this learner's actors`);
+    }
+    const version = this.env.version;
+    const c: ActorContext = {
+      actorId: hello.actorId,
+      hello,
+      peer: this.call.getPeer(),
+      splitPoint: hello.splitPoint,
+      stats: new LinkStats(),
+      push: (msg) => {
+        const buf = encode(msg, version);
+        if (msg.type === 'SplitPointChange') c.splitPoint = msg.splitPoint;
+        this.send(buf);
+      },
+    };
+    c.stats.received('inference', bytes);
+    const res = await this.env.opts.handler.register(hello, c);
+    if (this.ended) return;
+    c.splitPoint = res.splitPoint;
+    this.ctx = c;
+    this.env.live.set(c.actorId, c);
+    this.send(encode({ ...res, type: 'RegisterReply', accepted: true, reason: '' }, version));
+  }
+
+  private checkAgainstRegistration(req: StepRequest, c: ActorContext): void {
+    if (req.numEnvs !== c.hello.numEnvs) {
+      throw new ProtocolError('BAD_SHAPE', `StepRequest.numEnvs is ${req.numEnvs} but actor "${c.actorId}" registered ${c.hello.numEnvs}`);
+    }
+    const expected = req.splitPoint === 0 ? c.hello.obsShape : this.env.opts.activationShape?.(req.splitPoint, c.hello);
+    if (expected && (expected.length !== req.shape.length || expected.some((d, i) => d !== req.shape[i]))) {
+      throw new ProtocolError(
+        'BAD_SHAPE',
+        `StepRequest.shape [${req.shape.join(', ')}] does not match [${expected.join(', ')}] expected at split point ${req.splitPoint} for actor "${c.actorId}"`,
+      );
+    }
+  }
+}
+
+/** The unary Contract call: a token in metadata gets the learner's contract as a RegisterReply. */
+function serveContract(env: SessionEnv, call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>): void {
+  const presented = call.metadata.get(TOKEN_METADATA_KEY)[0];
+  if (typeof presented !== 'string' || !tokenMatches(env.expectedToken, presented)) {
+    count(env.stats.rejectedByStatus, 'UNAUTHENTICATED');
+    count(env.stats.rejectedByCode, 'UNAUTHENTICATED');
+    done({ code: grpc.status.UNAUTHENTICATED, details: `missing or bad ${TOKEN_METADATA_KEY} metadata: present the learner's shared token` });
+    return;
+  }
+  const contract = env.opts.handler.contract?.();
+  if (!contract) {
+    done({ code: grpc.status.UNIMPLEMENTED, details: 'this learner does not publish its contract: start the actor with --env' });
+    return;
+  }
+  done(null, encode({ ...contract, type: 'RegisterReply', accepted: true, reason: '' }, env.version));
+}
+
+/** Start the learner-side inference server. */
+export async function startInferenceServer(opts: InferenceServerOptions): Promise<InferenceServer> {
+  if (typeof opts.token !== 'string' || opts.token.length === 0) throw new RangeError('startInferenceServer: token must be a non-empty string');
+  const maxBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const env: SessionEnv = {
+    opts,
+    version: opts.protocolVersion ?? PROTOCOL_VERSION,
+    expectedToken: tokenDigest(opts.token),
+    known: opts.knownActors ? new Set(opts.knownActors) : undefined,
+    stats: {
+      streamsOpened: 0,
+      streamsActive: 0,
+      requests: 0,
+      replies: 0,
+      rejectedByStatus: {},
+      rejectedByCode: {},
+      handlerErrors: 0,
+      bytesReceived: 0,
+      bytesSent: 0,
+    },
+    live: new Map(),
+  };
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': maxBytes, 'grpc.max_send_message_length': maxBytes });
+  server.addService(inferenceService, {
+    Step: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => new StreamSession(call, env),
+    Contract: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => serveContract(env, call, done),
+  });
+  const creds = opts.tls
+    ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) }], false)
+    : grpc.ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(opts.address, creds, (err, p) => (err ? reject(new Error(`cannot bind inference server to ${opts.address}: ${err.message}`)) : resolve(p)));
+  });
+  const host = opts.address.slice(0, opts.address.lastIndexOf(':'));
+  return {
+    port,
+    address: `${host}:${port}`,
+    stats: env.stats,
+    actors: () => [...env.live.values()],
+    close: async () => {
+      server.forceShutdown();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * What the learner and an actor agree on, typed and validated at both ends (zod). The learner sends
+ * a LearnerContract as RegisterReply.learnerConfig (and from the Contract call, before an actor
+ * knows which env it runs); an actor sends its DeviceProfile as Hello.profile. Both travel as the
+ * JSON blobs the wire format already has, so the byte format is unchanged.
+ */
+import { z } from 'zod';
+import { ProtocolError } from './messages.js';
+
+/** Env options an actor must use to produce the data the learner trains on (no local paths). */
+export const contractEnvSchema = z.strictObject({
+  id: z.string().min(1),
+  stickyActionProb: z.number().min(0).max(1).optional(),
+  minimalActionSet: z.boolean(),
+  difficultyRamping: z.boolean(),
+  maxEpisodeSteps: z.number().int().positive().optional(),
+  terminalOnLifeLoss: z.boolean().optional(),
+});
+
+export const learnerContractSchema = z.strictObject({
+  env: contractEnvSchema,
+  /** Network spec name (model/networks.ts), resolved: never 'auto'. */
+  model: z.string().min(1),
+  /** Layers K of that network. */
+  numLayers: z.number().int().min(1),
+  unrollLength: z.number().int().min(1),
+  /** Run seed; actors derive their env seeds from it and their index. */
+  seed: z.number().int().min(0),
+  /** Set in a RegisterReply: this actor's index and how many times it has registered. */
+  actorIndex: z.number().int().min(0).optional(),
+  registration: z.number().int().min(1).optional(),
+});
+export type LearnerContract = z.infer<typeof learnerContractSchema>;
+
+export const deviceProfileSchema = z.strictObject({
+  /** The device's measured forward-pass FLOP/s (the cost model's f_d). */
+  flops: z.number().positive().optional(),
+  /** The actor's link speed in bytes/s (absent: unlimited). */
+  linkBytesPerSec: z.number().positive().optional(),
+});
+export type DeviceProfile = z.infer<typeof deviceProfileSchema>;
+
+function parseOrFail<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const path = issue.path.length ? `.${issue.path.join('.')}` : '';
+  throw new ProtocolError('BAD_FIELD', `${what}${path}: ${issue.message}`);
+}
+
+/** RegisterReply.learnerConfig as a LearnerContract (throws ProtocolError BAD_FIELD naming the field). */
+export function parseLearnerContract(value: unknown): LearnerContract {
+  return parseOrFail(learnerContractSchema, value, 'RegisterReply.learnerConfig');
+}
+
+/** Hello.profile as a DeviceProfile. */
+export function parseDeviceProfile(value: unknown): DeviceProfile {
+  return parseOrFail(deviceProfileSchema, value, 'Hello.profile');
+}

@@ -1,0 +1,266 @@
+/**
+ * The inference stream's messages (gRPC, wire format in messages.ts): for each, its rules, encoder
+ * and decoder side by side. Encoders run the same checks as decoders, so a sender cannot produce
+ * what a receiver rejects.
+ */
+import { checkFinite, checkShape, checkUint, fail, product, type Reader, Writer, writeShape } from './bytes.js';
+import {
+  DTYPE_BYTES,
+  DTYPE_IDS,
+  type Dtype,
+  type Hello,
+  LIMITS,
+  MessageType,
+  NO_SPLIT,
+  type RegisterReply,
+  type SplitPointChange,
+  type StepReply,
+  type StepRequest,
+} from './messages.js';
+
+// ---------------------------------------------------------------- Hello
+
+export function encodeHello(m: Hello, version: number): Buffer {
+  if (m.actorId.length === 0) fail('BAD_FIELD', 'Hello.actorId must be a non-empty string');
+  checkUint('Hello.numEnvs', m.numEnvs, LIMITS.maxNumEnvs, 1);
+  checkUint('Hello.numActions', m.numActions, LIMITS.maxNumActions, 1);
+  checkUint('Hello.splitPoint', m.splitPoint, LIMITS.maxSplitPoint);
+  const w = new Writer(64);
+  w.str('Hello.actorId', m.actorId);
+  w.str('Hello.token', m.token);
+  w.u32(m.numEnvs);
+  w.u32(m.numActions);
+  w.u16(m.splitPoint);
+  writeShape(w, 'Hello.obsShape', m.obsShape);
+  w.json('Hello.profile', m.profile);
+  return w.finish(MessageType.Hello, version);
+}
+
+export function decodeHello(r: Reader, version: number): Hello {
+  const actorId = r.str('actorId');
+  if (actorId.length === 0) fail('BAD_FIELD', 'Hello.actorId must be a non-empty string');
+  const token = r.str('token');
+  const numEnvs = r.u32('numEnvs');
+  checkUint('Hello.numEnvs', numEnvs, LIMITS.maxNumEnvs, 1);
+  const numActions = r.u32('numActions');
+  checkUint('Hello.numActions', numActions, LIMITS.maxNumActions, 1);
+  const splitPoint = r.u16('splitPoint');
+  checkUint('Hello.splitPoint', splitPoint, LIMITS.maxSplitPoint);
+  const obsShape = r.shape('obsShape');
+  const profile = r.json('profile');
+  r.end();
+  const m: Hello = { type: 'Hello', protocolVersion: version, actorId, token, numEnvs, obsShape, numActions, splitPoint };
+  if (profile !== undefined) m.profile = profile;
+  return m;
+}
+
+// ---------------------------------------------------------------- RegisterReply
+
+export function encodeRegisterReply(m: RegisterReply, version: number): Buffer {
+  checkUint('RegisterReply.splitPoint', m.splitPoint, LIMITS.maxSplitPoint);
+  checkUint('RegisterReply.numLayers', m.numLayers, LIMITS.maxSplitPoint);
+  checkUint('RegisterReply.paramVersion', m.paramVersion, 0xffffffff);
+  const w = new Writer(64);
+  w.u8(m.accepted ? 1 : 0);
+  w.str('RegisterReply.reason', m.reason);
+  w.u16(m.splitPoint);
+  w.u16(m.numLayers);
+  w.u32(m.paramVersion);
+  w.str('RegisterReply.paramsAddress', m.paramsAddress);
+  w.str('RegisterReply.uploadAddress', m.uploadAddress);
+  w.json('RegisterReply.learnerConfig', m.learnerConfig);
+  return w.finish(MessageType.RegisterReply, version);
+}
+
+export function decodeRegisterReply(r: Reader): RegisterReply {
+  const acceptedByte = r.u8('accepted');
+  if (acceptedByte > 1) fail('BAD_FIELD', `RegisterReply.accepted must be 0 or 1, got ${acceptedByte}`);
+  const reason = r.str('reason');
+  const splitPoint = r.u16('splitPoint');
+  checkUint('RegisterReply.splitPoint', splitPoint, LIMITS.maxSplitPoint);
+  const numLayers = r.u16('numLayers');
+  checkUint('RegisterReply.numLayers', numLayers, LIMITS.maxSplitPoint);
+  const paramVersion = r.u32('paramVersion');
+  const paramsAddress = r.str('paramsAddress');
+  const uploadAddress = r.str('uploadAddress');
+  const learnerConfig = r.json('learnerConfig');
+  r.end();
+  const m: RegisterReply = {
+    type: 'RegisterReply',
+    accepted: acceptedByte === 1,
+    reason,
+    splitPoint,
+    numLayers,
+    paramVersion,
+    paramsAddress,
+    uploadAddress,
+  };
+  if (learnerConfig !== undefined) m.learnerConfig = learnerConfig;
+  return m;
+}
+
+// ---------------------------------------------------------------- StepRequest
+
+/** Shape/dtype/size rules of a StepRequest; shared by encoder and decoder. */
+export function checkStepRequest(m: Omit<StepRequest, 'type'>): void {
+  checkUint('StepRequest.stepId', m.stepId, 0xffffffff);
+  checkUint('StepRequest.splitPoint', m.splitPoint, LIMITS.maxSplitPoint);
+  checkUint('StepRequest.headVersion', m.headVersion, 0xffffffff);
+  checkUint('StepRequest.numEnvs', m.numEnvs, LIMITS.maxNumEnvs, 1);
+  checkShape('StepRequest.shape', m.shape);
+  if (m.dtype !== 'uint8' && m.dtype !== 'float32') {
+    fail('BAD_DTYPE', `StepRequest.dtype must be 'uint8' or 'float32', got ${String(m.dtype)}`);
+  }
+  // Split point 0 ships raw observations (uint8); any other split point ships activations (float32).
+  if ((m.splitPoint === 0) !== (m.dtype === 'uint8')) {
+    fail(
+      'BAD_DTYPE',
+      `StepRequest.dtype ${m.dtype} does not match splitPoint ${m.splitPoint}: use uint8 observations at split point 0 and float32 activations above it`,
+    );
+  }
+  const expected = m.numEnvs * product(m.shape);
+  if (m.payload.length !== expected) {
+    fail(
+      'BAD_LENGTH',
+      `StepRequest.payload has ${m.payload.length} ${m.dtype} elements; numEnvs ${m.numEnvs} × shape [${m.shape.join(', ')}] needs ${expected}`,
+    );
+  }
+  if (m.rewards.length !== m.numEnvs) fail('BAD_LENGTH', `StepRequest.rewards has ${m.rewards.length} values, numEnvs is ${m.numEnvs}`);
+  if (m.dones.length !== m.numEnvs) fail('BAD_LENGTH', `StepRequest.dones has ${m.dones.length} values, numEnvs is ${m.numEnvs}`);
+  checkFinite('StepRequest.rewards', m.rewards);
+  for (let i = 0; i < m.dones.length; i++) {
+    if (m.dones[i] > 1) fail('BAD_FIELD', `StepRequest.dones[${i}] is ${m.dones[i]}; must be 0 or 1`);
+  }
+  if (m.dtype === 'float32') checkFinite('StepRequest.payload', m.payload as Float32Array);
+}
+
+export function encodeStepRequest(m: StepRequest, version: number): Buffer {
+  const payloadIsF32 = m.payload instanceof Float32Array;
+  if (payloadIsF32 !== (m.dtype === 'float32')) {
+    fail('BAD_DTYPE', `StepRequest.payload is a ${m.payload.constructor.name} but dtype is ${m.dtype}`);
+  }
+  checkStepRequest(m);
+  const w = new Writer(32 + m.shape.length * 4 + m.payload.byteLength + m.numEnvs * 5);
+  w.u32(m.stepId);
+  w.u16(m.splitPoint);
+  w.u8(DTYPE_IDS[m.dtype]);
+  w.u8(0);
+  w.u32(m.headVersion);
+  w.u32(m.numEnvs);
+  writeShape(w, 'StepRequest.shape', m.shape);
+  w.pad4();
+  w.bytes(m.rewards);
+  w.bytes(m.payload);
+  w.bytes(m.dones);
+  return w.finish(MessageType.StepRequest, version);
+}
+
+export function decodeStepRequest(r: Reader): StepRequest {
+  const stepId = r.u32('stepId');
+  const splitPoint = r.u16('splitPoint');
+  const dtypeId = r.u8('dtype');
+  const dtype: Dtype | undefined = dtypeId === 0 ? 'uint8' : dtypeId === 1 ? 'float32' : undefined;
+  if (dtype === undefined) fail('BAD_DTYPE', `StepRequest.dtype id ${dtypeId} is unknown (0 = uint8, 1 = float32)`);
+  if (r.u8('reserved') !== 0) fail('BAD_FIELD', 'StepRequest.reserved must be 0');
+  const headVersion = r.u32('headVersion');
+  const numEnvs = r.u32('numEnvs');
+  checkUint('StepRequest.numEnvs', numEnvs, LIMITS.maxNumEnvs, 1);
+  const shape = r.shape('shape');
+  r.pad4('padding');
+  const rewards = r.f32('rewards', numEnvs);
+  const count = numEnvs * product(shape);
+  // Check the size before building views so a corrupted shape cannot ask for a huge array.
+  const remaining = r.buf.length - r.pos;
+  const needed = count * DTYPE_BYTES[dtype] + numEnvs;
+  if (remaining !== needed) {
+    fail(
+      'BAD_LENGTH',
+      `StepRequest.payload: numEnvs ${numEnvs} × shape [${shape.join(', ')}] × ${DTYPE_BYTES[dtype]} bytes (${dtype}) + ${numEnvs} done flags needs ${needed} bytes, message has ${remaining}`,
+    );
+  }
+  const payload = dtype === 'float32' ? r.f32('payload', count) : r.bytes('payload', count);
+  const dones = r.bytes('dones', numEnvs);
+  r.end();
+  const m: StepRequest = { type: 'StepRequest', stepId, splitPoint, headVersion, dtype, shape, numEnvs, payload, rewards, dones };
+  checkStepRequest(m);
+  return m;
+}
+
+// ---------------------------------------------------------------- StepReply
+
+export function checkStepReply(m: Omit<StepReply, 'type'>): void {
+  checkUint('StepReply.stepId', m.stepId, 0xffffffff);
+  checkUint('StepReply.numEnvs', m.numEnvs, LIMITS.maxNumEnvs, 1);
+  checkUint('StepReply.numActions', m.numActions, LIMITS.maxNumActions, 1);
+  if (m.newSplitPoint !== undefined) checkUint('StepReply.newSplitPoint', m.newSplitPoint, LIMITS.maxSplitPoint);
+  if (m.actions.length !== m.numEnvs) fail('BAD_LENGTH', `StepReply.actions has ${m.actions.length} values, numEnvs is ${m.numEnvs}`);
+  if (m.logits.length !== m.numEnvs * m.numActions) {
+    fail('BAD_LENGTH', `StepReply.logits has ${m.logits.length} values; numEnvs ${m.numEnvs} × numActions ${m.numActions} needs ${m.numEnvs * m.numActions}`);
+  }
+  if (m.values.length !== m.numEnvs) fail('BAD_LENGTH', `StepReply.values has ${m.values.length} values, numEnvs is ${m.numEnvs}`);
+  for (let i = 0; i < m.actions.length; i++) {
+    if (m.actions[i] < 0 || m.actions[i] >= m.numActions) {
+      fail('BAD_FIELD', `StepReply.actions[${i}] is ${m.actions[i]}; must be in [0, ${m.numActions})`);
+    }
+  }
+  checkFinite('StepReply.logits', m.logits);
+  checkFinite('StepReply.values', m.values);
+}
+
+export function encodeStepReply(m: StepReply, version: number): Buffer {
+  checkStepReply(m);
+  const w = new Writer(20 + m.numEnvs * (8 + 4 * m.numActions));
+  w.u32(m.stepId);
+  w.u32(m.numEnvs);
+  w.u32(m.numActions);
+  w.u16(m.newSplitPoint ?? NO_SPLIT);
+  w.u16(0);
+  w.bytes(m.actions);
+  w.bytes(m.logits);
+  w.bytes(m.values);
+  return w.finish(MessageType.StepReply, version);
+}
+
+export function decodeStepReply(r: Reader): StepReply {
+  const stepId = r.u32('stepId');
+  const numEnvs = r.u32('numEnvs');
+  checkUint('StepReply.numEnvs', numEnvs, LIMITS.maxNumEnvs, 1);
+  const numActions = r.u32('numActions');
+  checkUint('StepReply.numActions', numActions, LIMITS.maxNumActions, 1);
+  const split = r.u16('newSplitPoint');
+  if (r.u16('reserved') !== 0) fail('BAD_FIELD', 'StepReply.reserved must be 0');
+  const needed = numEnvs * (8 + 4 * numActions);
+  if (r.buf.length - r.pos !== needed) {
+    fail('BAD_LENGTH', `StepReply arrays: numEnvs ${numEnvs}, numActions ${numActions} need ${needed} bytes, message has ${r.buf.length - r.pos}`);
+  }
+  const actions = r.i32('actions', numEnvs);
+  const logits = r.f32('logits', numEnvs * numActions);
+  const values = r.f32('values', numEnvs);
+  r.end();
+  const m: StepReply = { type: 'StepReply', stepId, numEnvs, numActions, actions, logits, values };
+  if (split !== NO_SPLIT) m.newSplitPoint = split;
+  checkStepReply(m);
+  return m;
+}
+
+// ---------------------------------------------------------------- SplitPointChange
+
+export function encodeSplitPointChange(m: SplitPointChange, version: number): Buffer {
+  checkUint('SplitPointChange.splitPoint', m.splitPoint, LIMITS.maxSplitPoint);
+  checkUint('SplitPointChange.fromStepId', m.fromStepId, 0xffffffff);
+  const w = new Writer(16);
+  w.u16(m.splitPoint);
+  w.u32(m.fromStepId);
+  w.str('SplitPointChange.reason', m.reason);
+  return w.finish(MessageType.SplitPointChange, version);
+}
+
+export function decodeSplitPointChange(r: Reader): SplitPointChange {
+  const splitPoint = r.u16('splitPoint');
+  checkUint('SplitPointChange.splitPoint', splitPoint, LIMITS.maxSplitPoint);
+  const fromStepId = r.u32('fromStepId');
+  const reason = r.str('reason');
+  r.end();
+  return { type: 'SplitPointChange', splitPoint, fromStepId, reason };
+}
+
