@@ -24,9 +24,8 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { initBackend } from '../src/backend/index.js';
 import { validateConfig } from '../src/config/load.js';
-import { Learner } from '../src/learner/distributed-learner.js';
-import { actorArgs } from '../src/learner/run-distributed.js';
-import { linkBytesPerSec, plannerFor } from '../src/learner/split-planner.js';
+import { LearnerService } from '../src/run/learner-service.js';
+import { actorArgs } from '../src/run/actor-processes.js';
 
 const BIN = fileURLToPath(new URL('../bin/coknight.js', import.meta.url));
 
@@ -57,26 +56,23 @@ async function runCell(mode: string, actors: number, cap: string, o: Opts): Prom
     distributed: { actors, envsPerActor: o.envsPerActor, bandwidth: cap, metricsListen: '', token: 'bench' },
     run: { dir: mkdtempSync(join(tmpdir(), 'ck-bench-')), progress: 'none', checkpointEverySeconds: 1e9, logEverySeconds: 1e9 },
   });
-  const learner = new Learner({ config, runDir: config.run.dir!, log: () => {}, planner: (m, f) => plannerFor(config, m, f) });
-  await learner.start();
+  const learner = await LearnerService.start(config, { runDir: config.run.dir!, log: () => {} });
   const children: ChildProcess[] = [];
   for (let i = 0; i < actors; i++) {
     const args = actorArgs(config, learner.address, i);
-    const bw = linkBytesPerSec(cap);
-    if (bw !== undefined) args.push('--link-bytes-per-sec', String(bw));
     children.push(spawn(process.execPath, [BIN, ...args], { env: { ...process.env, COKNIGHT_TOKEN: 'bench' }, stdio: 'ignore' }));
   }
   const sample = () => {
     let steps = 0;
-    for (const a of learner.actors.values()) steps += a.stepsServed + a.stepsLocal;
-    return { t: performance.now(), steps, requests: learner.server.stats.requests, frames: learner.recorder.frames, ...learner.busyTotals() };
+    for (const a of learner.learner.registry.all()) steps += a.stepsServed + a.stepsLocal;
+    return { t: performance.now(), steps, requests: learner.learner.serverStats!.requests, frames: learner.recorder.frames, ...learner.learner.busyTotals() };
   };
   // Warm-up: every actor has joined and produced steps, then --warmup seconds more.
   const t0 = performance.now();
   const ready = (): boolean =>
-    learner.actors.size >= actors && [...learner.actors.values()].every((a) => a.stepsServed + a.stepsLocal > 0);
+    learner.learner.registry.size >= actors && [...learner.learner.registry.all()].every((a) => a.stepsServed + a.stepsLocal > 0);
   while (!ready()) {
-    if (performance.now() - t0 > 120_000) throw new Error(`only ${learner.actors.size}/${actors} actors produced steps within 120 s`);
+    if (performance.now() - t0 > 120_000) throw new Error(`only ${learner.learner.registry.size}/${actors} actors produced steps within 120 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => setTimeout(r, o.warmup * 1000));
@@ -93,7 +89,7 @@ async function runCell(mode: string, actors: number, cap: string, o: Opts): Prom
     inferenceBusy: (s1.inferenceMs - s0.inferenceMs) / 1000 / dt,
     trainingBusy: (s1.trainMs - s0.trainMs) / 1000 / dt,
     trainFramesPerSec: (s1.frames - s0.frames) / dt,
-    splitPoints: [...learner.actors.values()].map((a) => a.splitPoint),
+    splitPoints: [...learner.learner.registry.all()].map((a) => a.splitPoint),
   };
   for (const c of children) c.kill('SIGKILL');
   await learner.stop();

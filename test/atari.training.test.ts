@@ -11,8 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import { validateConfig } from '../src/config/load.js';
 import { TEST_ROM_DIR } from '../src/env/atari/index.js';
-import { runDistributed } from '../src/learner/run-distributed.js';
-import { runTraining } from '../src/learner/run-training.js';
+import { runDistributed } from '../src/run/distributed.js';
+import { runTraining } from '../src/run/train.js';
 
 const romDir = fileURLToPath(TEST_ROM_DIR);
 

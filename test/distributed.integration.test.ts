@@ -13,9 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import { validateConfig } from '../src/config/load.js';
 import type { RunConfig } from '../src/config/schema.js';
-import { Learner } from '../src/learner/distributed-learner.js';
-import { runDistributed } from '../src/learner/run-distributed.js';
-import { plannerFor } from '../src/learner/split-planner.js';
+import { LearnerService } from '../src/run/learner-service.js';
+import { runDistributed } from '../src/run/distributed.js';
 import { encode, openRawInferenceStream } from '../src/transport/index.js';
 
 const BIN = join(__dirname, '..', 'bin', 'coknight.js');
@@ -109,7 +108,7 @@ describe('distributed training on loopback', () => {
   it('an actor killed with SIGKILL is restarted and rejoins; training and accounting go on', { timeout: 180_000 }, async () => {
     let killed = false;
     const stop = new AbortController();
-    let learner: Learner | undefined;
+    let learner: LearnerService | undefined;
     const cfg = config({ mode: 'seed', frames: 100_000 });
     const s: Summary = await runDistributed(cfg, {
       spawnActors: 2,
@@ -119,7 +118,7 @@ describe('distributed training on loopback', () => {
         learner = l;
         // End the run once the killed actor is back and has been served again.
         const poll = setInterval(() => {
-          const a0 = l.actors.get('a0');
+          const a0 = l.learner.registry.get('a0');
           if (killed && a0 && a0.registrations >= 2 && a0.stepsServed > 200 && l.recorder.frames >= 600) {
             clearInterval(poll);
             stop.abort();
@@ -167,7 +166,7 @@ describe('distributed training on loopback', () => {
 });
 
 describe('faults at the learner', () => {
-  let learner: Learner;
+  let learner: LearnerService;
   let actor: ChildProcess | undefined;
 
   afterAll(async () => {
@@ -196,8 +195,7 @@ describe('faults at the learner', () => {
     const port = await freePort();
     const cfg = config({ mode: 'seed', frames: 100_000, distributed: { listen: `127.0.0.1:${port}` } });
     const runDir = cfg.run.dir!;
-    learner = new Learner({ config: cfg, runDir, log: () => {}, planner: (m, f) => plannerFor(cfg, m, f) });
-    await learner.start();
+    learner = await LearnerService.start(cfg, { runDir, log: () => {} });
     actor = spawn(process.execPath, [BIN, 'actor', '--learner', learner.address, '--actor-id', 'r0', '--envs', '2', '--seed', '5'], {
       env: { ...process.env, COKNIGHT_TOKEN: cfg.distributed.token },
       stdio: 'ignore',
@@ -223,19 +221,18 @@ describe('faults at the learner', () => {
     raw.close();
     const before = learner.recorder.updates;
     await until(() => learner.recorder.updates >= before + 2, 30_000, 'updates after the bad messages');
-    expect(learner.server.stats.rejectedByStatus.UNAUTHENTICATED).toBe(1);
-    expect(learner.server.stats.rejectedByStatus.INVALID_ARGUMENT).toBe(1);
+    expect(learner.learner.serverStats!.rejectedByStatus.UNAUTHENTICATED).toBe(1);
+    expect(learner.learner.serverStats!.rejectedByStatus.INVALID_ARGUMENT).toBe(1);
 
     // Restart: checkpoint, stop, start a new learner on the same port from the checkpoint.
     await learner.checkpoint();
     const framesAtCheckpoint = learner.recorder.frames;
     await learner.stop();
     learner.dispose();
-    learner = new Learner({ config: cfg, runDir, resume: runDir, log: () => {}, planner: (m, f) => plannerFor(cfg, m, f) });
-    await learner.start();
+    learner = await LearnerService.start(cfg, { runDir, resume: runDir, log: () => {} });
     expect(learner.recorder.frames).toBe(framesAtCheckpoint);
     const restored = learner.recorder.updates;
-    await until(() => learner.recorder.updates >= restored + 2 && learner.actors.has('r0'), 60_000, 'the actor to reconnect and train');
+    await until(() => learner.recorder.updates >= restored + 2 && learner.learner.registry.get('r0') !== undefined, 60_000, 'the actor to reconnect and train');
     expect(learner.recorder.frames).toBeGreaterThan(framesAtCheckpoint);
     await learner.stop();
     learner.dispose();
@@ -246,24 +243,23 @@ describe('faults at the learner', () => {
     // a: 1 MFLOP/s device → offloading saves ≈ 0.34 s; b: 0.1 MFLOP/s → saves ≈ 3.4 s. When b joins,
     // DEFP gives it the budget and sends a to y = K = 2.
     const cfg = config({ mode: 'coknight', frames: 100_000, partition: { edgeFlops: 1e10, computeBudget: 400_000 } });
-    learner = new Learner({ config: cfg, runDir: cfg.run.dir!, log: () => {}, planner: (m, f) => plannerFor(cfg, m, f) });
-    await learner.start();
+    learner = await LearnerService.start(cfg, { runDir: cfg.run.dir!, log: () => {} });
     const start = (id: string, flops: number): ChildProcess =>
       spawn(process.execPath, [BIN, 'actor', '--learner', learner.address, '--actor-id', id, '--envs', '2', '--device-flops', String(flops), '--link-bytes-per-sec', '1000000'], {
         env: { ...process.env, COKNIGHT_TOKEN: cfg.distributed.token },
         stdio: 'ignore',
       });
     const a = start('a', 1e6);
-    await until(() => (learner.actors.get('a')?.stepsServed ?? 0) > 50, 30_000, 'actor a served at y=0');
-    expect(learner.actors.get('a')!.splitPoint).toBe(0);
+    await until(() => (learner.learner.registry.get('a')?.stepsServed ?? 0) > 50, 30_000, 'actor a served at y=0');
+    expect(learner.learner.registry.get('a')!.splitPoint).toBe(0);
     const b = start('b', 1e5);
     try {
-      await until(() => (learner.actors.get('b')?.stepsServed ?? 0) > 50 && (learner.actors.get('a')?.stepsLocal ?? 0) > 50, 30_000, 'the plan change');
-      expect(learner.actors.get('a')!.splitPoint).toBe(2);
-      expect(learner.actors.get('b')!.splitPoint).toBe(0);
+      await until(() => (learner.learner.registry.get('b')?.stepsServed ?? 0) > 50 && (learner.learner.registry.get('a')?.stepsLocal ?? 0) > 50, 30_000, 'the plan change');
+      expect(learner.learner.registry.get('a')!.splitPoint).toBe(2);
+      expect(learner.learner.registry.get('b')!.splitPoint).toBe(0);
       const before = learner.recorder.updates;
       await until(() => learner.recorder.updates >= before + 3, 30_000, 'training after the switch');
-      const acc = learner.stepAccounting();
+      const acc = learner.learner.stepAccounting();
       expect(acc.served).toBe(acc.assembled + acc.pending + acc.dropped);
       expect(acc.dropped).toBe(0);
       expect(acc.duplicates).toBe(0);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import { loadConfig } from '../src/config/load.js';
-import { runDistributed } from '../src/learner/run-distributed.js';
+import { runDistributed } from '../src/run/distributed.js';
 
 beforeAll(async () => {
   await initBackend({ log: () => {} });

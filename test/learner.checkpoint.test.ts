@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, CHECKPOINT_FILE } from '../src/learner/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, CHECKPOINT_FILE } from '../src/run/checkpoint.js';
 
 const sample = {
   meta: { config: { mode: 'local' }, frames: 1280, updates: 2, episodes: 7, wallSeconds: 3.5, modelVersion: 2, recentReturns: [1, 2, 3] },

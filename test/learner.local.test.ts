@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import { loadConfig } from '../src/config/load.js';
-import { evaluateCheckpoint } from '../src/learner/evaluate.js';
-import { runTraining } from '../src/learner/run-training.js';
+import { evaluateCheckpoint } from '../src/run/evaluate.js';
+import { runTraining } from '../src/run/train.js';
 
 beforeAll(async () => {
   await initBackend({ log: () => {} });

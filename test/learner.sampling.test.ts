@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { argmaxRows, sampleFromLogits } from '../src/learner/sampling.js';
-import { smoothedCurve } from '../src/learner/learning-curve.js';
+import { argmaxRows, sampleFromLogits } from '../src/model/sampling.js';
+import { smoothedCurve } from '../src/run/learning-curve.js';
 import { Rng } from '../src/util/rng.js';
 
 describe('action sampling', () => {

@@ -86,7 +86,7 @@ describe('trajectory assembler', () => {
 
 describe('stacking unrolls into a time-major batch', () => {
   it('puts unroll b, time t at index t·B + b', async () => {
-    const { stackUnrolls } = await import('../src/learner/unroll-batch.js');
+    const { stackUnrolls } = await import('../src/learner/batch.js');
     const mk = (id: number): Unroll => ({
       actorId: id,
       env: 0,

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import { validateConfig } from '../src/config/load.js';
-import { Learner } from '../src/learner/distributed-learner.js';
-import { plannerFor } from '../src/learner/split-planner.js';
+import { LearnerService } from '../src/run/learner-service.js';
 
 const BIN = join(__dirname, '..', 'bin', 'coknight.js');
 const NS = `ckns${process.pid}`;
@@ -75,8 +74,7 @@ describe.skipIf(why !== null)(`actors behind a tc-shaped link${why ? ` (skipped:
       distributed: { listen: `${HOST_IP}:0`, metricsListen: '', token: 'netns-test' },
       run: { dir: mkdtempSync(join(tmpdir(), 'ck-netns-')), progress: 'none', checkpointEverySeconds: 1e9 },
     });
-    const learner = new Learner({ config: cfg, runDir: cfg.run.dir!, log: () => {}, planner: (m, f) => plannerFor(cfg, m, f) });
-    await learner.start();
+    const learner = await LearnerService.start(cfg, { runDir: cfg.run.dir!, log: () => {} });
     try {
       const child = spawn(
         'ip',

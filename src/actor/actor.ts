@@ -1,22 +1,30 @@
-import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
-import { makeEnv, VectorEnv, type MakeEnvOptions } from '../env/index.js';
-import { sampleFromLogits } from '../learner/sampling.js';
-import { createModel, type PolicyModel } from '../model/index.js';
-import type { NetworkSpec } from '../model/networks.js';
+/**
+ * An actor's loop: many environments stepped together, the head layers 1..y on local parameters
+ * (ParamCache), the inference stream to the learner, and uploads of what the learner cannot see on
+ * that stream (UploadBlock). At y = K it runs the whole network itself (IMPALA) and only uploads.
+ * The split point can change between any two steps; the outcome of step t−1 always travels with
+ * step t's data, so no step is lost or counted twice when it does. The env and the network come from
+ * the learner's contract, so an actor needs no copy of the run config.
+ */
+import { VectorEnv, makeEnv, type MakeEnvOptions } from '../env/index.js';
+import { act, createModel, headActivations, networkSpecFromName, type PolicyModel } from '../model/index.js';
 import {
-  ParamSubscriber,
+  type ClientTls,
+  connectInference,
+  type DeviceProfile,
+  fetchLearnerContract,
+  type InferenceClient,
+  type LearnerContract,
+  type Link,
+  makeLink,
+  parseLearnerContract,
+  type RegisterReply,
   TransportError,
   UploadPusher,
-  connectInference,
-  makeLink,
-  paramTopic,
-  type InferenceClient,
-  type Link,
-  type RegisterReply,
 } from '../transport/index.js';
-import { encodeStepBlock, type BlockStep } from '../transport/wire/index.js';
 import { Rng } from '../util/rng.js';
+import { ParamCache } from './param-cache.js';
+import { UploadBlock } from './upload-block.js';
 
 export interface ActorOptions {
   /** Learner address host:port. */
@@ -24,17 +32,19 @@ export interface ActorOptions {
   token: string;
   actorId: string;
   numEnvs: number;
-  envId: string;
-  envOptions?: Omit<MakeEnvOptions, 'seed'>;
-  seed: number;
+  /** Env seed; default: derived from the contract's run seed and this actor's index. */
+  seed?: number;
+  /** This device's options that are not the learner's to decide (e.g. its Atari ROM directory). */
+  localEnvOptions?: Pick<MakeEnvOptions, 'romDir'>;
   /** Link cap for every byte this actor sends and receives ('10MB/s', bytes/s, or 'unlimited'). */
   bandwidth?: string | number;
-  /** PEM of the CA that signed the learner's certificate (enables TLS). */
-  tlsCaFile?: string;
+  tls?: ClientTls;
   /** Device profile sent with Hello (the partition planner reads flops and linkBytesPerSec). */
-  profile?: Record<string, unknown>;
+  profile?: DeviceProfile;
   /** Share a link (pacers and byte counters) with other actor streams of this process. */
   link?: Link;
+  /** The learner's contract, when already fetched (several streams of one process share it). */
+  contract?: LearnerContract;
   /** Stop after this many steps (tests); default: run until stopped. */
   maxSteps?: number;
   log?: (msg: string) => void;
@@ -51,37 +61,28 @@ export interface ActorStats {
   bytes: ReturnType<Link['stats']['snapshot']>;
 }
 
-/**
- * An actor process's work: many environments stepped together, the head layers 1..y on local
- * parameters, the inference stream to the learner, and the asynchronous parts (parameters in,
- * observations/unrolls out). At y = K it runs the whole network itself (IMPALA) and only uploads.
- * The split point can change between any two steps; the outcome of step t−1 always travels with
- * step t's data, so no step is lost or counted twice when it does.
- */
+/** The env options a contract implies on this device. */
+export function contractEnvOptions(c: LearnerContract, local: Pick<MakeEnvOptions, 'romDir'> = {}): MakeEnvOptions {
+  const { id: _id, ...opts } = c.env;
+  return { ...opts, ...local };
+}
+
 export class Actor {
   readonly link: Link;
-  private client!: InferenceClient;
-  private sub: ParamSubscriber | null = null;
-  private subscribedUpTo = 0;
-  private subscribedParamsAddress = '';
-  private pusher!: UploadPusher;
-  private model!: PolicyModel;
-  private env!: VectorEnv;
-  private K = 0;
-  private splitPoint = 0;
-  private wantedSplit = 0;
-  private registration!: RegisterReply;
-  private block: BlockStep[] = [];
-  private uploadsInFlight: Promise<number>[] = [];
-  private readonly rng: Rng;
-  private readonly log: (msg: string) => void;
-  private stopping = false;
-  private readonly layerVersion: number[] = [];
   readonly stats: ActorStats;
+  private client: InferenceClient | undefined;
+  private pusher: UploadPusher | undefined;
+  private registration: RegisterReply | undefined;
+  private contract: LearnerContract | undefined;
+  private model: PolicyModel | undefined;
+  private params: ParamCache | undefined;
+  private splitPoint = -1;
+  private wantedSplit = 0;
+  private stopping = false;
+  private readonly log: (msg: string) => void;
 
   constructor(readonly opts: ActorOptions) {
     this.link = opts.link ?? makeLink(opts.bandwidth ?? 'unlimited');
-    this.rng = new Rng(opts.seed * 104729 + 13);
     this.log = opts.log ?? ((m) => console.error(`[actor ${opts.actorId}] ${m}`));
     this.stats = { steps: 0, envSteps: 0, reconnects: 0, splitPoint: 0, splitChanges: 0, wallSeconds: 0, bytes: this.link.stats.snapshot() };
   }
@@ -92,30 +93,33 @@ export class Actor {
 
   async run(): Promise<ActorStats> {
     const o = this.opts;
-    const probe = makeEnv(o.envId, { ...o.envOptions, seed: 0 });
-    const obsShape = [...probe.observationShape];
+    const first = o.contract ?? parseLearnerContract((await fetchLearnerContract({ address: o.learner, token: o.token, tls: o.tls })).learnerConfig);
+    const envOptions = contractEnvOptions(first, o.localEnvOptions);
+    const probe = makeEnv(first.env.id, { ...envOptions, seed: 0 });
     this.client = connectInference({
       address: o.learner,
       token: o.token,
-      hello: { actorId: o.actorId, numEnvs: o.numEnvs, obsShape, numActions: probe.numActions, splitPoint: 0, profile: o.profile },
-      tls: o.tlsCaFile ? { ca: readFileSync(o.tlsCaFile) } : undefined,
+      hello: { actorId: o.actorId, numEnvs: o.numEnvs, obsShape: [...probe.observationShape], numActions: probe.numActions, splitPoint: 0, profile: o.profile },
+      tls: o.tls,
       link: this.link,
-      seed: o.seed,
-      onSplitPointChange: (m) => {
-        this.wantedSplit = m.splitPoint;
-      },
+      seed: o.seed ?? 0,
+      onSplitPointChange: (m) => (this.wantedSplit = m.splitPoint),
       onStateChange: (s, detail) => {
         if (s === 'backoff' || s === 'failed') this.log(`link to learner: ${s} (${detail})`);
       },
     });
+    let env: VectorEnv | undefined;
+    const block = new UploadBlock(o.numEnvs, probe.numActions);
     try {
-      await this.connect();
-      this.env = new VectorEnv(o.envId, o.numEnvs, { ...o.envOptions, seed: o.seed });
-      await this.loop();
+      await this.connect(first);
+      const c = this.contract!;
+      const seed = o.seed ?? c.seed * 1000 + (c.actorIndex ?? 0);
+      env = new VectorEnv(c.env.id, o.numEnvs, { ...envOptions, seed });
+      await this.loop(env, block, seed);
     } finally {
-      await Promise.allSettled(this.uploadsInFlight);
+      await block.settle();
       this.client.close();
-      await this.sub?.close();
+      await this.params?.close();
       this.pusher?.close();
       this.model?.dispose();
       this.stats.bytes = this.link.stats.snapshot();
@@ -123,28 +127,25 @@ export class Actor {
     return this.stats;
   }
 
-  private async connect(): Promise<void> {
-    this.registration = await this.client.ready();
-    const r = this.registration;
-    const cfg = r.learnerConfig ?? {};
+  /** Registers (again, after a learner restart) and takes the contract, endpoints and split point. */
+  private async connect(expected: LearnerContract): Promise<void> {
+    const r = await this.client!.ready();
+    const c = parseLearnerContract(r.learnerConfig);
+    if (c.env.id !== expected.env.id || c.model !== expected.model) {
+      throw new Error(`learner at ${this.opts.learner} now trains ${c.env.id} with ${c.model}, not ${expected.env.id} with ${expected.model}: restart this actor`);
+    }
+    this.registration = r;
+    this.contract = c;
     if (!this.model) {
-      const probe = makeEnv(this.opts.envId, { ...this.opts.envOptions, seed: 0 });
-      this.model = createModel(String(cfg.model) as NetworkSpec, {
+      const probe = makeEnv(c.env.id, { ...contractEnvOptions(c, this.opts.localEnvOptions), seed: 0 });
+      this.model = createModel(networkSpecFromName(c.model, 'learner contract'), {
         inputShape: probe.observationShape as [number, number, number],
         numActions: probe.numActions,
       });
-      this.K = this.model.K;
-      if (r.numLayers !== this.K) throw new Error(`learner reports K=${r.numLayers} layers but the ${String(cfg.model)} network here has ${this.K}`);
+      if (c.numLayers !== this.model.K) throw new Error(`learner reports K=${c.numLayers} layers but the ${c.model} network here has ${this.model.K}`);
+      this.params = new ParamCache(this.model, this.link);
     }
-    // A restarted learner has new ZeroMQ endpoints and may resume from an older parameter version:
-    // subscribe afresh and accept whatever version it publishes.
-    if (this.sub && this.subscribedParamsAddress !== r.paramsAddress) {
-      await this.sub.close();
-      this.sub = null;
-      this.subscribedUpTo = 0;
-    }
-    this.subscribedParamsAddress = r.paramsAddress;
-    this.layerVersion.length = 0;
+    await this.params!.reset(r.paramsAddress);
     this.pusher?.close();
     this.pusher = UploadPusher.connect({ address: r.uploadAddress, actorId: this.opts.actorId, stats: this.link.stats, pacer: this.link.up });
     this.wantedSplit = r.splitPoint;
@@ -152,79 +153,45 @@ export class Actor {
     await this.switchSplit(r.splitPoint);
   }
 
-  /** Subscribes to layers 1..y (all K at y = K) and waits until it holds all of them. */
   private async switchSplit(y: number): Promise<void> {
-    const need = y;
-    if (need !== this.subscribedUpTo) {
-      await this.sub?.close();
-      this.sub = null;
-      this.subscribedUpTo = need;
-      if (need > 0) {
-        const topics = Array.from({ length: need }, (_, i) => paramTopic(i + 1, i + 1));
-        this.sub = ParamSubscriber.connect({ address: this.registration.paramsAddress, topics, stats: this.link.stats, pacer: this.link.down });
-      }
-    }
-    for (let k = 1; k <= need; k++) {
-      const topic = paramTopic(k, k);
-      const u = await this.sub!.waitForVersion(topic, this.layerVersion[k] ?? 0, 60_000);
-      this.applyUpdate(u);
-    }
+    await this.params!.hold(y);
     if (this.splitPoint !== -1 && this.splitPoint !== y) this.stats.splitChanges++;
     this.splitPoint = y;
     this.stats.splitPoint = y;
   }
 
-  private applyUpdate(u: { version: number; layers: { index: number; data: Uint8Array }[] }): void {
-    for (const l of u.layers) {
-      if ((this.layerVersion[l.index] ?? -1) >= u.version) continue;
-      this.model.setLayerWeights(l.data);
-      this.layerVersion[l.index] = u.version;
-    }
-  }
-
-  /** Newest parameters that arrived since the last step. */
-  private refreshParams(): void {
-    if (!this.sub) return;
-    for (let k = 1; k <= this.subscribedUpTo; k++) {
-      const u = this.sub.take(paramTopic(k, k));
-      if (u) this.applyUpdate(u);
-    }
-  }
-
-  private headVersion(y: number): number {
-    let v = Infinity;
-    for (let k = 1; k <= y; k++) v = Math.min(v, this.layerVersion[k] ?? 0);
-    return Number.isFinite(v) ? v : this.registration.paramVersion;
-  }
-
-  private async loop(): Promise<void> {
+  private async loop(env: VectorEnv, block: UploadBlock, seed: number): Promise<void> {
     const n = this.opts.numEnvs;
-    const T = Number(this.registration.learnerConfig?.unrollLength ?? 20);
-    const shape = this.env.observationShape as [number, number, number];
-    const A = this.env.numActions;
-    let obs = Uint8Array.from(this.env.reset(this.opts.seed));
+    const model = this.model!;
+    const K = model.K;
+    const T = this.contract!.unrollLength;
+    const shape = env.observationShape as [number, number, number];
+    const rng = new Rng(seed * 104729 + 13);
+    const meta = (): Record<string, unknown> => ({ registration: this.contract!.registration });
+    let obs = Uint8Array.from(env.reset(seed));
     let prevRewards = new Float32Array(n);
     let prevDones = new Uint8Array(n);
     let step = 0;
     const t0 = performance.now();
     while (!this.stopping && (this.opts.maxSteps === undefined || this.stats.steps < this.opts.maxSteps)) {
       if (this.wantedSplit !== this.splitPoint) await this.switchSplit(this.wantedSplit);
-      this.refreshParams();
+      this.params!.refresh();
       const y = this.splitPoint;
+      const paramVersion = this.registration!.paramVersion;
       let actions: Int32Array;
-      if (y < this.K) {
+      if (y < K) {
         let payload: Uint8Array | Float32Array = obs;
         if (y > 0) {
-          payload = tf.tidy(() => this.model.head(tf.tensor4d(Float32Array.from(obs), [n, ...shape]), y).dataSync() as Float32Array);
-          await this.record({ step, obs });
+          payload = headActivations(model, obs, n, y);
+          await block.record(this.pusher!, meta(), { step, obs });
         }
         try {
-          const reply = await this.client.step({
+          const reply = await this.client!.step({
             stepId: step,
             splitPoint: y,
-            headVersion: y > 0 ? this.headVersion(y) : this.registration.paramVersion,
+            headVersion: y > 0 ? this.params!.headVersion(y, paramVersion) : paramVersion,
             dtype: y === 0 ? 'uint8' : 'float32',
-            shape: y === 0 ? shape : this.model.layers[y - 1].outShape,
+            shape: y === 0 ? shape : model.layers[y - 1].outShape,
             numEnvs: n,
             payload,
             rewards: prevRewards,
@@ -233,28 +200,27 @@ export class Actor {
           actions = reply.actions;
           if (reply.newSplitPoint !== undefined) this.wantedSplit = reply.newSplitPoint;
         } catch (e) {
-          if (e instanceof TransportError && e.retryable && !this.stopping) {
-            // The learner restarted or the link dropped: it forgot our unfinished unrolls, so start over.
-            this.stats.reconnects++;
-            this.log(`lost the learner (${e.message}); reconnecting`);
-            this.block = [];
-            await this.connect();
-            obs = Uint8Array.from(this.env.reset());
-            prevRewards = new Float32Array(n);
-            prevDones = new Uint8Array(n);
-            step = 0;
-            continue;
-          }
-          throw e;
+          if (!(e instanceof TransportError && e.retryable && !this.stopping)) throw e;
+          // The learner restarted or the link dropped: it forgot our unfinished unrolls, so start over.
+          this.stats.reconnects++;
+          this.log(`lost the learner (${e.message}); reconnecting`);
+          block.clear();
+          await this.connect(this.contract!);
+          obs = Uint8Array.from(env.reset());
+          prevRewards = new Float32Array(n);
+          prevDones = new Uint8Array(n);
+          step = 0;
+          continue;
         }
       } else {
-        const logits = tf.tidy(() => this.model.forward(tf.tensor4d(Float32Array.from(obs), [n, ...shape])).logits.dataSync() as Float32Array);
-        actions = sampleFromLogits(logits, n, A, this.rng);
-        await this.record({ step, obs, local: { version: this.headVersion(this.K), actions, logits, prevRewards, prevDones } });
+        const out = act(model, obs, n, { rng });
+        actions = out.actions;
+        const local = { version: this.params!.headVersion(K, paramVersion), actions, logits: out.logits, prevRewards, prevDones };
+        await block.record(this.pusher!, meta(), { step, obs, local });
       }
       // Observation kT closes unroll k−1: ship the block that holds it now rather than T steps later.
-      if (step % T === 0 && step > 0) await this.flush(false);
-      const r = this.env.step(actions);
+      if (step % T === 0 && step > 0) await block.flush(this.pusher!, meta(), false);
+      const r = env.step(actions);
       prevRewards = Float32Array.from(r.rewards);
       prevDones = new Uint8Array(n);
       for (let e = 0; e < n; e++) prevDones[e] = r.terminated[e] | r.truncated[e];
@@ -264,24 +230,6 @@ export class Actor {
       this.stats.envSteps += n;
       this.stats.wallSeconds = (performance.now() - t0) / 1000;
     }
-    await this.flush(true);
-  }
-
-  /** Adds a step to the upload block; a block holds consecutive steps only. */
-  private async record(s: BlockStep): Promise<void> {
-    const last = this.block[this.block.length - 1];
-    if (last && last.step !== s.step - 1) await this.flush(false);
-    this.block.push(s);
-  }
-
-  /** Uploads the block of steps since the last flush (bounded in-flight uploads keep memory flat). */
-  private async flush(final: boolean): Promise<void> {
-    if (this.block.length === 0) return;
-    const steps = this.block;
-    this.block = [];
-    const data = encodeStepBlock({ numEnvs: this.opts.numEnvs, obsSize: steps[0].obs!.length / this.opts.numEnvs, numActions: this.env.numActions, steps });
-    const p = this.pusher.upload(data, { registration: this.registration.learnerConfig?.registration, firstStep: steps[0].step });
-    this.uploadsInFlight.push(p);
-    if (final || this.uploadsInFlight.length > 4) await this.uploadsInFlight.shift();
+    await block.flush(this.pusher!, meta(), true);
   }
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { presetsFor } from './presets.js';
 import { configSchema, type RunConfig } from './schema.js';
 
 export class ConfigError extends Error {
@@ -52,27 +53,81 @@ export function validateConfig(raw: unknown, source = 'config'): RunConfig {
   return parsed.data;
 }
 
-/** Loads an optional YAML file, merges overrides from the command line and validates the result. */
-export function loadConfig(path: string | undefined, overrides: ConfigOverrides = {}): RunConfig {
+/** Reads and parses a YAML config file (a mapping), with errors naming the file. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  if (doc !== null && doc !== undefined && !isPlainObject(doc)) {
+    throw new ConfigError(`config file ${path} must hold a YAML mapping at the top level`);
+  }
+  return (doc as Record<string, unknown>) ?? {};
+}
+
+/** A resolved config and, per dotted field, where its value came from. */
+export interface ResolvedConfig {
+  readonly config: RunConfig;
+  readonly sources: Record<string, string>;
+}
+
+function leafPaths(obj: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(obj).flatMap(([k, v]) => (isPlainObject(v) ? leafPaths(v, `${prefix}${k}.`) : v === undefined ? [] : [`${prefix}${k}`]));
+}
+
+/**
+ * Layers, later over earlier: the schema's defaults, the env family's presets (config/presets.ts),
+ * the YAML file, then command-line overrides. Validated once, naming every bad field.
+ */
+export function resolveConfig(path: string | undefined, overrides: ConfigOverrides = {}): ResolvedConfig {
+  const file = path ? readConfigFile(path) : {};
+  const envOf = (o: Record<string, unknown>): unknown => (isPlainObject(o.env) ? o.env.id : undefined);
+  const envId = envOf(overrides) ?? envOf(file) ?? configSchema.shape.env.parse({}).id;
+  const layers: [string, Record<string, unknown>][] = [
+    ...(typeof envId === 'string' ? presetsFor(envId) : []).map((p): [string, Record<string, unknown>] => [p.name, p.values]),
+    [path ? `file ${path}` : 'file', file],
+    ['command line', overrides],
+  ];
   let raw: Record<string, unknown> = {};
-  if (path) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
-    }
-    let doc: unknown;
-    try {
-      doc = parseYaml(text);
-    } catch (err) {
-      throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
-    }
-    if (doc !== null && doc !== undefined && !isPlainObject(doc)) {
-      throw new ConfigError(`config file ${path} must hold a YAML mapping at the top level`);
-    }
-    raw = (doc as Record<string, unknown>) ?? {};
+  const sources: Record<string, string> = {};
+  for (const [name, values] of layers) {
+    raw = deepMerge(raw, values);
+    for (const p of leafPaths(values)) sources[p] = name;
   }
   const source = path ? `${path} (with command-line overrides)` : 'command-line options';
-  return validateConfig(deepMerge(raw, overrides), source);
+  const config = validateConfig(raw, source);
+  for (const p of leafPaths(config as unknown as Record<string, unknown>)) sources[p] ??= 'default';
+  return { config, sources };
+}
+
+/** Loads an optional YAML file, merges overrides from the command line and validates the result. */
+export function loadConfig(path: string | undefined, overrides: ConfigOverrides = {}): RunConfig {
+  return resolveConfig(path, overrides).config;
+}
+
+/** The resolved config as YAML-like lines, each with its source (for `train --print-config`). */
+export function describeConfig(r: ResolvedConfig): string {
+  const lines: string[] = [];
+  const walk = (obj: Record<string, unknown>, prefix: string, indent: string): void => {
+    for (const [k, v] of Object.entries(obj)) {
+      const path = `${prefix}${k}`;
+      if (isPlainObject(v)) {
+        lines.push(`${indent}${k}:`);
+        walk(v, `${path}.`, `${indent}  `);
+      } else if (v !== undefined) {
+        const text = `${indent}${k}: ${JSON.stringify(v)}`;
+        lines.push(`${text.padEnd(48)} # ${r.sources[path] ?? 'default'}`);
+      }
+    }
+  };
+  walk(r.config as unknown as Record<string, unknown>, '', '');
+  return lines.join('\n');
 }

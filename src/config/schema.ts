@@ -22,6 +22,13 @@ export const hyperSchema = z.strictObject({
   clipPgRhoThreshold: z.number().positive().default(1),
   clipCThreshold: z.number().positive().default(1),
   lambda: z.number().min(0).max(1).default(1),
+  /**
+   * Initial RMSProp mean square. TF1's RMSPropOptimizer (used by scalable_agent) starts it at 1;
+   * tfjs (and Keras) start at 0, which makes the first updates ~10× larger with ε = 0.01.
+   */
+  rmspropInitialMeanSquare: z.enum(['ones', 'zeros']).default('ones'),
+  /** Columns of the batch per forward/backward pass (gradient accumulation); 0 = the whole batch. */
+  microBatchSize: z.number().int().min(0).default(0),
 });
 
 export const envSchema = z.strictObject({
@@ -97,6 +104,7 @@ export const partitionSchema = z.strictObject({
   passesPerEvent: z.number().int().min(0).default(10),
 });
 
+/** Defaults are DESIGN.md's (IMPALA paper, Atari); config/presets.ts adjusts some per env family. */
 export const configSchema = z.strictObject({
   mode: z.enum(['local', 'seed', 'impala', 'coknight']).default('local'),
   frames: z.number().int().positive().default(5_000_000),

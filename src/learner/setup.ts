@@ -1,13 +1,12 @@
+/** How a run config becomes the learner's pieces: env options, the network, hyperparameters, the contract. */
 import type { RunConfig } from '../config/schema.js';
 import type { MakeEnvOptions } from '../env/types.js';
-import type { PolicyModel } from '../model/index.js';
-import type { NetworkSpec } from '../model/networks.js';
+import { resolveNetworkSpec, type NetworkSpec } from '../model/index.js';
+import type { LearnerContract } from '../transport/index.js';
 import type { LearnerHyperParams } from './hyperparams.js';
 
-/** 'auto' picks the MinAtar network for 10x10 grids and IMPALA's shallow network for 84x84 Atari frames. */
 export function modelSpecFor(config: RunConfig, inputShape: readonly number[]): NetworkSpec {
-  if (config.model !== 'auto') return config.model;
-  return inputShape[0] <= 16 ? 'minatar' : 'impala-shallow';
+  return resolveNetworkSpec(config.model, inputShape);
 }
 
 /** Frames per agent step: Atari envs repeat each action 4 times; MinAtar counts one frame per step. */
@@ -15,12 +14,8 @@ export function actionRepeatFor(envId: string): number {
   return envId.startsWith('atari/') ? 4 : 1;
 }
 
-export function learnerHyperFromConfig(config: RunConfig, _model: PolicyModel): Partial<LearnerHyperParams> {
-  return {
-    ...config.hyper,
-    totalFrames: config.frames,
-    actionRepeat: actionRepeatFor(config.env.id),
-  };
+export function learnerHyperFromConfig(config: RunConfig): LearnerHyperParams {
+  return { ...config.hyper, totalFrames: config.frames, actionRepeat: actionRepeatFor(config.env.id) };
 }
 
 /** Options for the environments a run trains on (Atari: a lost life ends a training episode, as in IMPALA). */
@@ -32,5 +27,24 @@ export function trainingEnvOptions(config: RunConfig): MakeEnvOptions {
     maxEpisodeSteps: config.env.maxEpisodeSteps,
     ...(config.env.romDir !== undefined ? { romDir: config.env.romDir } : {}),
     ...(config.env.id.startsWith('atari/') ? { terminalOnLifeLoss: true } : {}),
+  };
+}
+
+/** What every actor of this run must run: sent at registration, so actors need no copy of the config. */
+export function contractFor(config: RunConfig, spec: NetworkSpec, K: number): LearnerContract {
+  const { romDir: _local, ...env } = trainingEnvOptions(config);
+  return {
+    env: {
+      id: config.env.id,
+      minimalActionSet: env.minimalActionSet ?? true,
+      difficultyRamping: env.difficultyRamping ?? true,
+      ...(env.stickyActionProb !== undefined ? { stickyActionProb: env.stickyActionProb } : {}),
+      ...(env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: env.maxEpisodeSteps } : {}),
+      ...(env.terminalOnLifeLoss !== undefined ? { terminalOnLifeLoss: env.terminalOnLifeLoss } : {}),
+    },
+    model: spec,
+    numLayers: K,
+    unrollLength: config.hyper.unrollLength,
+    seed: config.seed,
   };
 }

@@ -1,9 +1,30 @@
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel } from '../model/index.js';
 import { DefpPartitioner, type PartitionSystem } from '../partition/index.js';
-import type { Hello } from '../transport/index.js';
-import { parseBandwidth } from '../transport/index.js';
-import type { SplitPlanner } from './distributed-learner.js';
+import { type Hello, parseBandwidth, parseDeviceProfile } from '../transport/index.js';
+
+/** One actor's new split point. */
+export interface PlanChange {
+  readonly actorId: string;
+  readonly splitPoint: number;
+}
+
+/** A planner's view of its plan, for logs, metrics and summary.json. */
+export interface PlanDescription {
+  readonly planner: string;
+  readonly assignment: Record<string, number>;
+  /** Learner resources the plan uses, where the planner has budgets (DEFP). */
+  readonly budgets?: { readonly compute: { used: number; budget: number }; readonly bandwidth: { used: number; budget: number } };
+  /** The plan's latency reduction against all-local inference, in seconds per round (DEFP). */
+  readonly latencyReduction?: number;
+}
+
+/** Decides each actor's split point when it joins (and may move others); told when one leaves. */
+export interface SplitPlanner {
+  join(actorId: string, hello: Hello): { splitPoint: number; changes: PlanChange[] };
+  leave(actorId: string): PlanChange[];
+  describe(): PlanDescription;
+}
 
 /** Seed-RL (y = 0 for all), IMPALA (y = K for all), or fixed per-actor split points from the config. */
 export class FixedPlanner implements SplitPlanner {
@@ -13,18 +34,18 @@ export class FixedPlanner implements SplitPlanner {
     private readonly name: string,
   ) {}
 
-  join(actorId: string): { splitPoint: number; changes: { actorId: string; splitPoint: number }[] } {
+  join(actorId: string): { splitPoint: number; changes: PlanChange[] } {
     const y = this.pick(actorId, this.assigned.size);
     this.assigned.set(actorId, y);
     return { splitPoint: y, changes: [] };
   }
 
-  leave(actorId: string): { actorId: string; splitPoint: number }[] {
+  leave(actorId: string): PlanChange[] {
     this.assigned.delete(actorId);
     return [];
   }
 
-  describe(): Record<string, unknown> {
+  describe(): PlanDescription {
     return { planner: this.name, assignment: Object.fromEntries(this.assigned) };
   }
 }
@@ -58,10 +79,10 @@ export class DefpPlanner implements SplitPlanner {
 
   private readonly defaultFlops: number;
 
-  join(actorId: string, hello: Hello): { splitPoint: number; changes: { actorId: string; splitPoint: number }[] } {
-    const prof = hello.profile ?? {};
-    const flops = typeof prof.flops === 'number' && prof.flops > 0 ? prof.flops : this.defaultFlops;
-    const link = typeof prof.linkBytesPerSec === 'number' && prof.linkBytesPerSec > 0 ? prof.linkBytesPerSec : UNLIMITED;
+  join(actorId: string, hello: Hello): { splitPoint: number; changes: PlanChange[] } {
+    const prof = parseDeviceProfile(hello.profile);
+    const flops = prof.flops ?? this.defaultFlops;
+    const link = prof.linkBytesPerSec ?? UNLIMITED;
     if (this.partitioner.splitOf(actorId) !== undefined) this.partitioner.leave(actorId);
     const changes = this.partitioner.join({ id: actorId, flops, linkBytesPerSec: link });
     return {
@@ -70,7 +91,7 @@ export class DefpPlanner implements SplitPlanner {
     };
   }
 
-  leave(actorId: string): { actorId: string; splitPoint: number }[] {
+  leave(actorId: string): PlanChange[] {
     if (this.partitioner.splitOf(actorId) === undefined) return [];
     return this.partitioner
       .leave(actorId)
@@ -78,15 +99,15 @@ export class DefpPlanner implements SplitPlanner {
       .map((c) => ({ actorId: String(c.id), splitPoint: c.to as number }));
   }
 
-  describe(): Record<string, unknown> {
+  describe(): PlanDescription {
     const u = this.partitioner.usage();
     return {
       planner: 'defp',
       assignment: Object.fromEntries([...this.partitioner.assignment()].map(([k, v]) => [String(k), v])),
-      computeUsed: u.compute,
-      bandwidthUsed: u.bandwidth,
-      computeBudget: this.system.edge.computeBudget,
-      bandwidthBudget: this.system.edge.bandwidthBudget,
+      budgets: {
+        compute: { used: u.compute, budget: this.system.edge.computeBudget },
+        bandwidth: { used: u.bandwidth, budget: this.system.edge.bandwidthBudget },
+      },
       latencyReduction: this.partitioner.latencyReduction(),
     };
   }

@@ -18,24 +18,10 @@ import { ensureGradients } from '../backend/gradients.js';
 import type { PolicyModel } from '../model/index.js';
 import { impalaLoss } from '../vtrace/impala-loss.js';
 import { vtraceFlat } from '../vtrace/vtrace.js';
-import { sliceBatchColumns } from './batch-chunk.js';
+import { sliceBatchColumns, type TrainBatch } from './batch.js';
 import { clipByGlobalNorm } from './grad-clip.js';
 import { resolveLearnerHyperParams, type LearnerHyperParams } from './hyperparams.js';
 import { linearAnnealedLr } from './schedule.js';
-
-/** A batch of B unrolls of length T, time-major. */
-export interface TrainBatch {
-  /** [T+1, B, H, W, C] uint8 observations x_0..x_T. */
-  readonly obs: Uint8Array;
-  /** [T, B] actions a_t. */
-  readonly actions: Int32Array;
-  /** [T, B] rewards r_t (after a_t). */
-  readonly rewards: Float32Array;
-  /** [T, B] 1 if the episode ended after step t, else 0. */
-  readonly dones: Uint8Array;
-  /** [T, B, A] logits of the behaviour policy μ that chose a_t. */
-  readonly behaviourLogits: Float32Array;
-}
 
 export interface TrainStats {
   /** Total loss (sum over T and B). */

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { Actor, contractEnvOptions } from '../../actor/actor.js';
+import { measureDeviceFlops } from '../../actor/profile.js';
 import { initBackend } from '../../backend/index.js';
-import { Actor } from '../../actor/actor.js';
-import { makeLink } from '../../transport/index.js';
+import { networkSpecFromName } from '../../model/index.js';
+import { fetchLearnerContract, makeLink, parseLearnerContract } from '../../transport/index.js';
 import { parseIntArg, parseNumberArg } from '../args.js';
 
 interface ActorFlags {
@@ -9,15 +12,11 @@ interface ActorFlags {
   token?: string;
   actorId?: string;
   envs: number;
-  env: string;
-  seed: number;
+  env?: string;
+  seed?: number;
   bandwidth: string;
-  sticky?: number;
-  fullActionSet?: boolean;
-  difficultyRamping: boolean;
   tlsCa?: string;
   romDir?: string;
-  maxEpisodeSteps?: number;
   deviceFlops?: number;
   linkBytesPerSec?: number;
   maxSteps?: number;
@@ -34,14 +33,10 @@ export function registerActor(program: Command): void {
     .option('--token <secret>', 'shared token (default: $COKNIGHT_TOKEN)')
     .option('--actor-id <id>', 'unique id of this actor (default: hostname-pid)')
     .option('--envs <n>', 'environments stepped together', parseIntArg('--envs', 1), 4)
-    .option('--env <id>', 'environment id; must match the learner', 'minatar/breakout')
-    .option('--seed <n>', 'seed', parseIntArg('--seed', 0), 0)
+    .option('--env <id>', "check that the learner trains this env (the env and its options always come from the learner)")
+    .option('--seed <n>', "env seed (default: from the learner's run seed and this actor's index)", parseIntArg('--seed', 0))
     .option('--bandwidth <rate>', "cap on every byte this actor sends and receives, e.g. '10MB/s'", 'unlimited')
-    .option('--sticky <p>', 'sticky-action probability', parseNumberArg('--sticky', 0))
-    .option('--full-action-set', 'use the full action set')
-    .option('--no-difficulty-ramping', 'MinAtar: no difficulty ramping')
-    .option('--rom-dir <dir>', 'Atari ROM directory (default $COKNIGHT_ROM_DIR)')
-    .option('--max-episode-steps <n>', 'episode step cap', parseIntArg('--max-episode-steps', 1))
+    .option('--rom-dir <dir>', 'Atari ROM directory on this device (default $COKNIGHT_ROM_DIR)')
     .option('--tls-ca <pem>', "CA certificate of the learner's TLS certificate (enables TLS)")
     .option('--device-flops <n>', 'device FLOP/s reported to the partition planner (default: measured)', parseNumberArg('--device-flops', 1))
     .option('--link-bytes-per-sec <n>', 'link speed reported to the partition planner', parseNumberArg('--link-bytes-per-sec', 1))
@@ -59,8 +54,14 @@ export function registerActor(program: Command): void {
       if (!token) throw new Error('actor: no token; pass --token or set COKNIGHT_TOKEN to the learner token');
       const actorId = f.actorId ?? `${process.env.HOSTNAME ?? 'actor'}-${process.pid}`;
       await initBackend({ prefer: f.backend, log: () => {}, gradients: false });
-      const { measureDeviceFlops } = await import('../../actor/profile.js');
-      const flops = f.deviceFlops ?? measureDeviceFlops(f.env, undefined, f.romDir ? { romDir: f.romDir } : {});
+      const tls = f.tlsCa ? { ca: readFileSync(f.tlsCa) } : undefined;
+      const reply = await fetchLearnerContract({ address: f.learner, token, tls });
+      const contract = parseLearnerContract(reply.learnerConfig);
+      if (f.env !== undefined && f.env !== contract.env.id) {
+        throw new Error(`actor: --env ${f.env}, but the learner at ${f.learner} trains ${contract.env.id}: drop --env (actors take the learner's env)`);
+      }
+      const localEnvOptions = f.romDir ? { romDir: f.romDir } : {};
+      const flops = f.deviceFlops ?? measureDeviceFlops(contract.env.id, networkSpecFromName(contract.model, 'learner contract'), contractEnvOptions(contract, localEnvOptions));
       const link = makeLink(f.bandwidth);
       const actors = Array.from(
         { length: f.streams },
@@ -70,19 +71,11 @@ export function registerActor(program: Command): void {
             token,
             actorId: f.streams === 1 ? actorId : `${actorId}.${i}`,
             numEnvs: f.envs,
-            envId: f.env,
-            envOptions: {
-              stickyActionProb: f.sticky,
-              minimalActionSet: !f.fullActionSet,
-              difficultyRamping: f.difficultyRamping,
-              maxEpisodeSteps: f.maxEpisodeSteps,
-              ...(f.romDir ? { romDir: f.romDir } : {}),
-              // Atari training ends an episode on a lost life, as the learner's local envs do.
-              ...(f.env.startsWith('atari/') ? { terminalOnLifeLoss: true } : {}),
-            },
-            seed: f.seed + 7919 * i,
+            contract,
+            localEnvOptions,
+            ...(f.seed !== undefined ? { seed: f.seed + 7919 * i } : {}),
             link,
-            tlsCaFile: f.tlsCa,
+            tls,
             profile: { flops, ...(f.linkBytesPerSec ? { linkBytesPerSec: f.linkBytesPerSec } : {}) },
             maxSteps: f.maxSteps,
           }),

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { initBackend } from '../../backend/index.js';
-import { evaluateCheckpoint } from '../../learner/evaluate.js';
+import { evaluateCheckpoint } from '../../run/evaluate.js';
 import { parseIntArg } from '../args.js';
 
 export function registerEval(program: Command): void {

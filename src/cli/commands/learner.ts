@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, setPath } from '../../config/load.js';
-import { runDistributed } from '../../learner/run-distributed.js';
+import { runDistributed } from '../../run/distributed.js';
 import { parseNumberArg } from '../args.js';
 
 export function registerLearner(program: Command): void {

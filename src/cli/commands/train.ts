@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, setPath, type ConfigOverrides } from '../../config/load.js';
+import { describeConfig, resolveConfig, setPath, type ConfigOverrides } from '../../config/load.js';
 import { parseIntArg, parseNumberArg } from '../args.js';
-import { runTraining } from '../../learner/run-training.js';
+import { runTraining } from '../../run/train.js';
 
 interface TrainFlags {
   config?: string;
@@ -18,6 +18,7 @@ interface TrainFlags {
   progress?: string;
   actors?: number;
   bandwidth?: string;
+  printConfig?: boolean;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -74,13 +75,19 @@ export function registerTrain(program: Command): void {
     .option('--actors <n>', 'actor processes to start (seed/impala/coknight modes)', parseIntArg('--actors', 1))
     .option('--bandwidth <rate>', "per-actor link cap, e.g. '10MB/s' (seed/impala/coknight modes)")
     .option('--set <key=value>', 'override any config field by dotted path (repeatable)', collect, [])
+    .option('--print-config', 'print the resolved config with where each value came from, and exit')
     .action(async (flags: TrainFlags) => {
       const overrides = overridesFromFlags(flags);
       if (flags.resume && flags.runDir === undefined) setPath(overrides, 'run.dir', flags.resume);
       if (typeof overrides.frames === 'number') overrides.frames = Math.round(overrides.frames);
       // A resumed run keeps its own config unless a file is given; flags still override (e.g. more --frames).
       const base = flags.resume && !flags.config ? join(flags.resume, 'config.json') : flags.config;
-      const config = loadConfig(base, overrides);
+      const resolved = resolveConfig(base, overrides);
+      if (flags.printConfig) {
+        console.log(describeConfig(resolved));
+        return;
+      }
+      const config = resolved.config;
       const summary = await runTraining(config, { resume: flags.resume });
       console.log(JSON.stringify(summary, null, 2));
     });

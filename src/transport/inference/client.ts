@@ -279,9 +279,36 @@ export function openRawInferenceStream(opts: { address: string; token: string; t
 
 /**
  * Asks a learner what it trains (env, network, unroll length) before this actor builds anything:
- * the unary Contract call, authenticated by the token. Rejects with a TransportError.
+ * the unary Contract call, authenticated by the token. A learner not up yet is retried with backoff
+ * for up to `giveUpAfterMs`; a refusal (bad token) fails at once. Rejects with a TransportError.
  */
-export async function fetchLearnerContract(opts: { address: string; token: string; tls?: ClientTls; timeoutMs?: number }): Promise<RegisterReply> {
+export async function fetchLearnerContract(opts: {
+  address: string;
+  token: string;
+  tls?: ClientTls;
+  giveUpAfterMs?: number;
+  signal?: AbortSignal;
+  seed?: number;
+}): Promise<RegisterReply> {
+  const deadline = Date.now() + (opts.giveUpAfterMs ?? 300_000);
+  const rng = new Rng(opts.seed ?? 0);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await contractOnce(opts, Math.max(1000, Math.min(10_000, deadline - Date.now())));
+    } catch (e) {
+      if (!(e instanceof TransportError) || !e.retryable || Date.now() >= deadline || opts.signal?.aborted) {
+        if (e instanceof TransportError && e.retryable) {
+          throw new TransportError(`no learner at ${opts.address}: ${e.message}; gave up after ${attempt + 1} attempts`, e.code, false);
+        }
+        throw e;
+      }
+      const delay = Math.min(backoffDelay(attempt, DEFAULT_BACKOFF, rng), Math.max(0, deadline - Date.now()));
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+async function contractOnce(opts: { address: string; token: string; tls?: ClientTls }, timeoutMs: number): Promise<RegisterReply> {
   const client = makeChannel(opts.address, opts.tls);
   try {
     const buf = await new Promise<Buffer>((resolve, reject) => {
@@ -291,7 +318,7 @@ export async function fetchLearnerContract(opts: { address: string; token: strin
         identity,
         Buffer.alloc(0),
         tokenMetadata(opts.token),
-        { deadline: Date.now() + (opts.timeoutMs ?? 30_000) },
+        { deadline: Date.now() + timeoutMs },
         (err, value) => (err || !value ? reject(err ?? new Error('empty reply')) : resolve(value)),
       );
     });
@@ -300,7 +327,7 @@ export async function fetchLearnerContract(opts: { address: string; token: strin
     if (e instanceof ProtocolError) throw new TransportError(`bad contract from ${opts.address}: ${e.message}`, grpc.status.INTERNAL, false);
     const se = e as grpc.ServiceError;
     const code = se.code ?? grpc.status.UNKNOWN;
-    throw new TransportError(`${grpc.status[code] ?? code}: ${se.details ?? se.message}`, code, !PERMANENT.has(code));
+    throw new TransportError(`${grpc.status[code] ?? code}: ${se.details ?? se.message}`, code, !PERMANENT.has(code) && code !== grpc.status.UNIMPLEMENTED);
   } finally {
     client.close();
   }

@@ -110,14 +110,22 @@ export function loadCheckpoint(pathOrDir: string): Checkpoint {
   return decodeCheckpoint(readFileSync(path), path);
 }
 
+/** What a checkpoint records about the network, so that eval can rebuild it without the run config. */
+export interface ModelMeta {
+  readonly version: number;
+  readonly spec: string;
+  readonly inputShape: readonly number[];
+  readonly numActions: number;
+}
+
 /** What a training run checkpoints: its config, progress, model weights and optimizer slots. */
-export async function checkpointRun(
+export function writeRunCheckpoint(
   runDir: string,
   config: unknown,
   rec: { frames: number; updates: number; episodes: readonly unknown[]; wallSeconds: number; recent: { values(): readonly number[] } },
-  model: { version: number; spec: string; inputShape: readonly number[]; numActions: number; K: number; getLayerWeights(from: number, to: number): Uint8Array },
-  optimizer: () => Promise<NamedArray[]>,
-): Promise<string> {
+  model: ModelMeta,
+  state: { weights: Uint8Array; optimizer: readonly NamedArray[] },
+): string {
   return saveCheckpoint(runDir, {
     meta: {
       config: config as Record<string, unknown>,
@@ -131,7 +139,7 @@ export async function checkpointRun(
       inputShape: [...model.inputShape],
       numActions: model.numActions,
     },
-    weights: model.getLayerWeights(1, model.K),
-    optimizer: await optimizer(),
+    weights: state.weights,
+    optimizer: state.optimizer,
   });
 }

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { RunConfig } from '../config/schema.js';
-import { JsonlLog, Window } from '../run/run-log.js';
+import { JsonlLog, Window } from './run-log.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import type { TrainStats } from './train-step.js';
+import type { TrainStats } from '../learner/index.js';
 
 export interface EpisodePoint {
   readonly frames: number;

@@ -1,8 +1,25 @@
 /**
- * Cuts batch columns b0..b1−1 out of a time-major train batch and turns them into V-trace inputs:
- * float observations, rewards (optionally clipped to [-1, 1]) and discounts γ·(1 − done_t).
+ * The learner's unit of training data: B unrolls of length T, time-major (TrainBatch); how assembled
+ * unrolls are stacked into one (stackUnrolls), and how columns b0..b1−1 are cut out of it and turned
+ * into V-trace inputs (sliceBatchColumns): float observations, rewards (optionally clipped to
+ * [-1, 1]) and discounts γ·(1 − done_t).
  */
-import type { TrainBatch } from './train-step.js';
+import type { Unroll } from './trajectory-assembler.js';
+
+/** A batch of B unrolls of length T, time-major. */
+export interface TrainBatch {
+  /** [T+1, B, H, W, C] uint8 observations x_0..x_T. */
+  readonly obs: Uint8Array;
+  /** [T, B] actions a_t. */
+  readonly actions: Int32Array;
+  /** [T, B] rewards r_t (after a_t). */
+  readonly rewards: Float32Array;
+  /** [T, B] 1 if the episode ended after step t, else 0. */
+  readonly dones: Uint8Array;
+  /** [T, B, A] logits of the behaviour policy μ that chose a_t. */
+  readonly behaviourLogits: Float32Array;
+}
+
 
 export interface BatchDims {
   readonly T: number;
@@ -54,4 +71,24 @@ export function sliceBatchColumns(
     }
   }
   return { Bc, obs, behaviourLogits, actions, rewards, discounts };
+}
+
+/** Stacks B unrolls (each [T+1] obs, [T] steps) into one time-major TrainBatch. */
+export function stackUnrolls(unrolls: readonly Unroll[], T: number, A: number, S: number): TrainBatch {
+  const B = unrolls.length;
+  const obs = new Uint8Array((T + 1) * B * S);
+  const actions = new Int32Array(T * B);
+  const rewards = new Float32Array(T * B);
+  const dones = new Uint8Array(T * B);
+  const behaviourLogits = new Float32Array(T * B * A);
+  unrolls.forEach((u, b) => {
+    for (let t = 0; t <= T; t++) obs.set(u.obs.subarray(t * S, (t + 1) * S), (t * B + b) * S);
+    for (let t = 0; t < T; t++) {
+      actions[t * B + b] = u.actions[t];
+      rewards[t * B + b] = u.rewards[t];
+      dones[t * B + b] = u.dones[t];
+      behaviourLogits.set(u.logits.subarray(t * A, (t + 1) * A), (t * B + b) * A);
+    }
+  });
+  return { obs, actions, rewards, dones, behaviourLogits };
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { lineChart, svgToPng } from '../plot/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import type { EpisodePoint } from './run-recorder.js';
+import type { EpisodePoint } from './recorder.js';
 
 /**
  * Mean return over a trailing window of episodes, sampled at about `points` places along the run:

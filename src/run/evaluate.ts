@@ -1,12 +1,9 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { validateConfig } from '../config/load.js';
 import { VectorEnv } from '../env/index.js';
-import { createModel, type PolicyModel } from '../model/index.js';
-import type { NetworkSpec } from '../model/networks.js';
+import { trainingEnvOptions } from '../learner/index.js';
+import { act, createModel, networkSpecFromName, type PolicyModel } from '../model/index.js';
 import { Rng } from '../util/rng.js';
 import { loadCheckpoint } from './checkpoint.js';
-import { argmaxRows, sampleFromLogits } from './sampling.js';
-import { trainingEnvOptions } from './setup.js';
 
 export interface PolicyScore {
   readonly episodes: number;
@@ -43,17 +40,13 @@ export function scorePolicy(
   const n = Math.min(parallel, episodes);
   const env = new VectorEnv(envId, n, { ...envOpts, seed });
   const rng = new Rng(seed + 99991);
-  const A = env.numActions;
-  const shape = env.observationShape as [number, number, number];
   let obs = env.reset();
   const returns: number[] = [];
   const lengths: number[] = [];
   // Only the first `episodes` finishers count; envs keep running until enough have finished.
   const actions = new Int32Array(n);
   while (returns.length < episodes) {
-    const logits = tf.tidy(() => model.forward(tf.tensor4d(Float32Array.from(obs), [n, ...shape])).logits.dataSync() as Float32Array);
-    if (greedy) argmaxRows(logits, n, A, actions);
-    else sampleFromLogits(logits, n, A, rng, actions);
+    act(model, obs, n, { mode: greedy ? 'greedy' : 'sample', rng, out: actions });
     const r = env.step(actions);
     for (let i = 0; i < n; i++) {
       if ((r.terminated[i] || r.truncated[i]) && returns.length < episodes) {
@@ -77,8 +70,8 @@ export function scorePolicy(
 export function evaluateCheckpoint(pathOrDir: string, episodes: number, seed = 12345, maxEpisodeSteps?: number): EvalResult {
   const ckpt = loadCheckpoint(pathOrDir);
   const config = validateConfig(ckpt.meta.config, `checkpoint ${pathOrDir}`);
-  const meta = ckpt.meta as unknown as { modelSpec: NetworkSpec; inputShape: [number, number, number]; numActions: number };
-  const model = createModel(meta.modelSpec, { inputShape: meta.inputShape, numActions: meta.numActions });
+  const meta = ckpt.meta as unknown as { modelSpec: string; inputShape: [number, number, number]; numActions: number };
+  const model = createModel(networkSpecFromName(meta.modelSpec, `checkpoint ${pathOrDir}`), { inputShape: meta.inputShape, numActions: meta.numActions });
   try {
     model.setLayerWeights(ckpt.weights);
     // Whole games are scored (no episode end on a lost life), as evaluations report them.

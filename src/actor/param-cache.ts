@@ -1,0 +1,73 @@
+/**
+ * An actor's copy of the head layers 1..y: subscribes to one topic per layer (all K at y = K), applies
+ * the newest version of each between steps, and knows the version of its head — the behaviour
+ * policy's age that the learner needs for V-trace and the policy lag.
+ */
+import type { PolicyModel } from '../model/index.js';
+import { type Link, ParamSubscriber, paramTopic, type ParamUpdate } from '../transport/index.js';
+
+export class ParamCache {
+  private sub: ParamSubscriber | null = null;
+  private subscribedUpTo = 0;
+  private address = '';
+  private readonly layerVersion: number[] = [];
+
+  constructor(
+    private readonly model: PolicyModel,
+    private readonly link: Link,
+  ) {}
+
+  /** A (re)registration: a restarted learner has new endpoints and may resume from an older version. */
+  async reset(address: string): Promise<void> {
+    if (this.sub && this.address !== address) {
+      await this.sub.close();
+      this.sub = null;
+      this.subscribedUpTo = 0;
+    }
+    this.address = address;
+    this.layerVersion.length = 0;
+  }
+
+  /** Subscribes to layers 1..y and waits until it holds all of them. */
+  async hold(y: number, timeoutMs = 60_000): Promise<void> {
+    if (y !== this.subscribedUpTo) {
+      await this.sub?.close();
+      this.sub = null;
+      this.subscribedUpTo = y;
+      if (y > 0) {
+        const topics = Array.from({ length: y }, (_, i) => paramTopic(i + 1, i + 1));
+        this.sub = ParamSubscriber.connect({ address: this.address, topics, stats: this.link.stats, pacer: this.link.down });
+      }
+    }
+    for (let k = 1; k <= y; k++) this.apply(await this.sub!.waitForVersion(paramTopic(k, k), this.layerVersion[k] ?? 0, timeoutMs));
+  }
+
+  /** Applies whatever arrived since the last step. */
+  refresh(): void {
+    if (!this.sub) return;
+    for (let k = 1; k <= this.subscribedUpTo; k++) {
+      const u = this.sub.take(paramTopic(k, k));
+      if (u) this.apply(u);
+    }
+  }
+
+  /** Oldest version among layers 1..y (`fallback` when y = 0). */
+  headVersion(y: number, fallback: number): number {
+    let v = Infinity;
+    for (let k = 1; k <= y; k++) v = Math.min(v, this.layerVersion[k] ?? 0);
+    return Number.isFinite(v) ? v : fallback;
+  }
+
+  async close(): Promise<void> {
+    await this.sub?.close();
+    this.sub = null;
+  }
+
+  private apply(u: ParamUpdate): void {
+    for (const l of u.layers) {
+      if ((this.layerVersion[l.index] ?? -1) >= u.version) continue;
+      this.model.setLayerWeights(l.data);
+      this.layerVersion[l.index] = u.version;
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The learner's inference role: validates a step request against the actor's registration and
+ * split point, hands its data to the intake, queues it in the dynamic batcher (one queue per split
+ * point), and answers with actions from one batched tail pass (model.act) per batch.
+ */
+import type { LearnerMetrics } from '../metrics/learner-metrics.js';
+import { act, type PolicyModel } from '../model/index.js';
+import { type Batch, DynamicBatcher, ProtocolError, type StepRequest, type StepResult } from '../transport/index.js';
+import type { Rng } from '../util/rng.js';
+import type { ActorState } from './actor-registry.js';
+import type { TrajectoryAssembler } from './trajectory-assembler.js';
+import type { UploadIntake } from './upload-intake.js';
+
+type Pending = { req: StepRequest; actor: ActorState };
+
+export interface InferenceHandlerOptions {
+  readonly maxBatch: number;
+  readonly maxWaitMs: number;
+}
+
+export class InferenceHandler {
+  /** Milliseconds spent running batches. */
+  busyMs = 0;
+  private readonly batcher: DynamicBatcher<Pending, StepResult>;
+
+  constructor(
+    private readonly model: PolicyModel,
+    private readonly intake: UploadIntake,
+    private readonly assembler: TrajectoryAssembler,
+    private readonly metrics: LearnerMetrics,
+    private readonly rng: Rng,
+    opts: InferenceHandlerOptions,
+  ) {
+    this.batcher = new DynamicBatcher<Pending, StepResult>({ maxBatch: opts.maxBatch, maxWaitMs: opts.maxWaitMs, run: (b) => this.runBatch(b) });
+  }
+
+  async step(a: ActorState, req: StepRequest): Promise<StepResult> {
+    const K = this.model.K;
+    if (req.splitPoint >= K) {
+      throw new ProtocolError('BAD_FIELD', `StepRequest.splitPoint ${req.splitPoint}: an actor at split point K=${K} computes locally and uploads unrolls`);
+    }
+    this.intake.request(a, req);
+    const res = await this.batcher.submit(req.splitPoint, req.numEnvs, { req, actor: a });
+    // The behaviour policy is as old as the oldest parameters that produced the action: the actor's
+    // head layers (y > 0) or the learner's own network (y = 0).
+    const version = this.model.version;
+    const behaviourVersion = req.splitPoint === 0 ? version : Math.min(version, req.headVersion);
+    const A = this.model.numActions;
+    for (let e = 0; e < req.numEnvs; e++) {
+      this.assembler.served(a.index, e, req.stepId, res.actions[e], res.logits.subarray(e * A, (e + 1) * A), behaviourVersion);
+    }
+    a.stepsServed += req.numEnvs;
+    this.metrics.inferenceRequests.inc();
+    this.metrics.inferenceEnvSteps.inc(req.numEnvs);
+    return a.splitPoint !== req.splitPoint ? { ...res, newSplitPoint: a.splitPoint } : res;
+  }
+
+  close(): void {
+    this.batcher.close();
+  }
+
+  /** One inference batch: all requests share a split point y; run layers y+1..K and sample. */
+  private async runBatch(b: Batch<Pending>): Promise<StepResult[]> {
+    const t0 = performance.now();
+    const y = b.splitPoint;
+    const n = b.envSteps;
+    const first = b.items[0].req;
+    const input = first.dtype === 'uint8' ? new Uint8Array(n * (first.payload.length / first.numEnvs)) : new Float32Array(n * (first.payload.length / first.numEnvs));
+    let o = 0;
+    for (const { req } of b.items) {
+      input.set(req.payload, o);
+      o += req.payload.length;
+    }
+    const out = act(this.model, input, n, { splitPoint: y, rng: this.rng });
+    for (const v of out.logits) if (!Number.isFinite(v)) throw new Error(`learner network produced non-finite logits at split point ${y}`);
+    const A = this.model.numActions;
+    const results: StepResult[] = [];
+    let row = 0;
+    for (const { req } of b.items) {
+      const m = req.numEnvs;
+      results.push({
+        numEnvs: m,
+        numActions: A,
+        actions: out.actions.slice(row, row + m),
+        logits: out.logits.slice(row * A, (row + m) * A),
+        values: out.values.slice(row, row + m),
+      });
+      row += m;
+    }
+    this.metrics.batchSize.observe(n);
+    this.busyMs += performance.now() - t0;
+    return results;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The one policy step every role runs — observations (or a layer-y activation) → network → logits
+ * and values → an action per env — and the one rule for which network 'auto' means.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../util/rng.js';
+import { NETWORK_SPECS, type NetworkSpec } from './networks.js';
+import type { PolicyModel } from './policy-model.js';
+import { argmaxRows, sampleFromLogits } from './sampling.js';
+
+export interface Act {
+  /** [n, A] row-major behaviour logits. */
+  readonly logits: Float32Array;
+  /** [n] state values. */
+  readonly values: Float32Array;
+  /** [n] chosen actions. */
+  readonly actions: Int32Array;
+}
+
+export interface ActOptions {
+  /** Split point of `input`: 0 = raw uint8 observations (default), y > 0 = float32 layer-y outputs. */
+  readonly splitPoint?: number;
+  /** 'sample' draws from softmax(logits) with `rng`; 'greedy' takes the argmax. */
+  readonly mode?: 'sample' | 'greedy';
+  readonly rng?: Rng;
+  /** Where to write the actions (reused buffers on hot paths). */
+  readonly out?: Int32Array<ArrayBuffer>;
+}
+
+/** Runs layers y+1..K and the heads on n samples, then picks actions. */
+export function act(model: PolicyModel, input: Uint8Array | Float32Array, n: number, opts: ActOptions = {}): Act {
+  const y = opts.splitPoint ?? 0;
+  const { logits, values } = tf.tidy(() => {
+    const out = model.tail(model.activationTensor(input, n, y), y);
+    return { logits: out.logits.dataSync() as Float32Array, values: out.value.dataSync() as Float32Array };
+  });
+  const A = model.numActions;
+  let actions: Int32Array;
+  if (opts.mode === 'greedy') actions = argmaxRows(logits, n, A, opts.out);
+  else {
+    if (!opts.rng) throw new RangeError("act: mode 'sample' needs an rng");
+    actions = sampleFromLogits(logits, n, A, opts.rng, opts.out);
+  }
+  return { logits, values, actions };
+}
+
+/** Layers 1..y on n raw observations: what an actor at split point y sends. */
+export function headActivations(model: PolicyModel, obs: Uint8Array, n: number, y: number): Float32Array {
+  return tf.tidy(() => model.head(model.activationTensor(obs, n, 0), y).dataSync() as Float32Array);
+}
+
+/** 'auto' picks the MinAtar network for small grids (≤ 16 cells a side) and IMPALA's shallow network for 84×84 Atari frames. */
+export function resolveNetworkSpec(spec: NetworkSpec | 'auto', inputShape: readonly number[]): NetworkSpec {
+  if (spec !== 'auto') return spec;
+  return inputShape[0] <= 16 ? 'minatar' : 'impala-shallow';
+}
+
+/** A network spec name received from elsewhere (a contract, a checkpoint), checked. */
+export function networkSpecFromName(name: string, where: string): NetworkSpec {
+  if (!(NETWORK_SPECS as readonly string[]).includes(name)) {
+    throw new RangeError(`${where}: network "${name}" is not one of ${NETWORK_SPECS.join(', ')}`);
+  }
+  return name as NetworkSpec;
+}

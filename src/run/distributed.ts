@@ -1,0 +1,101 @@
+/**
+ * `--mode seed|impala|coknight` on one machine, and `coknight learner`: the learner runs in this
+ * process, N actor processes are spawned on loopback (and restarted if they die), remote actors may
+ * join at any time, and the run ends when the learner has trained on the configured frames.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { RunConfig } from '../config/schema.js';
+import { actionRepeatFor } from '../learner/index.js';
+import { ActorProcesses } from './actor-processes.js';
+import { RunHarness } from './harness.js';
+import { LearnerService } from './learner-service.js';
+
+export interface DistributedRunOptions {
+  resume?: string;
+  /** Start this many local actor processes (0: wait for remote actors). */
+  spawnActors: number;
+  log?: (msg: string) => void;
+  /** Called once the learner listens (tests use it to find the address). */
+  onListening?: (service: LearnerService) => void;
+  /** Ends the run early (like Ctrl-C: checkpoint, summary) when aborted. */
+  stop?: AbortSignal;
+  /** Called for every actor process started (tests kill them to check fault tolerance). */
+  onActorSpawn?: (index: number, child: ChildProcess) => void;
+}
+
+export async function runDistributed(config: RunConfig, opts: DistributedRunOptions): Promise<Record<string, unknown>> {
+  const h = await RunHarness.open(config, opts);
+  let svc: LearnerService | undefined;
+  let actors: ActorProcesses | undefined;
+  try {
+    svc = await LearnerService.start(config, {
+      runDir: h.runDir,
+      recorder: h.recorder,
+      resume: h.resumed,
+      log: h.log,
+      onUpdate: async () => {
+        const l = svc!.learner;
+        const b = l.busy();
+        h.progress({
+          frames: l.frames,
+          extra: `| lag ${l.policyLag.toFixed(1)} | infer ${(100 * b.inferenceBusy).toFixed(0)}% train ${(100 * b.trainingBusy).toFixed(0)}%`,
+        });
+        await h.checkpointIfDue(l.model, () => l.save());
+      },
+    });
+    const l = svc.learner;
+    h.log(
+      `learner listening on ${svc.address} (${config.mode} mode, ${l.model.spec} network K=${l.K}, ` +
+        `learner ${(l.edgeFlops / 1e9).toFixed(2)} GFLOP/s)` +
+        (svc.metricsAddress ? `; metrics at http://${svc.metricsAddress}/metrics` : ''),
+    );
+    opts.onListening?.(svc);
+    actors = new ActorProcesses(config, svc.address, { token: svc.token, log: h.log, onSpawn: opts.onActorSpawn });
+    actors.start(opts.spawnActors);
+    while (!l.done && !h.stopping) await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await actors?.stop();
+    await svc?.stop();
+    if (!svc) h.close();
+  }
+  try {
+    const l = svc.learner;
+    const busy = l.busy();
+    const stats = l.serverStats;
+    return await h.finish(`${config.env.id} (${config.mode} mode, ${opts.spawnActors} actors, seed ${config.seed})`, l.model, await l.save(), {
+      K: l.K,
+      inferenceBusyFraction: busy.inferenceBusy,
+      trainingBusyFraction: busy.trainingBusy,
+      policyLag: l.policyLag,
+      learnerFlops: l.edgeFlops,
+      inferenceRequests: stats?.requests ?? 0,
+      stepAccounting: l.stepAccounting(),
+      rejected: { ...stats?.rejectedByCode, ...Object.fromEntries(Object.entries(l.intake.rejected).map(([k, v]) => [`upload_${k}`, v])) },
+      actors: actorSummaries(svc, (id) => actors!.summaryFor(id)),
+    });
+  } finally {
+    h.close();
+    svc.dispose();
+  }
+}
+
+/** Per-actor accounting for summary.json. */
+function actorSummaries(svc: LearnerService, extra: (id: string) => Record<string, unknown>): Record<string, unknown>[] {
+  const l = svc.learner;
+  const repeat = actionRepeatFor(l.config.env.id);
+  return [...l.registry.all()].map((a) => {
+    const inf = l.registry.inferenceBytes(a);
+    return {
+      id: a.id,
+      splitPoint: a.splitPoint,
+      frames: (a.stepsServed + a.stepsLocal) * repeat,
+      stepsServed: a.stepsServed,
+      stepsLocal: a.stepsLocal,
+      stepsDropped: a.droppedSteps,
+      registrations: a.registrations,
+      learnerBytesReceived: inf.received + l.uploadBytes(a.id),
+      learnerBytesSent: inf.sent,
+      ...extra(a.id),
+    };
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * A learner as a service on this machine: the Learner plus what it needs from the OS — its token,
+ * TLS files, the /metrics HTTP endpoint, the run directory's logs (a RunRecorder as its sink) and
+ * checkpoints. `coknight learner`, `coknight train --mode …` and the tests start learners this way.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { RunConfig } from '../config/schema.js';
+import { Learner, type LearnerSink, plannerFor, type SplitPlanner, type UpdateReport } from '../learner/index.js';
+import type { PolicyModel } from '../model/index.js';
+import { type Checkpoint, loadCheckpoint } from './checkpoint.js';
+import { RunRecorder } from './recorder.js';
+import { writeRunCheckpoint } from './checkpoint.js';
+
+export interface LearnerServiceOptions {
+  readonly runDir: string;
+  /** Shared with a harness; a fresh one over runDir otherwise. */
+  readonly recorder?: RunRecorder;
+  /** A checkpoint (or a run directory holding one) to continue from. */
+  readonly resume?: Checkpoint | string;
+  readonly log?: (msg: string) => void;
+  readonly planner?: (model: PolicyModel, edgeFlops: number) => SplitPlanner;
+  /** After every update (progress display, periodic checkpoints); awaited by the train loop. */
+  readonly onUpdate?: (u: UpdateReport) => void | Promise<void>;
+}
+
+/** The token: the config's, else $COKNIGHT_TOKEN, else a random one (spawned actors get it from the environment). */
+export function resolveToken(config: RunConfig): string {
+  return config.distributed.token ?? process.env.COKNIGHT_TOKEN ?? randomBytes(16).toString('hex');
+}
+
+export class LearnerService {
+  metricsAddress = '';
+
+  private constructor(
+    readonly learner: Learner,
+    readonly recorder: RunRecorder,
+    readonly token: string,
+    private readonly runDir: string,
+  ) {}
+
+  static async start(config: RunConfig, opts: LearnerServiceOptions): Promise<LearnerService> {
+    const log = opts.log ?? ((m: string) => console.error(m));
+    const recorder = opts.recorder ?? new RunRecorder(opts.runDir, config);
+    const resumed = typeof opts.resume === 'string' ? loadCheckpoint(opts.resume) : opts.resume;
+    if (resumed && !opts.recorder) recorder.restore(resumed.meta);
+    const d = config.distributed;
+    const tls = d.tlsCert && d.tlsKey ? { cert: readFileSync(d.tlsCert), key: readFileSync(d.tlsKey) } : undefined;
+    const token = resolveToken(config);
+    let learner: Learner | undefined;
+    const sink: LearnerSink = {
+      episode: (e) => {
+        recorder.episode(e.ret, e.length, { actor: e.actor, env: e.env });
+        learner?.metrics.episodeReturn.set(recorder.recent.mean());
+      },
+      update: (u) => {
+        const fps = recorder.update(u.stats, { policyLag: u.policyLag, inferenceBusy: u.inferenceBusy, trainingBusy: u.trainingBusy });
+        if (fps !== null && learner) {
+          learner.metrics.framesPerSecond.set(fps);
+          updateByteMetrics(learner);
+        }
+        return opts.onUpdate?.(u);
+      },
+      event: (e) => recorder.trainLog.write(e),
+      log,
+    };
+    learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f) => plannerFor(config, m, f)) });
+    if (resumed) {
+      await learner.restore({ weights: resumed.weights, optimizer: resumed.optimizer, frames: resumed.meta.frames, updates: resumed.meta.updates });
+      log(`learner resumed at ${resumed.meta.frames} frames (version ${learner.model.version})`);
+    }
+    await learner.start();
+    const svc = new LearnerService(learner, recorder, token, opts.runDir);
+    if (d.metricsListen) svc.metricsAddress = await learner.metrics.listen(d.metricsListen);
+    return svc;
+  }
+
+  get address(): string {
+    return this.learner.address;
+  }
+
+  async checkpoint(): Promise<string> {
+    return writeRunCheckpoint(this.runDir, this.learner.config, this.recorder, this.learner.model, await this.learner.save());
+  }
+
+  async stop(): Promise<void> {
+    await this.learner.stop();
+    await this.learner.metrics.close();
+  }
+
+  dispose(): void {
+    this.learner.dispose();
+  }
+}
+
+function updateByteMetrics(l: Learner): void {
+  for (const a of l.registry.all()) {
+    const inf = l.registry.inferenceBytes(a);
+    l.metrics.actorBytes.set({ actor: a.id, channel: 'inference', direction: 'received' }, inf.received);
+    l.metrics.actorBytes.set({ actor: a.id, channel: 'inference', direction: 'sent' }, inf.sent);
+    l.metrics.actorBytes.set({ actor: a.id, channel: 'upload', direction: 'received' }, l.uploadBytes(a.id));
+  }
+}
