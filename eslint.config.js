@@ -12,7 +12,7 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: {
       globals: globals.node,
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { project: './tsconfig.lint.json', tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -26,6 +26,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
+  },
+  {
+    // The roles are libraries: they report through a log callback or a sink, never to the console.
+    files: ['src/learner/**/*.ts', 'src/actor/**/*.ts', 'src/transport/**/*.ts', 'src/model/**/*.ts', 'src/partition/**/*.ts'],
+    rules: { 'no-console': 'error' },
   },
   {
     // Tests and benches read JSON summaries and child-process output: `any` there is the data's shape, not a bug.

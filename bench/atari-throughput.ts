@@ -22,7 +22,7 @@ import { A } from '../src/env/atari/actions.js';
 import { AtariEnv } from '../src/env/atari/env.js';
 import { COKNIGHT_TEST_GAME } from '../src/env/atari/test-game.js';
 import '../src/env/atari/games.js';
-import { ScoreTracker, decimalScore, readRam, romSettingsById, type RomSettings } from '../src/env/atari/rom-settings.js';
+import { romSettingsById, type RomSettings } from '../src/env/atari/rom-settings.js';
 import { loadRom, resolveRomDir } from '../src/env/atari/roms.js';
 import { Rng } from '../src/util/rng.js';
 

@@ -40,7 +40,9 @@ function glorot(rng: Rng, shape: number[], fanIn: number): Float32Array {
 function makeParams(seed: number, shapes: Array<[number[], number]>): () => tf.Variable[] {
   return () => {
     const rng = new Rng(seed);
-    return shapes.map(([shape, fanIn]) => tf.variable(tf.tensor(fanIn > 0 ? glorot(rng, shape, fanIn) : new Float32Array(shape.reduce((a, b) => a * b)), shape)));
+    return shapes.map(([shape, fanIn]) =>
+      tf.variable(tf.tensor(fanIn > 0 ? glorot(rng, shape, fanIn) : new Float32Array(shape.reduce((a, b) => a * b)), shape)),
+    );
   };
 }
 
@@ -49,10 +51,14 @@ const impala: Net = {
   name: 'IMPALA shallow 84x84x4',
   inShape: [84, 84, 4],
   params: makeParams(1, [
-    [[8, 8, 4, 16], 256], [[16], 0],
-    [[4, 4, 16, 32], 256], [[32], 0],
-    [[9 * 9 * 32, 256], 2592], [[256], 0],
-    [[256, A + 1], 256], [[A + 1], 0],
+    [[8, 8, 4, 16], 256],
+    [[16], 0],
+    [[4, 4, 16, 32], 256],
+    [[32], 0],
+    [[9 * 9 * 32, 256], 2592],
+    [[256], 0],
+    [[256, A + 1], 256],
+    [[A + 1], 0],
   ]),
   forward: (x, p) => {
     let h: tf.Tensor = tf.relu(tf.add(tf.conv2d(x, p[0] as tf.Tensor4D, 4, 'valid'), p[1]!));
@@ -66,9 +72,12 @@ const minatar: Net = {
   name: 'MinAtar 10x10x4',
   inShape: [10, 10, 4],
   params: makeParams(2, [
-    [[3, 3, 4, 16], 36], [[16], 0],
-    [[8 * 8 * 16, 128], 1024], [[128], 0],
-    [[128, A + 1], 128], [[A + 1], 0],
+    [[3, 3, 4, 16], 36],
+    [[16], 0],
+    [[8 * 8 * 16, 128], 1024],
+    [[128], 0],
+    [[128, A + 1], 128],
+    [[A + 1], 0],
   ]),
   forward: (x, p) => {
     let h: tf.Tensor = tf.relu(tf.add(tf.conv2d(x, p[0] as tf.Tensor4D, 1, 'valid'), p[1]!));
@@ -115,7 +124,12 @@ async function timeSteps(net: Net, reps: number, n = opt.frames): Promise<number
 const info = await initBackend({ prefer: 'wasm', threads: opt.threads, log: () => {} });
 console.log(`backend: ${info.name} — ${info.detail}`);
 console.log(`frames per step: ${opt.frames}; median of ${opt.reps} steps (cpu: ${opt.cpuReps} at ${cpuFrames} frames) after 1 warm-up`);
-console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores\n`);
+console.log(
+  `load average at start: ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${os.cpus().length} cores\n`,
+);
 
 for (const net of [minatar, impala]) {
   const rows: Array<[string, number]> = [];
@@ -135,7 +149,9 @@ for (const net of [minatar, impala]) {
   const ours = rows[1]![1];
   console.log(net.name);
   for (const [name, ms] of rows) {
-    console.log(`  ${name.padEnd(62)} ${ms.toFixed(0).padStart(7)} ms/step  ${(opt.frames / (ms / 1000)).toFixed(0).padStart(6)} frames/s  ${(ms / ours).toFixed(2).padStart(6)}× ours`);
+    console.log(
+      `  ${name.padEnd(62)} ${ms.toFixed(0).padStart(7)} ms/step  ${(opt.frames / (ms / 1000)).toFixed(0).padStart(6)} frames/s  ${(ms / ours).toFixed(2).padStart(6)}× ours`,
+    );
   }
   console.log('');
 }

@@ -69,8 +69,7 @@ async function runCell(mode: string, actors: number, cap: string, o: Opts): Prom
   };
   // Warm-up: every actor has joined and produced steps, then --warmup seconds more.
   const t0 = performance.now();
-  const ready = (): boolean =>
-    learner.learner.registry.size >= actors && [...learner.learner.registry.all()].every((a) => a.stepsServed + a.stepsLocal > 0);
+  const ready = (): boolean => learner.learner.registry.size >= actors && [...learner.learner.registry.all()].every((a) => a.stepsServed + a.stepsLocal > 0);
   while (!ready()) {
     if (performance.now() - t0 > 120_000) throw new Error(`only ${learner.learner.registry.size}/${actors} actors produced steps within 120 s`);
     await new Promise((r) => setTimeout(r, 100));
@@ -111,7 +110,11 @@ interface Opts {
 }
 
 async function main(): Promise<void> {
-  const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (v: string) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const o = new Command()
     .option('--actors <list>', 'actor counts', (v) => list(v).map(Number), [1, 2, 4, 8])
     .option('--caps <list>', 'per-actor link caps', list, ['unlimited', '10MB/s', '2MB/s'])

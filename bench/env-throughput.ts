@@ -57,7 +57,7 @@ function measureSingle(id: string, seconds: number): number {
   let i = 0;
   let steps = 0;
   const t0 = cpuSeconds();
-  let elapsed = 0;
+  let elapsed: number;
   do {
     for (let k = 0; k < CHUNK; k++) {
       const r = env.step(actions[i++ & (ACTION_BUFFER - 1)]);
@@ -80,7 +80,7 @@ function measureVector(id: string, numEnvs: number, seconds: number): number {
   let i = 0;
   let steps = 0;
   const t0 = cpuSeconds();
-  let elapsed = 0;
+  let elapsed: number;
   do {
     for (let k = 0; k < calls; k++) {
       venv.step(actionRows[i++ % rows]);
@@ -102,12 +102,7 @@ function fmt(x: number): string {
 
 function table(results: GameResult[], sizes: number[]): string {
   const header = ['game', 'step() /s', ...sizes.map((n) => `vec${n} /s`), ...sizes.map((n) => `vec${n}/single`)];
-  const rows = results.map((r) => [
-    r.game,
-    fmt(r.single),
-    ...sizes.map((n) => fmt(r.vector[n])),
-    ...sizes.map((n) => r.ratio[n].toFixed(2)),
-  ]);
+  const rows = results.map((r) => [r.game, fmt(r.single), ...sizes.map((n) => fmt(r.vector[n])), ...sizes.map((n) => r.ratio[n].toFixed(2))]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
   const line = (cells: string[]) => cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]) : s.padStart(widths[c]))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
@@ -131,10 +126,10 @@ const program = new Command()
   .parse();
 const opts = program.opts<{ seconds: number; runs: number; sizes: number[]; games?: string; out?: string }>();
 
-const known = listEnvs().filter((e) => e.family === 'minatar').map((e) => e.id);
-const games = opts.games
-  ? opts.games.split(',').map((g) => (g.includes('/') ? g : `minatar/${g}`))
-  : known;
+const known = listEnvs()
+  .filter((e) => e.family === 'minatar')
+  .map((e) => e.id);
+const games = opts.games ? opts.games.split(',').map((g) => (g.includes('/') ? g : `minatar/${g}`)) : known;
 for (const g of games) {
   if (!known.includes(g)) {
     console.error(`env-throughput: unknown game "${g}"; known: ${known.join(', ')}`);
@@ -157,9 +152,6 @@ for (const game of games) {
 }
 console.log(table(results, opts.sizes));
 if (opts.out) {
-  writeFileSync(
-    opts.out,
-    JSON.stringify({ node: process.version, seconds: opts.seconds, runs: opts.runs, stickyActionProb: 0.1, results }, null, 2) + '\n',
-  );
+  writeFileSync(opts.out, JSON.stringify({ node: process.version, seconds: opts.seconds, runs: opts.runs, stickyActionProb: 0.1, results }, null, 2) + '\n');
   console.log(`wrote ${opts.out}`);
 }

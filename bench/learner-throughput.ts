@@ -61,7 +61,10 @@ for (const backend of o.backends.split(',')) {
     const rng = new Rng(1);
     const inf: number[] = [];
     for (const n of [1, 8, 32]) {
-      const x = tf.tensor4d(Float32Array.from({ length: n * shape[0] * shape[1] * shape[2] }, () => rng.int(2)), [n, ...shape]);
+      const x = tf.tensor4d(
+        Float32Array.from({ length: n * shape[0] * shape[1] * shape[2] }, () => rng.int(2)),
+        [n, ...shape],
+      );
       const s = timeIt(() => tf.tidy(() => void model.forward(x).logits.dataSync()), o.reps);
       x.dispose();
       inf.push(n / s);

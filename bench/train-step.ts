@@ -15,10 +15,15 @@ import { Rng } from '../src/util/rng.js';
 
 const program = new Command()
   .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'wasm')
-  .option('--model <spec>', NETWORK_SPECS.join(' | '), (v: string) => {
-    if (!(NETWORK_SPECS as readonly string[]).includes(v)) throw new InvalidArgumentError(`use one of ${NETWORK_SPECS.join(', ')}`);
-    return v;
-  }, 'impala-shallow')
+  .option(
+    '--model <spec>',
+    NETWORK_SPECS.join(' | '),
+    (v: string) => {
+      if (!(NETWORK_SPECS as readonly string[]).includes(v)) throw new InvalidArgumentError(`use one of ${NETWORK_SPECS.join(', ')}`);
+      return v;
+    },
+    'impala-shallow',
+  )
   .option('--unroll <n>', 'T', parseIntArg('--unroll', 1), 20)
   .option('--batch <n>', 'B', parseIntArg('--batch', 1), 32)
   .option('--micro <n>', 'micro-batch columns (0 = whole batch)', parseIntArg('--micro', 0), 0)

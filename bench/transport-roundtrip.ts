@@ -21,7 +21,8 @@ const TOKEN = 'bench';
 function intList(flag: string) {
   return (v: string): number[] => {
     const xs = v.split(',').map(Number);
-    if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new InvalidArgumentError(`${flag} must be a comma-separated list of integers >= 1, got "${v}"`);
+    if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1))
+      throw new InvalidArgumentError(`${flag} must be a comma-separated list of integers >= 1, got "${v}"`);
     return xs;
   };
 }
@@ -53,11 +54,24 @@ async function serve(): Promise<void> {
 async function runBareCell(address: string, size: number, clients: number, seconds: number): Promise<CellResult> {
   const payload = new Uint8Array(size).map((_, i) => i & 255);
   const frame = (stepId: number) =>
-    encode({ type: 'StepRequest', stepId, splitPoint: 0, headVersion: 0, dtype: 'uint8', shape: [size], numEnvs: 1, payload, rewards: new Float32Array(1), dones: new Uint8Array(1) });
+    encode({
+      type: 'StepRequest',
+      stepId,
+      splitPoint: 0,
+      headVersion: 0,
+      dtype: 'uint8',
+      shape: [size],
+      numEnvs: 1,
+      payload,
+      rewards: new Float32Array(1),
+      dones: new Uint8Array(1),
+    });
   const streams = await Promise.all(
     Array.from({ length: clients }, async (_, i) => {
       const raw = openRawInferenceStream({ address, token: TOKEN });
-      raw.stream.write(encode({ type: 'Hello', protocolVersion: 1, actorId: `bare${i}`, token: TOKEN, numEnvs: 1, obsShape: [size], numActions: 2, splitPoint: 0 }));
+      raw.stream.write(
+        encode({ type: 'Hello', protocolVersion: 1, actorId: `bare${i}`, token: TOKEN, numEnvs: 1, obsShape: [size], numActions: 2, splitPoint: 0 }),
+      );
       await new Promise((r) => raw.stream.once('data', r));
       return raw;
     }),
@@ -114,11 +128,24 @@ async function runCell(address: string, size: number, clients: number, seconds: 
   );
   await Promise.all(cs.map((c) => c.ready()));
   const payload = new Uint8Array(size).map((_, i) => i & 255);
-  const base = { splitPoint: 0, headVersion: 0, dtype: 'uint8' as const, shape: [size], numEnvs: 1, payload, rewards: new Float32Array(1), dones: new Uint8Array(1) };
+  const base = {
+    splitPoint: 0,
+    headVersion: 0,
+    dtype: 'uint8' as const,
+    shape: [size],
+    numEnvs: 1,
+    payload,
+    rewards: new Float32Array(1),
+    dones: new Uint8Array(1),
+  };
   // Warm up (connections, JIT) for 0.3 s before measuring.
   const warmEnd = performance.now() + 300;
   let nextId = 0;
-  await Promise.all(cs.map(async (c) => { while (performance.now() < warmEnd) await c.step({ ...base, stepId: nextId++ }); }));
+  await Promise.all(
+    cs.map(async (c) => {
+      while (performance.now() < warmEnd) await c.step({ ...base, stepId: nextId++ });
+    }),
+  );
   const rtts: number[] = [];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -159,7 +186,9 @@ async function main(): Promise<void> {
   const address = `127.0.0.1:${port}`;
   const runs = o.runs[0];
   const seconds = o.seconds[0];
-  console.log(`gRPC inference stream round trip, loopback, server in a child process; ${runs} run(s) × ${seconds} s per cell; 0.3 s warm-up; median over runs, modes interleaved`);
+  console.log(
+    `gRPC inference stream round trip, loopback, server in a child process; ${runs} run(s) × ${seconds} s per cell; 0.3 s warm-up; median over runs, modes interleaved`,
+  );
   console.log('| client | payload | clients | RTT p50 (ms) | RTT p90 (ms) | requests/s | MB/s up | client CPU µs/req |');
   console.log('|--------|--------:|--------:|-------------:|-------------:|-----------:|--------:|------------------:|');
   const modes = o.bare ? (['InferenceClient', 'bare stream'] as const) : (['InferenceClient'] as const);
@@ -176,7 +205,13 @@ async function main(): Promise<void> {
         const med = (f: (x: CellResult) => number) => quantile(rs.map(f), 0.5);
         const rps = med((x) => x.rps);
         console.log(
-          `| ${mode} | ${(size / 1000).toFixed(0).padStart(4)} KB | ${String(clients).padStart(7)} | ${med((x) => x.p50).toFixed(3).padStart(12)} | ${med((x) => x.p90).toFixed(3).padStart(12)} | ${rps.toFixed(0).padStart(10)} | ${((rps * size) / 1e6).toFixed(1).padStart(7)} | ${med((x) => x.cpuUs).toFixed(0).padStart(17)} |`,
+          `| ${mode} | ${(size / 1000).toFixed(0).padStart(4)} KB | ${String(clients).padStart(7)} | ${med((x) => x.p50)
+            .toFixed(3)
+            .padStart(12)} | ${med((x) => x.p90)
+            .toFixed(3)
+            .padStart(12)} | ${rps.toFixed(0).padStart(10)} | ${((rps * size) / 1e6).toFixed(1).padStart(7)} | ${med((x) => x.cpuUs)
+            .toFixed(0)
+            .padStart(17)} |`,
         );
       }
     }

@@ -77,18 +77,28 @@ describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs cpu', () => {
   for (const c of CONV_CASES) {
     it(c.name, async () => {
       const rng = new Rng(11);
-      const xv = randn(rng, c.x.reduce((a, b) => a * b));
-      const fv = randn(rng, c.f.reduce((a, b) => a * b));
+      const xv = randn(
+        rng,
+        c.x.reduce((a, b) => a * b),
+      );
+      const fv = randn(
+        rng,
+        c.f.reduce((a, b) => a * b),
+      );
       const yShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.stride, 1, c.pad).outShape;
-      const dyv = randn(rng, yShape.reduce((a, b) => a * b));
+      const dyv = randn(
+        rng,
+        yShape.reduce((a, b) => a * b),
+      );
       const K = c.f[0] * c.f[1] * c.f[2];
       const previous = c.chunkImages ? setScratchFloats(c.chunkImages * yShape[1]! * yShape[2]! * K) : undefined;
       const r = await onBoth(() => {
         const x = tf.tensor4d(xv, c.x);
         const dy = tf.tensor4d(dyv, yShape);
         const f = tf.tensor4d(fv, c.f);
-        const dW = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
-          { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f }) as tf.Tensor;
+        const dW = tf
+          .engine()
+          .runKernel('Conv2DBackpropFilter', { x, dy }, { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f }) as tf.Tensor;
         const dX = tf.conv2dTranspose(dy, f, c.x, c.stride, c.pad);
         return [dW, dX];
       });
@@ -132,8 +142,14 @@ describe('wasm BatchMatMul / _FusedMatMul with transposed operands vs cpu', () =
   for (const [name, as, bs, ta, tb] of cases) {
     it(name, async () => {
       const rng = new Rng(3);
-      const av = randn(rng, as.reduce((a, b) => a * b));
-      const bv = randn(rng, bs.reduce((a, b) => a * b));
+      const av = randn(
+        rng,
+        as.reduce((a, b) => a * b),
+      );
+      const bv = randn(
+        rng,
+        bs.reduce((a, b) => a * b),
+      );
       expectClose(await onBoth(() => tf.matMul(tf.tensor(av, as), tf.tensor(bv, bs), ta, tb)));
     });
   }
@@ -142,10 +158,17 @@ describe('wasm BatchMatMul / _FusedMatMul with transposed operands vs cpu', () =
     const av = randn(rng, 12 * 20);
     const bv = randn(rng, 8 * 20);
     const biasv = randn(rng, 8);
-    expectClose(await onBoth(() => tf.fused.matMul({
-      a: tf.tensor2d(av, [12, 20]), b: tf.tensor2d(bv, [8, 20]), transposeB: true,
-      bias: tf.tensor1d(biasv), activation: 'relu',
-    })));
+    expectClose(
+      await onBoth(() =>
+        tf.fused.matMul({
+          a: tf.tensor2d(av, [12, 20]),
+          b: tf.tensor2d(bv, [8, 20]),
+          transposeB: true,
+          bias: tf.tensor1d(biasv),
+          activation: 'relu',
+        }),
+      ),
+    );
   });
 });
 

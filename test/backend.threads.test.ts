@@ -15,12 +15,13 @@ describe('wasm with threads: 2', () => {
     const rng = new Rng(8);
     const xv = Float32Array.from({ length: 2 * 20 * 20 * 16 }, () => rng.normal());
     const wv = Float32Array.from({ length: 4 * 4 * 16 * 32 }, () => rng.normal());
-    const run = () => tf.tidy(() => {
-      const x = tf.tensor4d(xv, [2, 20, 20, 16]);
-      const w = tf.tensor4d(wv, [4, 4, 16, 32]);
-      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'valid'))))([x, w]);
-      return [dx!.dataSync(), dw!.dataSync()];
-    });
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(xv, [2, 20, 20, 16]);
+        const w = tf.tensor4d(wv, [4, 4, 16, 32]);
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'valid'))))([x, w]);
+        return [dx!.dataSync(), dw!.dataSync()];
+      });
     const onWasm = run();
     await tf.setBackend('cpu');
     const onCpu = run();

@@ -150,7 +150,12 @@ describe('distributed training on loopback', () => {
     const cap = 10_000;
     // Two streams share the actor's link: while one waits for its reply the other sends.
     const s: Summary = await runDistributed(
-      config({ mode: 'seed', frames: 80, hyper: { unrollLength: 20, batchSize: 2 }, distributed: { actors: 1, envsPerActor: 2, streamsPerActor: 2, bandwidth: cap } }),
+      config({
+        mode: 'seed',
+        frames: 80,
+        hyper: { unrollLength: 20, batchSize: 2 },
+        distributed: { actors: 1, envsPerActor: 2, streamsPerActor: 2, bandwidth: cap },
+      }),
       { spawnActors: 1, log: () => {} },
     );
     expect(s.actors.map((a: Summary) => a.id).sort()).toEqual(['a0.0', 'a0.1']);
@@ -211,9 +216,31 @@ describe('faults at the learner', () => {
     bad.close();
     const raw = openRawInferenceStream({ address: learner.address, token: cfg.distributed.token! });
     const rawStatus = statusOf(raw.stream);
-    raw.stream.write(encode({ type: 'Hello', protocolVersion: 1, actorId: 'evil', token: cfg.distributed.token!, numEnvs: 1, obsShape: [10, 10, 4], numActions: 3, splitPoint: 0 }));
+    raw.stream.write(
+      encode({
+        type: 'Hello',
+        protocolVersion: 1,
+        actorId: 'evil',
+        token: cfg.distributed.token!,
+        numEnvs: 1,
+        obsShape: [10, 10, 4],
+        numActions: 3,
+        splitPoint: 0,
+      }),
+    );
     await new Promise((r) => raw.stream.once('data', r));
-    const req = encode({ type: 'StepRequest', stepId: 0, splitPoint: 0, headVersion: 0, dtype: 'uint8', shape: [10, 10, 3], numEnvs: 1, payload: new Uint8Array(300), rewards: new Float32Array(1), dones: new Uint8Array(1) });
+    const req = encode({
+      type: 'StepRequest',
+      stepId: 0,
+      splitPoint: 0,
+      headVersion: 0,
+      dtype: 'uint8',
+      shape: [10, 10, 3],
+      numEnvs: 1,
+      payload: new Uint8Array(300),
+      rewards: new Float32Array(1),
+      dones: new Uint8Array(1),
+    });
     raw.stream.write(req);
     const st = await rawStatus;
     expect(st.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -245,16 +272,24 @@ describe('faults at the learner', () => {
     const cfg = config({ mode: 'coknight', frames: 100_000, partition: { edgeFlops: 1e10, computeBudget: 400_000 } });
     learner = await LearnerService.start(cfg, { runDir: cfg.run.dir!, log: () => {} });
     const start = (id: string, flops: number): ChildProcess =>
-      spawn(process.execPath, [BIN, 'actor', '--learner', learner.address, '--actor-id', id, '--envs', '2', '--device-flops', String(flops), '--link-bytes-per-sec', '1000000'], {
-        env: { ...process.env, COKNIGHT_TOKEN: cfg.distributed.token },
-        stdio: 'ignore',
-      });
+      spawn(
+        process.execPath,
+        [BIN, 'actor', '--learner', learner.address, '--actor-id', id, '--envs', '2', '--device-flops', String(flops), '--link-bytes-per-sec', '1000000'],
+        {
+          env: { ...process.env, COKNIGHT_TOKEN: cfg.distributed.token },
+          stdio: 'ignore',
+        },
+      );
     const a = start('a', 1e6);
     await until(() => (learner.learner.registry.get('a')?.stepsServed ?? 0) > 50, 30_000, 'actor a served at y=0');
     expect(learner.learner.registry.get('a')!.splitPoint).toBe(0);
     const b = start('b', 1e5);
     try {
-      await until(() => (learner.learner.registry.get('b')?.stepsServed ?? 0) > 50 && (learner.learner.registry.get('a')?.stepsLocal ?? 0) > 50, 30_000, 'the plan change');
+      await until(
+        () => (learner.learner.registry.get('b')?.stepsServed ?? 0) > 50 && (learner.learner.registry.get('a')?.stepsLocal ?? 0) > 50,
+        30_000,
+        'the plan change',
+      );
       expect(learner.learner.registry.get('a')!.splitPoint).toBe(2);
       expect(learner.learner.registry.get('b')!.splitPoint).toBe(0);
       const before = learner.recorder.updates;

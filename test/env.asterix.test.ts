@@ -1,8 +1,7 @@
 import { randomPolicyMeanReturn } from './helpers/random-policy.js';
 import { describe, expect, it } from 'vitest';
-import { makeEnv, MinAtarEnv } from '../src/env/index.js';
-import { Asterix } from '../src/env/minatar/asterix.js';
-import { Rng } from '../src/util/rng.js';
+import { makeEnv, type MinAtarEnv } from '../src/env/index.js';
+import { type Asterix } from '../src/env/minatar/asterix.js';
 
 const NOOP = 0;
 const LEFT = 1;

@@ -1,8 +1,7 @@
 import { randomPolicyMeanReturn } from './helpers/random-policy.js';
 import { describe, expect, it } from 'vitest';
-import { makeEnv, MinAtarEnv } from '../src/env/index.js';
-import { Breakout } from '../src/env/minatar/breakout.js';
-import { Rng } from '../src/util/rng.js';
+import { makeEnv, type MinAtarEnv } from '../src/env/index.js';
+import { type Breakout } from '../src/env/minatar/breakout.js';
 
 function breakout(seed = 0): { env: MinAtarEnv; game: Breakout } {
   const env = makeEnv('minatar/breakout', { seed, stickyActionProb: 0 }) as MinAtarEnv;

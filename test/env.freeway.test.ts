@@ -1,6 +1,6 @@
 import { randomPolicyMeanReturn } from './helpers/random-policy.js';
 import { describe, expect, it } from 'vitest';
-import { makeEnv, MinAtarEnv } from '../src/env/index.js';
+import { makeEnv, type MinAtarEnv } from '../src/env/index.js';
 import { Freeway, TIME_LIMIT } from '../src/env/minatar/freeway.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -42,15 +42,7 @@ describe('MinAtar Freeway rules', () => {
   it('starts with the chicken on row 9 and one car per lane in column 0 with speeds 1..5', () => {
     const { env, game } = freeway({ seed: 3 });
     expect(env.observationShape).toEqual([10, 10, 7]);
-    expect(env.observationSpec.channelNames).toEqual([
-      'chicken',
-      'car',
-      'speed1',
-      'speed2',
-      'speed3',
-      'speed4',
-      'speed5',
-    ]);
+    expect(env.observationSpec.channelNames).toEqual(['chicken', 'car', 'speed1', 'speed2', 'speed3', 'speed4', 'speed5']);
     expect([game.pos, game.moveTimer, game.timer]).toEqual([9, 3, 0]);
     expect(Array.from(game.carX)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     for (let i = 0; i < 8; i++) {
@@ -150,7 +142,7 @@ describe('MinAtar Freeway rules', () => {
     game.carX[2] = 3;
     game.carSpeed[2] = 1;
     game.carTimer[2] = 0;
-    let r = env.step(NOOP);
+    const r = env.step(NOOP);
     expect(game.carX[2]).toBe(4);
     expect(game.pos).toBe(9);
     expect(r.reward).toBe(0);
@@ -161,7 +153,7 @@ describe('MinAtar Freeway rules', () => {
     game.carX[4] = 4; // car 4 sits in lane 5, column 4
     game.pos = 6;
     game.moveTimer = 0;
-    r = env.step(UP);
+    env.step(UP);
     expect(game.pos).toBe(9);
 
     // A car moving away from column 4 in the chicken's lane does not hit it.

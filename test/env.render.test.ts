@@ -2,16 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { listEnvs, makeEnv } from '../src/env/index.js';
 import type { ObservationSpec } from '../src/env/types.js';
-import {
-  cubehelix,
-  frameSize,
-  minatarPalette,
-  renderEpisodeGif,
-  renderIndexed,
-  renderPng,
-  renderRgb,
-  renderStripPng,
-} from '../src/env/render.js';
+import { cubehelix, frameSize, minatarPalette, renderEpisodeGif, renderIndexed, renderPng, renderRgb, renderStripPng } from '../src/env/render.js';
 
 const SPEC4: ObservationSpec = { shape: [10, 10, 4], dtype: 'uint8', binary: true, channelNames: ['a', 'b', 'c', 'd'] };
 

@@ -1,9 +1,8 @@
 import { randomPolicyMeanReturn } from './helpers/random-policy.js';
 import { describe, expect, it } from 'vitest';
-import { makeEnv, MinAtarEnv } from '../src/env/index.js';
-import { Seaquest } from '../src/env/minatar/seaquest.js';
+import { makeEnv, type MinAtarEnv } from '../src/env/index.js';
+import { type Seaquest } from '../src/env/minatar/seaquest.js';
 import { EntityList } from '../src/env/minatar/entity-list.js';
-import { Rng } from '../src/util/rng.js';
 
 const NOOP = 0;
 const LEFT = 1;
@@ -81,7 +80,7 @@ describe('MinAtar Seaquest rules', () => {
 
   it('turns with left/right, keeps to rows 0..8 and columns 0..9', () => {
     const { env, game } = seaquest();
-    let r = env.step(RIGHT);
+    const r = env.step(RIGHT);
     expect([game.subX, game.facingRight]).toEqual([6, true]);
     expect(at(r.observation, 0, 5, CH.subBack)).toBe(1);
     dive(game, 8, 0);
@@ -133,12 +132,12 @@ describe('MinAtar Seaquest rules', () => {
     dive(game, 1, 5);
     game.diverCount = 3;
     game.oxygen = 50;
-    let r = env.step(UP);
+    const r = env.step(UP);
     expect(r.terminated).toBe(false);
     expect(r.reward).toBe(0);
     expect([game.oxygen, game.diverCount, game.surface]).toEqual([200, 2, true]);
     expect(gauge(r.observation, CH.diverGauge)).toEqual([7, 8]);
-    r = env.step(NOOP); // staying up does not surface again
+    env.step(NOOP); // staying up does not surface again
     expect(game.diverCount).toBe(2);
     expect(game.oxygen).toBe(200);
   });

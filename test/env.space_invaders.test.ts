@@ -1,8 +1,7 @@
 import { randomPolicyMeanReturn } from './helpers/random-policy.js';
 import { describe, expect, it } from 'vitest';
-import { makeEnv, MinAtarEnv } from '../src/env/index.js';
-import { SpaceInvaders } from '../src/env/minatar/space_invaders.js';
-import { Rng } from '../src/util/rng.js';
+import { makeEnv, type MinAtarEnv } from '../src/env/index.js';
+import { type SpaceInvaders } from '../src/env/minatar/space_invaders.js';
 
 const NOOP = 0;
 const LEFT = 1;
@@ -55,18 +54,9 @@ describe('MinAtar Space Invaders rules', () => {
   it('starts with a 4x6 alien block in rows 0..3, columns 2..7, moving left, cannon at column 5', () => {
     const { env, game } = invaders();
     expect(env.observationShape).toEqual([10, 10, 6]);
-    expect(env.observationSpec.channelNames).toEqual([
-      'cannon',
-      'alien',
-      'alien_left',
-      'alien_right',
-      'friendly_bullet',
-      'enemy_bullet',
-    ]);
+    expect(env.observationSpec.channelNames).toEqual(['cannon', 'alien', 'alien_left', 'alien_right', 'friendly_bullet', 'enemy_bullet']);
     expect(alienCells(game)).toEqual(block([0, 1, 2, 3], [2, 3, 4, 5, 6, 7]));
-    expect([game.pos, game.alienDirection, game.alienMoveTimer, game.alienShotTimer, game.shotTimer]).toEqual([
-      5, -1, 12, 10, 0,
-    ]);
+    expect([game.pos, game.alienDirection, game.alienMoveTimer, game.alienShotTimer, game.shotTimer]).toEqual([5, -1, 12, 10, 0]);
     const obs = env.reset();
     expect(channelCells(obs, 0)).toEqual([[9, 5]]);
     expect(channelCells(obs, 1)).toEqual(block([0, 1, 2, 3], [2, 3, 4, 5, 6, 7]));

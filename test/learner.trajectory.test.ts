@@ -14,7 +14,11 @@ describe('trajectory assembler', () => {
   it('builds unrolls of T steps and T+1 observations with the overlap observation', () => {
     const out: Unroll[] = [];
     const eps: EpisodeEnd[] = [];
-    const asm = new TrajectoryAssembler({ unrollLength: T, numActions: A, obsSize: S }, (u) => out.push(u), (e) => eps.push(e));
+    const asm = new TrajectoryAssembler(
+      { unrollLength: T, numActions: A, obsSize: S },
+      (u) => out.push(u),
+      (e) => eps.push(e),
+    );
     for (let s = 0; s <= 2 * T; s++) {
       asm.observation(1, 0, s, obsOf(s));
       if (s > 0) asm.outcome(1, 0, s - 1, s - 1, s - 1 === 5);

@@ -78,7 +78,26 @@ describe.skipIf(why !== null)(`actors behind a tc-shaped link${why ? ` (skipped:
     try {
       const child = spawn(
         'ip',
-        ['netns', 'exec', NS, process.execPath, BIN, 'actor', '--learner', learner.address, '--actor-id', 'ns0', '--envs', '2', '--streams', '2', '--max-steps', String(steps), '--final-stats', ...extra],
+        [
+          'netns',
+          'exec',
+          NS,
+          process.execPath,
+          BIN,
+          'actor',
+          '--learner',
+          learner.address,
+          '--actor-id',
+          'ns0',
+          '--envs',
+          '2',
+          '--streams',
+          '2',
+          '--max-steps',
+          String(steps),
+          '--final-stats',
+          ...extra,
+        ],
         { env: { ...process.env, COKNIGHT_TOKEN: 'netns-test' }, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let out = '';

@@ -173,7 +173,10 @@ describe('DefpPartitioner: incremental join / decremental leave', () => {
       }
       const actors = [...present.values()];
       const inst = { ...sys, actors };
-      const ev = evaluateAssignment(inst, actors.map((a) => d.splitOf(a.id)!));
+      const ev = evaluateAssignment(
+        inst,
+        actors.map((a) => d.splitOf(a.id)!),
+      );
       expect(ev.feasible, ev.violations.join('; ')).toBe(true);
       expect(d.usage().compute).toBeCloseTo(ev.computeUsed, 0);
       expect(d.latencyReduction()).toBeCloseTo(ev.latencyReduction, 12);

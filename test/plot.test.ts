@@ -10,8 +10,22 @@ describe('plot', () => {
       yLabel: 'reduction (ms)',
       logX: true,
       series: [
-        { name: 'DEFP', points: [[1, 1], [10, 9], [100, 80]] },
-        { name: 'MILP', points: [[1, 1], [10, 10], [100, 85]] },
+        {
+          name: 'DEFP',
+          points: [
+            [1, 1],
+            [10, 9],
+            [100, 80],
+          ],
+        },
+        {
+          name: 'MILP',
+          points: [
+            [1, 1],
+            [10, 10],
+            [100, 85],
+          ],
+        },
       ],
     });
     expect(svg.startsWith('<svg')).toBe(true);
@@ -42,7 +56,22 @@ describe('plot', () => {
   });
 
   it('svgToPng decodes to the SVG size (or the requested width)', async () => {
-    const svg = await lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [[0, 0], [1, 1]] }], width: 300, height: 200 });
+    const svg = await lineChart({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 's',
+          points: [
+            [0, 0],
+            [1, 1],
+          ],
+        },
+      ],
+      width: 300,
+      height: 200,
+    });
     const w = Number(/width="(\d+)"/.exec(svg)![1]);
     const h = Number(/height="(\d+)"/.exec(svg)![1]);
     const png = PNG.sync.read(svgToPng(svg));

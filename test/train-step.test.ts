@@ -6,7 +6,8 @@ import { sliceBatchColumns } from '../src/learner/batch.js';
 import { clipByGlobalNorm, globalNorm } from '../src/learner/grad-clip.js';
 import { DEFAULT_LEARNER_HYPERPARAMS, resolveLearnerHyperParams } from '../src/learner/hyperparams.js';
 import { linearAnnealedLr } from '../src/learner/schedule.js';
-import { TrainStep, type TrainBatch } from '../src/learner/train-step.js';
+import { TrainStep } from '../src/learner/train-step.js';
+import type { TrainBatch } from '../src/learner/batch.js';
 import { createModel, type PolicyModel } from '../src/model/index.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -91,9 +92,20 @@ describe('pure pieces', () => {
 
   it('hyperparameters: DESIGN.md defaults, overrides, and named errors', () => {
     expect(DEFAULT_LEARNER_HYPERPARAMS).toMatchObject({
-      unrollLength: 20, batchSize: 32, discount: 0.99, baselineCost: 0.5, entropyCost: 0.01,
-      learningRate: 0.0006, rmspropDecay: 0.99, rmspropMomentum: 0, rmspropEpsilon: 0.01, gradClipNorm: 40,
-      clipRhoThreshold: 1, clipCThreshold: 1, clipPgRhoThreshold: 1, lambda: 1,
+      unrollLength: 20,
+      batchSize: 32,
+      discount: 0.99,
+      baselineCost: 0.5,
+      entropyCost: 0.01,
+      learningRate: 0.0006,
+      rmspropDecay: 0.99,
+      rmspropMomentum: 0,
+      rmspropEpsilon: 0.01,
+      gradClipNorm: 40,
+      clipRhoThreshold: 1,
+      clipCThreshold: 1,
+      clipPgRhoThreshold: 1,
+      lambda: 1,
     });
     expect(resolveLearnerHyperParams({ batchSize: 8, lambda: undefined }).batchSize).toBe(8);
     expect(() => resolveLearnerHyperParams({ discount: 1.5 })).toThrow(/discount = 1.5 is invalid: Too big/);

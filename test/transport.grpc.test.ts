@@ -62,7 +62,17 @@ function batchingHandler(opts: { maxBatch?: number; maxWaitMs?: number; splitPoi
 function obsStep(stepId: number, numEnvs: number, seed: number): Omit<StepRequest, 'type'> {
   const payload = new Uint8Array(numEnvs * PER_ENV);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + stepId * 13 + seed) & 255;
-  return { stepId, splitPoint: 0, headVersion: 0, dtype: 'uint8', shape: OBS, numEnvs, payload, rewards: new Float32Array(numEnvs), dones: new Uint8Array(numEnvs) };
+  return {
+    stepId,
+    splitPoint: 0,
+    headVersion: 0,
+    dtype: 'uint8',
+    shape: OBS,
+    numEnvs,
+    payload,
+    rewards: new Float32Array(numEnvs),
+    dones: new Uint8Array(numEnvs),
+  };
 }
 
 /** Resolve with the final status of a raw stream. */
@@ -101,7 +111,12 @@ describe('inference over gRPC (loopback)', () => {
     const s = await server(handler);
     const actors = Array.from({ length: 16 }, (_, a) => client(s.address, `actor-${a}`));
     await Promise.all(actors.map((c) => c.ready()));
-    expect(s.actors().map((c) => c.actorId).sort()).toEqual(actors.map((_, a) => `actor-${a}`).sort());
+    expect(
+      s
+        .actors()
+        .map((c) => c.actorId)
+        .sort(),
+    ).toEqual(actors.map((_, a) => `actor-${a}`).sort());
     // Each actor pipelines 4 steps at a time, 20 steps in all.
     let checked = 0;
     await Promise.all(
@@ -271,7 +286,7 @@ describe('inference over gRPC (loopback)', () => {
     // Never faster than the cap (bar one burst); generous upper bound on a loaded machine.
     expect(ms).toBeGreaterThanOrEqual(ideal - link.up.burstMs - 5);
     expect(ms).toBeLessThan(ideal * 2 + 1000);
-    console.log(`paced gRPC uplink: ${bytes} B in ${ms.toFixed(0)} ms = ${((bytes / ms) * 1000 / 1e3).toFixed(1)} KB/s (cap ${cap / 1e3} KB/s)`);
+    console.log(`paced gRPC uplink: ${bytes} B in ${ms.toFixed(0)} ms = ${(((bytes / ms) * 1000) / 1e3).toFixed(1)} KB/s (cap ${cap / 1e3} KB/s)`);
     expect(link.up.stats().bytes).toBe(link.stats.snapshot().inference.sentBytes);
   });
 
@@ -279,11 +294,29 @@ describe('inference over gRPC (loopback)', () => {
     let tls: ServerTls;
     const dir = mkdtempSync(join(tmpdir(), 'coknight-tls-'));
     try {
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-      ], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost,IP:127.0.0.1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       tls = { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
     } catch (e) {
       t.skip(`TLS test skipped: could not generate a self-signed certificate with openssl (${String(e)})`);
@@ -306,7 +339,9 @@ describe('inference over gRPC (loopback)', () => {
     const s = await server(handler);
     const runActor = (id: string) =>
       new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/transport-actor.ts', s.address, TOKEN, id, '25'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/transport-actor.ts', s.address, TOKEN, id, '25'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let out = '';
         let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -80,8 +80,25 @@ const samples: Message[] = [
   actRequest(),
   reply(),
   { type: 'SplitPointChange', splitPoint: 3, fromStepId: 100, reason: 'bandwidth dropped' },
-  { type: 'ParamUpdate', version: 12, layers: [{ index: 1, data: Uint8Array.from([1, 2, 3]) }, { index: 2, data: new Uint8Array(8).fill(9) }] },
-  { type: 'UploadChunk', actorId: 'a', uploadId: 4, chunkIndex: 1, chunkCount: 3, totalBytes: 10, offset: 4, data: Uint8Array.from([5, 6, 7, 8]), meta: { shape: [2, 5] } },
+  {
+    type: 'ParamUpdate',
+    version: 12,
+    layers: [
+      { index: 1, data: Uint8Array.from([1, 2, 3]) },
+      { index: 2, data: new Uint8Array(8).fill(9) },
+    ],
+  },
+  {
+    type: 'UploadChunk',
+    actorId: 'a',
+    uploadId: 4,
+    chunkIndex: 1,
+    chunkCount: 3,
+    totalBytes: 10,
+    offset: 4,
+    data: Uint8Array.from([5, 6, 7, 8]),
+    meta: { shape: [2, 5] },
+  },
 ];
 
 function plain(m: Message): unknown {
@@ -212,7 +229,14 @@ describe('protocol validation', () => {
       encode({ type: 'UploadChunk', actorId: 'a', uploadId: 0, chunkIndex: 0, chunkCount: 1, totalBytes: 3, offset: 0, data: new Uint8Array(4) }),
     ).toThrow(/runs past totalBytes 3/);
     expect(() =>
-      encode({ type: 'ParamUpdate', version: 1, layers: [{ index: 1, data: new Uint8Array(1) }, { index: 1, data: new Uint8Array(1) }] }),
+      encode({
+        type: 'ParamUpdate',
+        version: 1,
+        layers: [
+          { index: 1, data: new Uint8Array(1) },
+          { index: 1, data: new Uint8Array(1) },
+        ],
+      }),
     ).toThrow(/index 1 appears twice/);
   });
 

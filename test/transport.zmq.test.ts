@@ -40,7 +40,10 @@ describe('parameter PUB/SUB', () => {
 
     const l1 = blob(1000, 1);
     const l2 = blob(2_000_000, 2); // a 2 MB layer
-    await pub.publish(head, 5, [{ index: 1, data: l1 }, { index: 2, data: l2 }]);
+    await pub.publish(head, 5, [
+      { index: 1, data: l1 },
+      { index: 2, data: l2 },
+    ]);
     await pub.publish(head, 3, [{ index: 1, data: l1 }]); // stale: older than 5
     await pub.publish(head, 5, [{ index: 1, data: l1 }]); // stale: same version
     // "params/1-20" starts with "params/1-2": ZeroMQ's prefix filter lets it through, the exact check drops it.
@@ -90,14 +93,12 @@ describe('chunked uploads PUSH/PULL', () => {
     cleanups.push(() => puller.close());
     const pa = UploadPusher.connect({ address: puller.endpoint, actorId: 'a', chunkBytes: 64 * 1024 });
     const pb = UploadPusher.connect({ address: puller.endpoint, actorId: 'b', chunkBytes: 1000 });
-    cleanups.push(() => pa.close(), () => pb.close());
+    cleanups.push(
+      () => pa.close(),
+      () => pb.close(),
+    );
     const blobs = { a: [blob(1_000_003, 11), blob(5, 12)], b: [blob(54_321, 13), new Uint8Array(0)] };
-    await Promise.all([
-      pa.upload(blobs.a[0], { shape: [1_000_003] }),
-      pa.upload(blobs.a[1]),
-      pb.upload(blobs.b[0], { steps: [0, 80] }),
-      pb.upload(blobs.b[1]),
-    ]);
+    await Promise.all([pa.upload(blobs.a[0], { shape: [1_000_003] }), pa.upload(blobs.a[1]), pb.upload(blobs.b[0], { steps: [0, 80] }), pb.upload(blobs.b[1])]);
     const got = [];
     for (let i = 0; i < 4; i++) got.push(await puller.next(5000));
     const byKey = new Map(got.map((u) => [`${u.actorId}/${u.uploadId}`, u]));
@@ -127,7 +128,9 @@ describe('chunked uploads PUSH/PULL', () => {
     await raw.send(chunk({}));
     await raw.send(chunk({})); // duplicate
     await raw.send(chunk({ chunkIndex: 1, offset: 4, chunkCount: 3, totalBytes: 12 })); // disagrees with chunk 0
-    await raw.send(encode({ type: 'UploadChunk', actorId: 'evil', uploadId: 2, chunkIndex: 0, chunkCount: 1, totalBytes: 1, offset: 0, data: new Uint8Array(1) }, 9));
+    await raw.send(
+      encode({ type: 'UploadChunk', actorId: 'evil', uploadId: 2, chunkIndex: 0, chunkCount: 1, totalBytes: 1, offset: 0, data: new Uint8Array(1) }, 9),
+    );
     await raw.send([Buffer.from('two'), Buffer.from('frames')]);
     // PULL fair-queues between peers: let the raw socket's 8 messages land before the good upload.
     const rejectedCount = () => Object.values(puller.counters.rejected).reduce((a, b) => a + b, 0);
@@ -138,9 +141,20 @@ describe('chunked uploads PUSH/PULL', () => {
     const u = await puller.next(5000);
     expect(u.actorId).toBe('good');
     expect(Buffer.from(u.data).equals(Buffer.from(blob(250, 5)))).toBe(true);
-    expect(puller.counters.rejected).toEqual({ BAD_MAGIC: 1, UNKNOWN_ACTOR: 1, BAD_LENGTH: 1, BAD_SEQUENCE: 1, BAD_FIELD: 1, VERSION_MISMATCH: 1, BAD_FRAMES: 1 });
+    expect(puller.counters.rejected).toEqual({
+      BAD_MAGIC: 1,
+      UNKNOWN_ACTOR: 1,
+      BAD_LENGTH: 1,
+      BAD_SEQUENCE: 1,
+      BAD_FIELD: 1,
+      VERSION_MISMATCH: 1,
+      BAD_FRAMES: 1,
+    });
     // The half-finished "evil" upload is dropped once it has been idle for incompleteTimeoutMs.
-    puller.accept(encode({ type: 'UploadChunk', actorId: 'good', uploadId: 77, chunkIndex: 0, chunkCount: 2, totalBytes: 2, offset: 0, data: new Uint8Array(1) }), performance.now() + 1000);
+    puller.accept(
+      encode({ type: 'UploadChunk', actorId: 'good', uploadId: 77, chunkIndex: 0, chunkCount: 2, totalBytes: 2, offset: 0, data: new Uint8Array(1) }),
+      performance.now() + 1000,
+    );
     expect(puller.counters.expired).toBe(1);
   });
 

@@ -25,7 +25,10 @@ describe('IMPALA loss terms', () => {
   it('match the hand-computed numbers', () => {
     tf.tidy(() => {
       const terms = impalaLoss({
-        logits: tf.tensor2d([[0, 0], [LN3, 0]]),
+        logits: tf.tensor2d([
+          [0, 0],
+          [LN3, 0],
+        ]),
         values: tf.tensor1d([1, 0]),
         actions: Int32Array.from([0, 1]),
         vs: Float32Array.from([2, 1]),
@@ -43,7 +46,10 @@ describe('IMPALA loss terms', () => {
   it('costs are configurable', () => {
     tf.tidy(() => {
       const terms = impalaLoss({
-        logits: tf.tensor2d([[0, 0], [LN3, 0]]),
+        logits: tf.tensor2d([
+          [0, 0],
+          [LN3, 0],
+        ]),
         values: tf.tensor1d([1, 0]),
         actions: Int32Array.from([0, 1]),
         vs: Float32Array.from([2, 1]),
@@ -57,7 +63,12 @@ describe('IMPALA loss terms', () => {
 
   it('gradients: vs and advantages are constants even when given as tensors of the net', () => {
     tf.tidy(() => {
-      const logits = tf.variable(tf.tensor2d([[0, 0], [LN3, 0]]));
+      const logits = tf.variable(
+        tf.tensor2d([
+          [0, 0],
+          [LN3, 0],
+        ]),
+      );
       const values = tf.variable(tf.tensor1d([1, 0]));
       const { grads } = tf.variableGrads(() => {
         // vs built from the values in the graph: must not carry gradient

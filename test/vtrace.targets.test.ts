@@ -163,7 +163,9 @@ describe('V-trace vs the reference loop on random inputs', () => {
       }
       // the flat typed-array path used by the learner agrees (float32 output)
       const flat = vtraceFlat({
-        T, B, A,
+        T,
+        B,
+        A,
         behaviourLogits: Float32Array.from(mu),
         targetLogits: Float32Array.from(pi),
         actions: Int32Array.from(actions),
@@ -178,8 +180,10 @@ describe('V-trace vs the reference loop on random inputs', () => {
         expect(flat.pgAdvantages[i]).toBeCloseTo(ref.adv[i], 4);
       }
       // and tensors are accepted in place of nested arrays
-      const viaTensors = tf.tidy(() =>
-        vtraceFromLogits({
+      // vtraceFromLogits returns plain arrays (no tensors escape), so tidy only cleans up the inputs.
+      let viaTensors: ReturnType<typeof vtraceFromLogits> | undefined;
+      tf.tidy(() => {
+        viaTensors = vtraceFromLogits({
           behaviourLogits: tf.tensor3d(nest3(mu)),
           targetLogits: tf.tensor3d(nest3(pi)),
           actions: tf.tensor2d(nest2(actions), [T, B], 'int32'),
@@ -188,10 +192,10 @@ describe('V-trace vs the reference loop on random inputs', () => {
           values: tf.tensor2d(nest2(val)),
           bootstrapValue: tf.tensor1d(boot),
           ...o,
-        }),
-      );
-      expect(viaTensors.vs[T - 1][B - 1]).toBeCloseTo(ref.vs[T * B - 1], 4);
-      expect(viaTensors.pgAdvantages[0][0]).toBeCloseTo(ref.adv[0], 4);
+        });
+      });
+      expect(viaTensors!.vs[T - 1][B - 1]).toBeCloseTo(ref.vs[T * B - 1], 4);
+      expect(viaTensors!.pgAdvantages[0][0]).toBeCloseTo(ref.adv[0], 4);
     });
   });
 });

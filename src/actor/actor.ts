@@ -83,7 +83,7 @@ export class Actor {
 
   constructor(readonly opts: ActorOptions) {
     this.link = opts.link ?? makeLink(opts.bandwidth ?? 'unlimited');
-    this.log = opts.log ?? ((m) => console.error(`[actor ${opts.actorId}] ${m}`));
+    this.log = opts.log ?? (() => undefined);
     this.stats = { steps: 0, envSteps: 0, reconnects: 0, splitPoint: 0, splitChanges: 0, wallSeconds: 0, bytes: this.link.stats.snapshot() };
   }
 
@@ -132,7 +132,9 @@ export class Actor {
     const r = await this.client!.ready();
     const c = parseLearnerContract(r.learnerConfig);
     if (c.env.id !== expected.env.id || c.model !== expected.model) {
-      throw new Error(`learner at ${this.opts.learner} now trains ${c.env.id} with ${c.model}, not ${expected.env.id} with ${expected.model}: restart this actor`);
+      throw new Error(
+        `learner at ${this.opts.learner} now trains ${c.env.id} with ${c.model}, not ${expected.env.id} with ${expected.model}: restart this actor`,
+      );
     }
     this.registration = r;
     this.contract = c;

@@ -35,7 +35,9 @@ export function ensureGradients(): Promise<void> {
     register('data:text/javascript,' + encodeURIComponent(HOOKS));
     await import('@tensorflow/tfjs-core/dist/register_all_gradients.js' as string);
     if (getGradient('Conv2D') == null) {
-      throw new Error('tfjs-core gradients did not register: is there more than one @tensorflow/tfjs-core in node_modules? Run `npm ls @tensorflow/tfjs-core` and dedupe.');
+      throw new Error(
+        'tfjs-core gradients did not register: is there more than one @tensorflow/tfjs-core in node_modules? Run `npm ls @tensorflow/tfjs-core` and dedupe.',
+      );
     }
   })();
   return loading;

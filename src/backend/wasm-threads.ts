@@ -49,8 +49,7 @@ export function enableWasmThreads(): string {
   if (!existsSync(workerFile) || readFileSync(workerFile, 'utf8') !== source) writeFileSync(workerFile, source);
 
   const original = URL.createObjectURL.bind(URL);
-  URL.createObjectURL = (obj: Blob) =>
-    obj instanceof Blob && obj.type === 'application/javascript' ? workerFile : original(obj);
+  URL.createObjectURL = (obj: Blob) => (obj instanceof Blob && obj.type === 'application/javascript' ? workerFile : original(obj));
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   installed = workerFile;
   return workerFile;

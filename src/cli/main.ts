@@ -14,10 +14,7 @@ import { registerProfile } from './commands/profile.js';
 /** Builds the `coknight` command line. Each sub-command lives in its own module under commands/. */
 export function buildProgram(): Command {
   const program = new Command();
-  program
-    .name('coknight')
-    .description('Coknight: distributed deep RL for edge networks (actor-learner with DEFP layer partitioning)')
-    .showHelpAfterError();
+  program.name('coknight').description('Coknight: distributed deep RL for edge networks (actor-learner with DEFP layer partitioning)').showHelpAfterError();
   registerRandom(program);
   registerRender(program);
   registerPlay(program);

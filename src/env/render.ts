@@ -92,14 +92,10 @@ interface Grid {
 function gridOf(spec: ObservationSpec): Grid {
   const shape = spec.shape;
   if (shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new EnvError(
-      `render: observationSpec.shape must be [height, width, channels] of positive integers, got [${shape.join(', ')}]`,
-    );
+    throw new EnvError(`render: observationSpec.shape must be [height, width, channels] of positive integers, got [${shape.join(', ')}]`);
   }
   if (!spec.binary) {
-    throw new EnvError(
-      'render: draws 0/1 grid observations (MinAtar games); this observationSpec has binary: false (image frames such as Atari)',
-    );
+    throw new EnvError('render: draws 0/1 grid observations (MinAtar games); this observationSpec has binary: false (image frames such as Atari)');
   }
   const [h, w, c] = shape;
   if (c > 250) throw new EnvError(`render: at most 250 channels can be coloured, observationSpec.shape has ${c}`);
@@ -147,16 +143,7 @@ export function frameSize(spec: ObservationSpec, opts: RenderOptions = {}): { wi
  * Draws one observation into `pixels` (row stride `stride`) at (x0, y0). Palette indices: 0 black,
  * 1..C channels, C + 1 grid lines.
  */
-function drawFrame(
-  obs: Uint8Array,
-  g: Grid,
-  cell: number,
-  line: number,
-  pixels: Uint8Array,
-  stride: number,
-  x0: number,
-  y0: number,
-): void {
+function drawFrame(obs: Uint8Array, g: Grid, cell: number, line: number, pixels: Uint8Array, stride: number, x0: number, y0: number): void {
   const gridIndex = g.c + 1;
   const width = g.w * cell + line;
   const height = g.h * cell + line;
@@ -229,11 +216,7 @@ function checkFrames(frames: readonly Uint8Array[], g: Grid): void {
 }
 
 /** Frames laid out left to right, wrapping every `columns` frames, as an indexed image. */
-export function renderStripIndexed(
-  frames: readonly Uint8Array[],
-  spec: ObservationSpec,
-  opts: StripOptions = {},
-): IndexedImage {
+export function renderStripIndexed(frames: readonly Uint8Array[], spec: ObservationSpec, opts: StripOptions = {}): IndexedImage {
   const g = gridOf(spec);
   checkFrames(frames, g);
   const { cell, line, gridColor } = layout(opts);

@@ -51,7 +51,18 @@ export class ActorRegistry {
     let a = this.actors.get(id);
     const returning = a !== undefined;
     if (!a) {
-      a = { id, index: this.byIndex.length, ctx: null, splitPoint: 0, numEnvs, stepsServed: 0, framesUploaded: 0, stepsLocal: 0, droppedSteps: 0, registrations: 0 };
+      a = {
+        id,
+        index: this.byIndex.length,
+        ctx: null,
+        splitPoint: 0,
+        numEnvs,
+        stepsServed: 0,
+        framesUploaded: 0,
+        stepsLocal: 0,
+        droppedSteps: 0,
+        registrations: 0,
+      };
       this.actors.set(id, a);
       this.byIndex.push(a);
     }

@@ -20,7 +20,6 @@ export interface TrainBatch {
   readonly behaviourLogits: Float32Array;
 }
 
-
 export interface BatchDims {
   readonly T: number;
   readonly B: number;
@@ -40,14 +39,7 @@ export interface BatchChunk {
   readonly discounts: Float32Array;
 }
 
-export function sliceBatchColumns(
-  batch: TrainBatch,
-  dims: BatchDims,
-  b0: number,
-  b1: number,
-  discount: number,
-  rewardClip: 'none' | 'unit',
-): BatchChunk {
+export function sliceBatchColumns(batch: TrainBatch, dims: BatchDims, b0: number, b1: number, discount: number, rewardClip: 'none' | 'unit'): BatchChunk {
   const { T, B, A, obsSize: S } = dims;
   if (!(Number.isInteger(b0) && Number.isInteger(b1) && b0 >= 0 && b0 < b1 && b1 <= B)) {
     throw new RangeError(`sliceBatchColumns: columns ${b0}..${b1 - 1} are not inside 0..${B - 1}`);

@@ -24,7 +24,9 @@ export function resolveLearnerHyperParams(overrides: Partial<LearnerHyperParams>
     const field = issue.path.join('.');
     throw new RangeError(`learner hyperparameter ${field} = ${JSON.stringify((hyper as Record<string, unknown>)[field])} is invalid: ${issue.message}`);
   }
-  if (!Number.isInteger(actionRepeat) || actionRepeat < 1) throw new RangeError(`learner hyperparameter actionRepeat = ${actionRepeat} is invalid: must be a positive integer`);
-  if (!(totalFrames > 0) || !Number.isFinite(totalFrames)) throw new RangeError(`learner hyperparameter totalFrames = ${totalFrames} is invalid: must be a finite number > 0`);
+  if (!Number.isInteger(actionRepeat) || actionRepeat < 1)
+    throw new RangeError(`learner hyperparameter actionRepeat = ${actionRepeat} is invalid: must be a positive integer`);
+  if (!(totalFrames > 0) || !Number.isFinite(totalFrames))
+    throw new RangeError(`learner hyperparameter totalFrames = ${totalFrames} is invalid: must be a finite number > 0`);
   return { ...parsed.data, totalFrames, actionRepeat };
 }

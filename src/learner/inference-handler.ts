@@ -65,7 +65,8 @@ export class InferenceHandler {
     const y = b.splitPoint;
     const n = b.envSteps;
     const first = b.items[0].req;
-    const input = first.dtype === 'uint8' ? new Uint8Array(n * (first.payload.length / first.numEnvs)) : new Float32Array(n * (first.payload.length / first.numEnvs));
+    const input =
+      first.dtype === 'uint8' ? new Uint8Array(n * (first.payload.length / first.numEnvs)) : new Float32Array(n * (first.payload.length / first.numEnvs));
     let o = 0;
     for (const { req } of b.items) {
       input.set(req.payload, o);

@@ -95,11 +95,11 @@ export class Learner {
     const trainStep = await TrainStep.create(model, learnerHyperFromConfig(c));
     const edgeFlops = measureForwardFlops(model, 32);
     const dims = { unrollLength: c.hyper.unrollLength, numActions: probe.numActions, obsSize: obsShape[0] * obsShape[1] * obsShape[2] };
-    let learner: Learner | undefined;
+    const ref: { learner?: Learner } = {};
     const assembler = new TrajectoryAssembler(
       dims,
-      (u) => learner!.onUnroll(u),
-      (e) => learner!.onEpisode(e.actorId, e.env, e.ret, e.length),
+      (u) => ref.learner!.onUnroll(u),
+      (e) => ref.learner!.onEpisode(e.actorId, e.env, e.ret, e.length),
     );
     const registry = new ActorRegistry();
     const metrics = new LearnerMetrics();
@@ -108,7 +108,8 @@ export class Learner {
       opts.sink.log(`rejected an upload from actor ${actor}: ${message}`);
     });
     const inference = new InferenceHandler(model, intake, assembler, metrics, new Rng(c.seed * 31 + 7), c.distributed);
-    learner = new Learner(opts, metrics, registry, model, trainStep, opts.planner(model, edgeFlops), edgeFlops, assembler, intake, inference);
+    const learner = new Learner(opts, metrics, registry, model, trainStep, opts.planner(model, edgeFlops), edgeFlops, assembler, intake, inference);
+    ref.learner = learner;
     return learner;
   }
 

@@ -272,9 +272,7 @@ export class TrainStep {
     for (const [field, n, dims] of want) {
       const got = batch[field]?.length;
       if (got !== n) {
-        throw new RangeError(
-          `train batch: ${field} must hold ${dims} = ${n} values (time-major, unrollLength ${T}, batchSize ${B}), got ${String(got)}`,
-        );
+        throw new RangeError(`train batch: ${field} must hold ${dims} = ${n} values (time-major, unrollLength ${T}, batchSize ${B}), got ${String(got)}`);
       }
     }
   }

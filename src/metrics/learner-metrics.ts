@@ -10,16 +10,32 @@ export class LearnerMetrics {
   readonly frames = new Counter({ name: 'coknight_frames_total', help: 'environment frames trained on', registers: [this.registry] });
   readonly framesPerSecond = new Gauge({ name: 'coknight_frames_per_second', help: 'training frames per second (recent)', registers: [this.registry] });
   readonly inferenceRequests = new Counter({ name: 'coknight_inference_requests_total', help: 'inference requests served', registers: [this.registry] });
-  readonly inferenceEnvSteps = new Counter({ name: 'coknight_inference_env_steps_total', help: 'env steps served by learner inference', registers: [this.registry] });
+  readonly inferenceEnvSteps = new Counter({
+    name: 'coknight_inference_env_steps_total',
+    help: 'env steps served by learner inference',
+    registers: [this.registry],
+  });
   readonly batchSize = new Histogram({
     name: 'coknight_inference_batch_env_steps',
     help: 'env steps per inference batch',
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
     registers: [this.registry],
   });
-  readonly inferenceBusy = new Gauge({ name: 'coknight_inference_busy_fraction', help: "fraction of wall time the learner spends in inference (the paper's GPU utilisation)", registers: [this.registry] });
-  readonly trainingBusy = new Gauge({ name: 'coknight_training_busy_fraction', help: 'fraction of wall time the learner spends training', registers: [this.registry] });
-  readonly policyLag = new Gauge({ name: 'coknight_policy_lag_updates', help: 'mean parameter-version lag of the last training batch', registers: [this.registry] });
+  readonly inferenceBusy = new Gauge({
+    name: 'coknight_inference_busy_fraction',
+    help: "fraction of wall time the learner spends in inference (the paper's GPU utilisation)",
+    registers: [this.registry],
+  });
+  readonly trainingBusy = new Gauge({
+    name: 'coknight_training_busy_fraction',
+    help: 'fraction of wall time the learner spends training',
+    registers: [this.registry],
+  });
+  readonly policyLag = new Gauge({
+    name: 'coknight_policy_lag_updates',
+    help: 'mean parameter-version lag of the last training batch',
+    registers: [this.registry],
+  });
   readonly episodeReturn = new Gauge({ name: 'coknight_episode_return_mean', help: 'mean return of the last 100 episodes', registers: [this.registry] });
   readonly episodes = new Counter({ name: 'coknight_episodes_total', help: 'finished episodes', registers: [this.registry] });
   readonly actorBytes = new Gauge({
@@ -34,10 +50,25 @@ export class LearnerMetrics {
     labelNames: ['actor', 'channel', 'direction'],
     registers: [this.registry],
   });
-  readonly splitPoint = new Gauge({ name: 'coknight_actor_split_point', help: 'current split point y_i of each actor', labelNames: ['actor'], registers: [this.registry] });
-  readonly rejected = new Counter({ name: 'coknight_rejected_messages_total', help: 'rejected messages by reason', labelNames: ['reason'], registers: [this.registry] });
+  readonly splitPoint = new Gauge({
+    name: 'coknight_actor_split_point',
+    help: 'current split point y_i of each actor',
+    labelNames: ['actor'],
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'coknight_rejected_messages_total',
+    help: 'rejected messages by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly actorsConnected = new Gauge({ name: 'coknight_actors_connected', help: 'actors with a live stream', registers: [this.registry] });
-  readonly budgetUsed = new Gauge({ name: 'coknight_partition_budget_used', help: 'fraction of the learner compute/bandwidth budget the plan uses', labelNames: ['resource'], registers: [this.registry] });
+  readonly budgetUsed = new Gauge({
+    name: 'coknight_partition_budget_used',
+    help: 'fraction of the learner compute/bandwidth budget the plan uses',
+    labelNames: ['resource'],
+    registers: [this.registry],
+  });
   private server: Server | null = null;
 
   constructor(defaultMetrics = false) {

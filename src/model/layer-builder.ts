@@ -73,9 +73,7 @@ export class LayerBuilder {
     this.requirePositive(oh, ow, `conv ${tag} (${kernel}×${kernel}/${stride} ${padding})`);
     const kIdx = this.addParam(`${tag}.kernel`, [kernel, kernel, c, filters], 'kernel', kernel * kernel * c, kernel * kernel * filters);
     const bIdx = this.addParam(`${tag}.bias`, [filters], 'bias', 0, 0);
-    this.ops.push((x, w) =>
-      tf.add(tf.conv2d(x as tf.Tensor4D, w[kIdx] as tf.Tensor4D, stride, padding), w[bIdx]),
-    );
+    this.ops.push((x, w) => tf.add(tf.conv2d(x as tf.Tensor4D, w[kIdx] as tf.Tensor4D, stride, padding), w[bIdx]));
     this.flopCount += 2 * oh * ow * filters * kernel * kernel * c;
     this.shape = [oh, ow, filters];
     return this;
@@ -173,9 +171,7 @@ export class LayerBuilder {
 
   private requirePositive(h: number, w: number, what: string): void {
     if (h < 1 || w < 1) {
-      throw new Error(
-        `layer ${this.name}: ${what} on ${this.shape.join('×')} gives an empty ${h}×${w} output; use a larger inputShape`,
-      );
+      throw new Error(`layer ${this.name}: ${what} on ${this.shape.join('×')} gives an empty ${h}×${w} output; use a larger inputShape`);
     }
   }
 }

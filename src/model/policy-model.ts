@@ -216,9 +216,7 @@ export class PolicyModel {
     expected.forEach(({ k, v }, i) => {
       const t = p.tensors[i];
       if (t.layer !== k || t.shape.join('x') !== v.shape.join('x')) {
-        throw new Error(
-          `setLayerWeights: tensor ${i} is layer ${t.layer} [${t.shape.join(', ')}], expected layer ${k} [${v.shape.join(', ')}]`,
-        );
+        throw new Error(`setLayerWeights: tensor ${i} is layer ${t.layer} [${t.shape.join(', ')}], expected layer ${k} [${v.shape.join(', ')}]`);
       }
     });
     expected.forEach(({ v }, i) => {
@@ -267,9 +265,7 @@ export class PolicyModel {
     const want = y === 0 ? this.inputShape : this.defs[y - 1].outShape;
     const got = h.shape.slice(1);
     if (h.rank !== want.length + 1 || got.join('x') !== want.join('x')) {
-      throw new Error(
-        `${this.spec}: input to layer ${y + 1} must be [N, ${want.join(', ')}], got [${h.shape.join(', ')}]`,
-      );
+      throw new Error(`${this.spec}: input to layer ${y + 1} must be [N, ${want.join(', ')}], got [${h.shape.join(', ')}]`);
     }
   }
 }

@@ -136,7 +136,14 @@ export function fitsBudget(used: number, budget: number): boolean {
  * Best response (Eq. 25): the candidate split with the largest gain that fits the free compute and
  * bandwidth. O(number of candidates); returns K when nothing else fits.
  */
-export function bestResponse(costs: ActorCosts, res: ResourceTable, freeCompute: number, freeBandwidth: number, computeBudget: number, bandwidthBudget: number): number {
+export function bestResponse(
+  costs: ActorCosts,
+  res: ResourceTable,
+  freeCompute: number,
+  freeBandwidth: number,
+  computeBudget: number,
+  bandwidthBudget: number,
+): number {
   const opts = costs.options;
   // Slack so that fitting into "free" agrees with the global fitsBudget check.
   const cSlack = BUDGET_RTOL * Math.max(1, computeBudget);

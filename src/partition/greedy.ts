@@ -20,7 +20,10 @@ function bestResponseInOrder(inst: PartitionInstance, order: readonly number[]):
 
 /** IGreedy (paper §4.2, "incremental greedy"): best response in arrival (instance) order, never revisited. */
 export function solveIGreedy(inst: PartitionInstance): number[] {
-  return bestResponseInOrder(inst, inst.actors.map((_, i) => i));
+  return bestResponseInOrder(
+    inst,
+    inst.actors.map((_, i) => i),
+  );
 }
 
 /**

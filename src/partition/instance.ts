@@ -6,9 +6,15 @@ import { z } from 'zod';
  */
 
 const positive = (what: string) =>
-  z.number({ error: `${what} must be a number` }).finite().positive({ message: `${what} must be > 0` });
+  z
+    .number({ error: `${what} must be a number` })
+    .finite()
+    .positive({ message: `${what} must be > 0` });
 const nonNegative = (what: string) =>
-  z.number({ error: `${what} must be a number` }).finite().nonnegative({ message: `${what} must be >= 0` });
+  z
+    .number({ error: `${what} must be a number` })
+    .finite()
+    .nonnegative({ message: `${what} must be >= 0` });
 
 export const LayerSchema = z.object({
   name: z.string({ error: 'layer name must be a string' }).min(1, 'layer name must not be empty'),

@@ -30,8 +30,7 @@ export interface MilpResult {
 // TypeScript sees the loader one `.default` deeper: accept both shapes.
 type HighsLoader = typeof highsImport.default;
 type Highs = Awaited<ReturnType<HighsLoader>>;
-const highsLoader: HighsLoader =
-  (highsImport as unknown as { default?: HighsLoader }).default ?? (highsImport as unknown as HighsLoader);
+const highsLoader: HighsLoader = (highsImport as unknown as { default?: HighsLoader }).default ?? (highsImport as unknown as HighsLoader);
 let highsPromise: Promise<Highs> | undefined;
 
 /** HiGHS is a wasm module: load it once per process (solve times exclude this one-off load). */

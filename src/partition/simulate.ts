@@ -129,7 +129,8 @@ function validateConfig(c: SimulationConfig): void {
   for (const n of c.actorCounts) if (!Number.isInteger(n) || n < 1) throw new RangeError(`actor counts must be integers >= 1, got ${n}`);
   if (c.algorithms.length === 0) throw new RangeError('algorithms must list at least one solver');
   if (!(c.budget.computeShare >= 0) || !(c.budget.bandwidthShare >= 0)) throw new RangeError('budget shares must be >= 0');
-  if (!Number.isInteger(c.nonElasticActors) || c.nonElasticActors < 1) throw new RangeError(`nonElasticActors must be an integer >= 1, got ${c.nonElasticActors}`);
+  if (!Number.isInteger(c.nonElasticActors) || c.nonElasticActors < 1)
+    throw new RangeError(`nonElasticActors must be an integer >= 1, got ${c.nonElasticActors}`);
 }
 
 export const SIMULATION_METRICS = [
@@ -142,7 +143,11 @@ export const SIMULATION_METRICS = [
 export const ALGORITHM_LABELS: Record<Algorithm, string> = { defp: 'DEFP', igreedy: 'IGreedy', ogreedy: 'OGreedy', milp: 'MILP' };
 
 /** Series (one per algorithm) of one metric for one server kind, ready for lineChart. */
-export function metricSeries(result: SimulationResult, server: ServerKind, key: (typeof SIMULATION_METRICS)[number]['key']): { name: string; points: [number, number][] }[] {
+export function metricSeries(
+  result: SimulationResult,
+  server: ServerKind,
+  key: (typeof SIMULATION_METRICS)[number]['key'],
+): { name: string; points: [number, number][] }[] {
   return result.config.algorithms
     .map((alg) => ({
       name: ALGORITHM_LABELS[alg],

@@ -21,15 +21,21 @@ export function actorArgs(config: RunConfig, address: string, i: number): string
   const link = linkBytesPerSec(bw);
   return [
     'actor',
-    '--learner', address,
-    '--actor-id', `a${i}`,
-    '--envs', String(config.distributed.envsPerActor),
-    '--seed', String(config.seed * 1000 + i),
-    '--bandwidth', typeof bw === 'number' ? `${bw}B/s` : bw,
+    '--learner',
+    address,
+    '--actor-id',
+    `a${i}`,
+    '--envs',
+    String(config.distributed.envsPerActor),
+    '--seed',
+    String(config.seed * 1000 + i),
+    '--bandwidth',
+    typeof bw === 'number' ? `${bw}B/s` : bw,
     ...(link !== undefined ? ['--link-bytes-per-sec', String(link)] : []),
     ...(config.distributed.tlsCa ? ['--tls-ca', config.distributed.tlsCa] : []),
     ...(config.env.romDir ? ['--rom-dir', config.env.romDir] : []),
-    '--streams', String(config.distributed.streamsPerActor),
+    '--streams',
+    String(config.distributed.streamsPerActor),
     '--final-stats',
   ];
 }

@@ -47,24 +47,25 @@ export class LearnerService {
     const d = config.distributed;
     const tls = d.tlsCert && d.tlsKey ? { cert: readFileSync(d.tlsCert), key: readFileSync(d.tlsKey) } : undefined;
     const token = resolveToken(config);
-    let learner: Learner | undefined;
+    const ref: { learner?: Learner } = {};
     const sink: LearnerSink = {
       episode: (e) => {
         recorder.episode(e.ret, e.length, { actor: e.actor, env: e.env });
-        learner?.metrics.episodeReturn.set(recorder.recent.mean());
+        ref.learner?.metrics.episodeReturn.set(recorder.recent.mean());
       },
       update: (u) => {
         const fps = recorder.update(u.stats, { policyLag: u.policyLag, inferenceBusy: u.inferenceBusy, trainingBusy: u.trainingBusy });
-        if (fps !== null && learner) {
-          learner.metrics.framesPerSecond.set(fps);
-          updateByteMetrics(learner);
+        if (fps !== null && ref.learner) {
+          ref.learner.metrics.framesPerSecond.set(fps);
+          updateByteMetrics(ref.learner);
         }
         return opts.onUpdate?.(u);
       },
       event: (e) => recorder.trainLog.write(e),
       log,
     };
-    learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f) => plannerFor(config, m, f)) });
+    const learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f) => plannerFor(config, m, f)) });
+    ref.learner = learner;
     if (resumed) {
       await learner.restore({ weights: resumed.weights, optimizer: resumed.optimizer, frames: resumed.meta.frames, updates: resumed.meta.updates });
       log(`learner resumed at ${resumed.meta.frames} frames (version ${learner.model.version})`);

@@ -23,7 +23,11 @@ export function smoothedCurve(episodes: readonly EpisodePoint[], window: number,
 }
 
 /** Writes learning-curve.svg and learning-curve.png into the run directory; returns the SVG path. */
-export async function writeLearningCurve(runDir: string, rec: { episodes: readonly EpisodePoint[]; recent: { size: number } }, title: string): Promise<string | null> {
+export async function writeLearningCurve(
+  runDir: string,
+  rec: { episodes: readonly EpisodePoint[]; recent: { size: number } },
+  title: string,
+): Promise<string | null> {
   if (rec.episodes.length === 0) return null;
   const svg = await lineChart({
     title,
@@ -33,6 +37,6 @@ export async function writeLearningCurve(runDir: string, rec: { episodes: readon
   });
   const svgPath = join(runDir, 'learning-curve.svg');
   writeFileAtomic(svgPath, svg);
-  writeFileAtomic(join(runDir, 'learning-curve.png'), await svgToPng(svg));
+  writeFileAtomic(join(runDir, 'learning-curve.png'), svgToPng(svg));
   return svgPath;
 }

@@ -108,7 +108,10 @@ export class LocalTrainer {
 }
 
 /** `--mode local`: the whole run in this process. Returns the summary (also written to summary.json). */
-export async function runLocal(config: RunConfig, opts: { resume?: string; log?: (msg: string) => void; stop?: AbortSignal } = {}): Promise<Record<string, unknown>> {
+export async function runLocal(
+  config: RunConfig,
+  opts: { resume?: string; log?: (msg: string) => void; stop?: AbortSignal } = {},
+): Promise<Record<string, unknown>> {
   const h = await RunHarness.open(config, opts);
   let trainer: LocalTrainer | undefined;
   try {

@@ -25,8 +25,7 @@ export class ProgressDisplay {
     if (this.kind === 'bar') {
       this.bar = new cliProgress.SingleBar(
         {
-          format:
-            '{bar} {percentage}% | {value}/{total} frames | {fps} fps | return {ret} ({episodes} eps) | ETA {eta_formatted} {extra}',
+          format: '{bar} {percentage}% | {value}/{total} frames | {fps} fps | return {ret} ({episodes} eps) | ETA {eta_formatted} {extra}',
           stream: process.stderr,
           hideCursor: true,
           etaBuffer: 50,
@@ -48,7 +47,9 @@ export class ProgressDisplay {
       if (now - this.lastLine < this.lineEverySeconds * 1000) return;
       this.lastLine = now;
       const pct = ((100 * f.frames) / this.total).toFixed(1);
-      console.error(`[train] ${f.frames}/${this.total} frames (${pct}%) | ${Math.round(f.fps)} fps | mean return ${ret} over last ${f.episodes > 100 ? 100 : f.episodes} eps ${f.extra ?? ''}`);
+      console.error(
+        `[train] ${f.frames}/${this.total} frames (${pct}%) | ${Math.round(f.fps)} fps | mean return ${ret} over last ${f.episodes > 100 ? 100 : f.episodes} eps ${f.extra ?? ''}`,
+      );
     }
   }
 

@@ -1,4 +1,4 @@
-import { Rng } from '../util/rng.js';
+import { type Rng } from '../util/rng.js';
 
 /** Exponential backoff with bounded multiplicative jitter, for reconnect loops. */
 export interface BackoffOptions {

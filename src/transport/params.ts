@@ -44,7 +44,7 @@ export class ParamPublisher {
       await socket.bind(opts.address);
     } catch (e) {
       socket.close();
-      throw new Error(`cannot bind parameter publisher to ${opts.address}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`cannot bind parameter publisher to ${opts.address}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     return new ParamPublisher(socket, socket.lastEndpoint ?? opts.address, opts.stats, opts.pacer);
   }
@@ -194,4 +194,3 @@ export class ParamSubscriber {
     for (const w of ready) w.resolve(update);
   }
 }
-

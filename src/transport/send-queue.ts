@@ -13,4 +13,3 @@ export class SendQueue {
 export function countInto(rec: Record<string, number>, key: string): void {
   rec[key] = (rec[key] ?? 0) + 1;
 }
-

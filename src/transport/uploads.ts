@@ -152,7 +152,7 @@ export class UploadPuller {
       await socket.bind(opts.address);
     } catch (e) {
       socket.close();
-      throw new Error(`cannot bind upload puller to ${opts.address}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`cannot bind upload puller to ${opts.address}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     return new UploadPuller(socket, socket.lastEndpoint ?? opts.address, opts);
   }
@@ -218,7 +218,10 @@ export class UploadPuller {
       const offset = c.chunkIndex * p.size;
       const length = Math.min(p.size, p.data.length - offset);
       if (c.offset !== offset || c.data.length !== length) {
-        throw new ProtocolError('BAD_LENGTH', `UploadChunk ${c.chunkIndex}: expected offset ${offset} and ${length} bytes, got offset ${c.offset} and ${c.data.length} bytes`);
+        throw new ProtocolError(
+          'BAD_LENGTH',
+          `UploadChunk ${c.chunkIndex}: expected offset ${offset} and ${length} bytes, got offset ${c.offset} and ${c.data.length} bytes`,
+        );
       }
       if (p.got[c.chunkIndex]) throw new ProtocolError('BAD_SEQUENCE', `UploadChunk ${c.chunkIndex} of upload ${c.uploadId} arrived twice`);
       p.data.set(c.data, offset);

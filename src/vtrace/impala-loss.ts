@@ -58,7 +58,11 @@ export function impalaLoss(input: ImpalaLossInput): ImpalaLossTerms {
     const actions = input.actions instanceof tf.Tensor ? input.actions : tf.tensor1d(input.actions, 'int32');
     const vs = stopGradient(input.vs instanceof tf.Tensor ? input.vs : tf.tensor1d(input.vs));
     const adv = stopGradient(input.pgAdvantages instanceof tf.Tensor ? input.pgAdvantages : tf.tensor1d(input.pgAdvantages));
-    for (const [name, t] of [['actions', actions], ['vs', vs], ['pgAdvantages', adv]] as const) {
+    for (const [name, t] of [
+      ['actions', actions],
+      ['vs', vs],
+      ['pgAdvantages', adv],
+    ] as const) {
       if (t.size !== n) throw new Error(`impalaLoss: ${name} has ${t.size} entries, expected N = ${n} (T·B)`);
     }
     const logPi = tf.logSoftmax(logits);

@@ -11,10 +11,4 @@ export {
   type VtraceFlatOutput,
   type VtraceFromLogRhosInput,
 } from './vtrace.js';
-export {
-  impalaLoss,
-  DEFAULT_BASELINE_COST,
-  DEFAULT_ENTROPY_COST,
-  type ImpalaLossInput,
-  type ImpalaLossTerms,
-} from './impala-loss.js';
+export { impalaLoss, DEFAULT_BASELINE_COST, DEFAULT_ENTROPY_COST, type ImpalaLossInput, type ImpalaLossTerms } from './impala-loss.js';

@@ -133,14 +133,7 @@ export function vtraceFromLogRhos(input: VtraceFromLogRhosInput): { vs: Float64A
 }
 
 /** log π(a|x) − log μ(a|x) for every [t, b], from flat logits. */
-export function logRhosFromLogits(
-  T: number,
-  B: number,
-  A: number,
-  behaviourLogits: Numbers,
-  targetLogits: Numbers,
-  actions: Numbers,
-): Float64Array {
+export function logRhosFromLogits(T: number, B: number, A: number, behaviourLogits: Numbers, targetLogits: Numbers, actions: Numbers): Float64Array {
   checkDims(T, B);
   if (!Number.isInteger(A) || A < 1) throw new VtraceInputError(`vtrace: A (number of actions) must be a positive integer, got ${A}`);
   checkLength('behaviourLogits', behaviourLogits, T * B * A, 'T·B·A');

@@ -3,11 +3,18 @@ import { backend_util } from '@tensorflow/tfjs-core';
 
 export interface ConvGeometry {
   batch: number;
-  inH: number; inW: number; inC: number;
-  outH: number; outW: number; outC: number;
-  fh: number; fw: number;
-  sh: number; sw: number;
-  padTop: number; padLeft: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  outC: number;
+  fh: number;
+  fw: number;
+  sh: number;
+  sw: number;
+  padTop: number;
+  padLeft: number;
 }
 
 type Pad = 'same' | 'valid' | number | backend_util.ExplicitPadding;
@@ -27,14 +34,27 @@ export function convGeometry(
   const info = backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
-    strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   return {
     batch: info.batchSize,
-    inH: info.inHeight, inW: info.inWidth, inC: info.inChannels,
-    outH: info.outHeight, outW: info.outWidth, outC: info.outChannels,
-    fh: info.filterHeight, fw: info.filterWidth,
-    sh: info.strideHeight, sw: info.strideWidth,
-    padTop: info.padInfo.top, padLeft: info.padInfo.left,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    inC: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    outC: info.outChannels,
+    fh: info.filterHeight,
+    fw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
   };
 }
 
@@ -75,4 +95,3 @@ export function col2imAdd(col: Float32Array, dx: Float32Array, g: ConvGeometry, 
     }
   }
 }
-

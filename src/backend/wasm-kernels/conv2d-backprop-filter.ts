@@ -11,19 +11,33 @@ import { convGeometry } from './conv-geometry.js';
 import { dispose, heapF32, runShipped } from './heap.js';
 
 function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: BackendWasm; attrs: Conv2DBackpropFilterAttrs }): TensorInfo {
-  const { inputs: { x, dy }, backend, attrs } = args;
+  const {
+    inputs: { x, dy },
+    backend,
+    attrs,
+  } = args;
   const g = convGeometry('Conv2DBackpropFilter', x.shape, attrs.filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode, attrs.dataFormat);
   const xT = runShipped('Transpose', backend, { x }, { perm: [3, 1, 2, 0] }); // [ci, H, W, n]
   const dyT = runShipped('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] }); // [oy, ox, n, co]
   // Pad so that the dilated filter fits for every tap (ky < fh, kx < fw); extra rows are ignored.
   const padBottom = Math.max(0, g.fh + (g.outH - 1) * g.sh - g.inH - g.padTop);
   const padRight = Math.max(0, g.fw + (g.outW - 1) * g.sw - g.inW - g.padLeft);
-  const o = runShipped('Conv2D', backend, { x: xT, filter: dyT }, {
-    strides: 1,
-    pad: [[0, 0], [g.padTop, padBottom], [g.padLeft, padRight], [0, 0]],
-    dataFormat: 'NHWC',
-    dilations: [g.sh, g.sw],
-  }); // [ci, OH ≥ fh, OW ≥ fw, co]
+  const o = runShipped(
+    'Conv2D',
+    backend,
+    { x: xT, filter: dyT },
+    {
+      strides: 1,
+      pad: [
+        [0, 0],
+        [g.padTop, padBottom],
+        [g.padLeft, padRight],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: [g.sh, g.sw],
+    },
+  ); // [ci, OH ≥ fh, OW ≥ fw, co]
   dispose(backend, xT, dyT);
   const [, OH, OW] = o.shape as [number, number, number, number];
   const { fh, fw, inC: Ci, outC: Co } = g;

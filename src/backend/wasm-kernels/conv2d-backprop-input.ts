@@ -6,7 +6,11 @@ import { col2imAdd, convGeometry, imagesPerChunk } from './conv-geometry.js';
 import { dispose, scratchLimit, heapF32, matMulNN, view, zeros } from './heap.js';
 
 function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: Conv2DBackpropInputAttrs }): TensorInfo {
-  const { inputs: { dy, filter }, backend, attrs } = args;
+  const {
+    inputs: { dy, filter },
+    backend,
+    attrs,
+  } = args;
   const g = convGeometry('Conv2DBackpropInput', [...attrs.inputShape], filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode, attrs.dataFormat);
   const K = g.fh * g.fw * g.inC;
   const P = g.outH * g.outW;

@@ -7,11 +7,31 @@ import { MaxPoolGrad, backend_util, type KernelConfig, type KernelFunc, type Max
 import { heapF32, zeros } from './heap.js';
 
 function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo }; backend: BackendWasm; attrs: MaxPoolGradAttrs }): TensorInfo {
-  const { inputs: { dy, input }, backend, attrs } = args;
+  const {
+    inputs: { dy, input },
+    backend,
+    attrs,
+  } = args;
   const info = backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  const { batchSize, inHeight: H, inWidth: W, inChannels: C, outHeight: Ho, outWidth: Wo,
-    filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+    input.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  const {
+    batchSize,
+    inHeight: H,
+    inWidth: W,
+    inChannels: C,
+    outHeight: Ho,
+    outWidth: Wo,
+    filterHeight: fh,
+    filterWidth: fw,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
   const dx = zeros(backend, [...input.shape]);
@@ -35,7 +55,10 @@ function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo; output
             const p = img + (iy * W + ix) * C;
             for (let c = 0; c < C; c++) {
               const v = x[p + c];
-              if (v > best[c]) { best[c] = v; where[c] = p + c; }
+              if (v > best[c]) {
+                best[c] = v;
+                where[c] = p + c;
+              }
             }
           }
         }

@@ -33,7 +33,7 @@ export function registerActor(program: Command): void {
     .option('--token <secret>', 'shared token (default: $COKNIGHT_TOKEN)')
     .option('--actor-id <id>', 'unique id of this actor (default: hostname-pid)')
     .option('--envs <n>', 'environments stepped together', parseIntArg('--envs', 1), 4)
-    .option('--env <id>', "check that the learner trains this env (the env and its options always come from the learner)")
+    .option('--env <id>', 'check that the learner trains this env (the env and its options always come from the learner)')
     .option('--seed <n>', "env seed (default: from the learner's run seed and this actor's index)", parseIntArg('--seed', 0))
     .option('--bandwidth <rate>', "cap on every byte this actor sends and receives, e.g. '10MB/s'", 'unlimited')
     .option('--rom-dir <dir>', 'Atari ROM directory on this device (default $COKNIGHT_ROM_DIR)')
@@ -61,7 +61,9 @@ export function registerActor(program: Command): void {
         throw new Error(`actor: --env ${f.env}, but the learner at ${f.learner} trains ${contract.env.id}: drop --env (actors take the learner's env)`);
       }
       const localEnvOptions = f.romDir ? { romDir: f.romDir } : {};
-      const flops = f.deviceFlops ?? measureDeviceFlops(contract.env.id, networkSpecFromName(contract.model, 'learner contract'), contractEnvOptions(contract, localEnvOptions));
+      const flops =
+        f.deviceFlops ??
+        measureDeviceFlops(contract.env.id, networkSpecFromName(contract.model, 'learner contract'), contractEnvOptions(contract, localEnvOptions));
       const link = makeLink(f.bandwidth);
       const actors = Array.from(
         { length: f.streams },
@@ -78,6 +80,7 @@ export function registerActor(program: Command): void {
             tls,
             profile: { flops, ...(f.linkBytesPerSec ? { linkBytesPerSec: f.linkBytesPerSec } : {}) },
             maxSteps: f.maxSteps,
+            log: (m) => console.error(`[actor ${f.streams === 1 ? actorId : `${actorId}.${i}`}] ${m}`),
           }),
       );
       const stop = (): void => actors.forEach((a) => a.stop());

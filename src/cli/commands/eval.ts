@@ -21,7 +21,10 @@ export function registerEval(program: Command): void {
         return;
       }
       console.log(`${r.env}, checkpoint at ${r.checkpointFrames} frames, ${o.episodes} episodes per policy:`);
-      for (const [name, s] of [['greedy', r.greedy], ['sampling', r.sampling]] as const) {
+      for (const [name, s] of [
+        ['greedy', r.greedy],
+        ['sampling', r.sampling],
+      ] as const) {
         console.log(
           `  ${name.padEnd(8)} mean ${s.meanReturn.toFixed(2)}  median ${s.medianReturn.toFixed(2)}  ` +
             `min ${s.minReturn}  max ${s.maxReturn}  mean length ${s.meanLength.toFixed(1)}`,

@@ -11,13 +11,13 @@ export function loadInstanceFile(path: string) {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read --instance ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read --instance ${path}: ${(err as Error).message}`, { cause: err });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new Error(`--instance ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`--instance ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   return parseInstance(data, path);
 }

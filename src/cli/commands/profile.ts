@@ -51,7 +51,7 @@ export function profileLayers(spec: NetworkSpec, inputShape: [number, number, nu
 export function registerProfile(program: Command): void {
   program
     .command('profile')
-    .description("measure this device for the partition planner: per-layer time, effective FLOP/s, and the actor part of an instance")
+    .description('measure this device for the partition planner: per-layer time, effective FLOP/s, and the actor part of an instance')
     .option('--env <id>', 'environment (fixes the input shape and action count)', 'minatar/breakout')
     .option('--model <spec>', `auto | ${NETWORK_SPECS.join(' | ')}`, 'auto')
     .option('--batch <n>', 'samples per forward pass (an actor steps this many envs together)', parseIntArg('--batch', 1), 1)
@@ -88,7 +88,9 @@ export function registerProfile(program: Command): void {
       }
       console.log(`${spec} network on ${o.env}, batch ${o.batch}, ${backend.name} backend:`);
       for (const l of result.layers) {
-        console.log(`  ${l.name.padEnd(10)} ${(l.seconds * 1e3).toFixed(3).padStart(9)} ms  ${(l.flops / 1e6).toFixed(2).padStart(9)} MFLOP  b_k ${l.outBytes} B`);
+        console.log(
+          `  ${l.name.padEnd(10)} ${(l.seconds * 1e3).toFixed(3).padStart(9)} ms  ${(l.flops / 1e6).toFixed(2).padStart(9)} MFLOP  b_k ${l.outBytes} B`,
+        );
       }
       console.log(`  effective ${(flops / 1e9).toFixed(2)} GFLOP/s${o.out ? `; instance part written to ${o.out}` : ''}`);
     });

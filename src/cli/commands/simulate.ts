@@ -34,8 +34,18 @@ export function registerSimulate(program: Command): void {
     .option('--actors <list>', 'actor counts, comma-separated', parseCounts, d.actorCounts)
     .option('--algorithms <list>', `solvers, comma-separated (${ALGORITHMS.join(', ')})`, parseAlgorithms, d.algorithms)
     .option('--seed <n>', 'seed of the device draw', parseIntArg('--seed', 0), d.seed)
-    .option('--compute-share <x>', 'learner compute per actor, as a fraction of full offload (Σ C_e(0))', parseNumberArg('--compute-share', 0), d.budget.computeShare)
-    .option('--bandwidth-share <x>', 'learner bandwidth per actor, as a fraction of full offload (Σ δ·b_0)', parseNumberArg('--bandwidth-share', 0), d.budget.bandwidthShare)
+    .option(
+      '--compute-share <x>',
+      'learner compute per actor, as a fraction of full offload (Σ C_e(0))',
+      parseNumberArg('--compute-share', 0),
+      d.budget.computeShare,
+    )
+    .option(
+      '--bandwidth-share <x>',
+      'learner bandwidth per actor, as a fraction of full offload (Σ δ·b_0)',
+      parseNumberArg('--bandwidth-share', 0),
+      d.budget.bandwidthShare,
+    )
     .option('--non-elastic-actors <n>', 'non-elastic learner: budgets sized for this many actors', parseIntArg('--non-elastic-actors', 1), d.nonElasticActors)
     .option('--milp-max-actors <n>', 'skip MILP above this many actors', parseIntArg('--milp-max-actors', 1), d.milpMaxActors)
     .option('--milp-time-limit <s>', 'MILP wall-clock limit per instance, seconds', parseNumberArg('--milp-time-limit', 0), d.milpTimeLimitSec)

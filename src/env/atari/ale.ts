@@ -7,7 +7,7 @@
 import { Rng } from '../../util/rng.js';
 import { EnvError } from '../errors.js';
 import { ACTION_BITS, A } from './actions.js';
-import { JOY, StellaCore, TIA_WIDTH } from './core.js';
+import { JOY, type StellaCore, TIA_WIDTH } from './core.js';
 import { GRAY_OF_INDEX } from './palette.js';
 import type { RomSettings, RomTracker } from './rom-settings.js';
 

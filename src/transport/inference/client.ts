@@ -3,7 +3,18 @@ import * as grpc from '@grpc/grpc-js';
 import { Rng } from '../../util/rng.js';
 import { backoffDelay, checkBackoff, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js';
 import { type Link, makeLink } from '../pacer.js';
-import { decode, decodeAs, encode, type Hello, PROTOCOL_VERSION, ProtocolError, type RegisterReply, type SplitPointChange, type StepReply, type StepRequest } from '../wire/index.js';
+import {
+  decode,
+  decodeAs,
+  encode,
+  type Hello,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type RegisterReply,
+  type SplitPointChange,
+  type StepReply,
+  type StepRequest,
+} from '../wire/index.js';
 import { CONTRACT_METHOD, type ClientTls, DEFAULT_MAX_MESSAGE_BYTES, identity, INFERENCE_METHOD, makeChannel, tokenMetadata } from './service.js';
 
 /** A failure of the inference link. `retryable` says whether the client will reconnect on its own. */

@@ -311,7 +311,9 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) }], false)
     : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(opts.address, creds, (err, p) => (err ? reject(new Error(`cannot bind inference server to ${opts.address}: ${err.message}`)) : resolve(p)));
+    server.bindAsync(opts.address, creds, (err, p) =>
+      err ? reject(new Error(`cannot bind inference server to ${opts.address}: ${err.message}`)) : resolve(p),
+    );
   });
   const host = opts.address.slice(0, opts.address.lastIndexOf(':'));
   return {

@@ -5,7 +5,6 @@
  */
 import { HEADER_BYTES, LIMITS, MAGIC, type MessageTypeId, ProtocolError, type ProtocolErrorCode } from './messages.js';
 
-
 export const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -240,4 +239,3 @@ export function writeShape(w: Writer, field: string, shape: readonly number[]): 
   w.u8(shape.length);
   for (const d of shape) w.u32(d);
 }
-

@@ -41,9 +41,7 @@ export function encode(msg: Message, version: number = PROTOCOL_VERSION): Buffer
   }
 }
 
-const TYPE_NAMES = new Map<number, MessageTypeName>(
-  (Object.entries(MessageType) as [MessageTypeName, number][]).map(([k, v]) => [v, k]),
-);
+const TYPE_NAMES = new Map<number, MessageTypeName>((Object.entries(MessageType) as [MessageTypeName, number][]).map(([k, v]) => [v, k]));
 
 export interface Header {
   version: number;
@@ -96,11 +94,7 @@ export function decode(buf: Uint8Array, expectedVersion: number = PROTOCOL_VERSI
 }
 
 /** Decode a message that must be of one type (e.g. the first message of a stream must be Hello). */
-export function decodeAs<T extends Message['type']>(
-  buf: Uint8Array,
-  type: T,
-  expectedVersion: number = PROTOCOL_VERSION,
-): Extract<Message, { type: T }> {
+export function decodeAs<T extends Message['type']>(buf: Uint8Array, type: T, expectedVersion: number = PROTOCOL_VERSION): Extract<Message, { type: T }> {
   const m = decode(buf, expectedVersion);
   if (m.type !== type) fail('WRONG_TYPE', `expected a ${type} message here, got ${m.type}`);
   return m as Extract<Message, { type: T }>;
@@ -112,4 +106,3 @@ export function blobAsFloat32(data: Uint8Array): Float32Array {
   if (data.byteOffset % 4 === 0) return new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
   return new Float32Array(data.slice().buffer);
 }
-

@@ -188,4 +188,3 @@ export interface UploadChunk {
 }
 
 export type Message = Hello | RegisterReply | StepRequest | StepReply | SplitPointChange | ParamUpdate | UploadChunk;
-

@@ -263,4 +263,3 @@ export function decodeSplitPointChange(r: Reader): SplitPointChange {
   r.end();
   return { type: 'SplitPointChange', splitPoint, fromStepId, reason };
 }
-
