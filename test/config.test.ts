@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, validateConfig } from '../src/config/load.js';
-import { overridesFromFlags } from '../src/cli/commands/train.js';
+import { overridesFromFlags } from '../src/cli/run-flags.js';
 
 describe('run config', () => {
   it('fills DESIGN.md defaults', () => {

@@ -254,7 +254,7 @@ describe('faults at the learner', () => {
     // Restart: checkpoint, stop, start a new learner on the same port from the checkpoint.
     await learner.checkpoint();
     const framesAtCheckpoint = learner.recorder.frames;
-    await learner.stop();
+    await learner.stop(null); // as a crash: the actor is not told the run ended, so it reconnects
     learner.dispose();
     learner = await LearnerService.start(cfg, { runDir, resume: runDir, log: () => {} });
     expect(learner.recorder.frames).toBe(framesAtCheckpoint);

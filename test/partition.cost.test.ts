@@ -120,7 +120,7 @@ describe('network layer tables', () => {
   });
   it('the example configs match the network tables and validate', () => {
     for (const [file, net] of [
-      ['configs/partition/minatar-4actors.json', minatarNetwork()],
+      ['configs/partition/minatar-5actors.json', minatarNetwork()],
       ['configs/partition/impala-shallow-8actors.json', impalaShallowNetwork()],
     ] as const) {
       const i = parseInstance(JSON.parse(readFileSync(file, 'utf8')), file);

@@ -45,6 +45,8 @@ export interface ActorOptions {
   link?: Link;
   /** The learner's contract, when already fetched (several streams of one process share it). */
   contract?: LearnerContract;
+  /** Give up after this long without a learner (default 5 minutes). */
+  giveUpAfterMs?: number;
   /** Stop after this many steps (tests); default: run until stopped. */
   maxSteps?: number;
   log?: (msg: string) => void;
@@ -79,6 +81,8 @@ export class Actor {
   private splitPoint = -1;
   private wantedSplit = 0;
   private stopping = false;
+  private ended = 'running';
+  private readonly abort = new AbortController();
   private readonly log: (msg: string) => void;
 
   constructor(readonly opts: ActorOptions) {
@@ -87,13 +91,28 @@ export class Actor {
     this.stats = { steps: 0, envSteps: 0, reconnects: 0, splitPoint: 0, splitChanges: 0, wallSeconds: 0, bytes: this.link.stats.snapshot() };
   }
 
+  /** Ends the loop at once, wherever it waits (connecting, a reply, parameters, backing off). */
   stop(): void {
+    if (this.stopping) return;
     this.stopping = true;
+    this.abort.abort();
+    this.client?.close();
+    void this.params?.close();
+  }
+
+  /** Why the loop ended: 'stopped' (stop()), 'max-steps', or the learner's run-end reason. */
+  get endReason(): string {
+    return this.ended;
   }
 
   async run(): Promise<ActorStats> {
     const o = this.opts;
-    const first = o.contract ?? parseLearnerContract((await fetchLearnerContract({ address: o.learner, token: o.token, tls: o.tls })).learnerConfig);
+    const first =
+      o.contract ??
+      parseLearnerContract(
+        (await fetchLearnerContract({ address: o.learner, token: o.token, tls: o.tls, giveUpAfterMs: o.giveUpAfterMs, signal: this.abort.signal }))
+          .learnerConfig,
+      );
     const envOptions = contractEnvOptions(first, o.localEnvOptions);
     const probe = makeEnv(first.env.id, { ...envOptions, seed: 0 });
     this.client = connectInference({
@@ -103,6 +122,7 @@ export class Actor {
       tls: o.tls,
       link: this.link,
       seed: o.seed ?? 0,
+      giveUpAfterMs: o.giveUpAfterMs,
       onSplitPointChange: (m) => (this.wantedSplit = m.splitPoint),
       onStateChange: (s, detail) => {
         if (s === 'backoff' || s === 'failed') this.log(`link to learner: ${s} (${detail})`);
@@ -116,8 +136,15 @@ export class Actor {
       const seed = o.seed ?? c.seed * 1000 + (c.actorIndex ?? 0);
       env = new VectorEnv(c.env.id, o.numEnvs, { ...envOptions, seed });
       await this.loop(env, block, seed);
+    } catch (e) {
+      if (e instanceof TransportError && e.runEnded !== undefined) {
+        this.ended = e.runEnded;
+        this.log(`the learner ended the run (${e.runEnded}); exiting`);
+      } else if (!this.stopping) throw e;
+      else this.ended = 'stopped';
     } finally {
-      await block.settle();
+      // Uploads to a learner that is gone would wait forever: give them a moment, then drop them.
+      await Promise.race([block.settle(), new Promise((r) => setTimeout(r, this.stopping || this.ended !== 'running' ? 500 : 5000).unref())]);
       this.client.close();
       await this.params?.close();
       this.pusher?.close();
@@ -232,6 +259,7 @@ export class Actor {
       this.stats.envSteps += n;
       this.stats.wallSeconds = (performance.now() - t0) / 1000;
     }
-    await block.flush(this.pusher!, meta(), true);
+    this.ended = this.stopping ? 'stopped' : 'max-steps';
+    if (!this.stopping) await block.flush(this.pusher!, meta(), true);
   }
 }

@@ -59,8 +59,10 @@ export class ParamCache {
   }
 
   async close(): Promise<void> {
-    await this.sub?.close();
+    const sub = this.sub;
     this.sub = null;
+    this.subscribedUpTo = 0;
+    await sub?.close();
   }
 
   private apply(u: ParamUpdate): void {

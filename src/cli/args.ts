@@ -21,3 +21,12 @@ export function parseNumberArg(flag: string, min: number) {
     return n;
   };
 }
+
+/** Commander parser for a duration in seconds: '90s', '10m', '1h', '1.5m' or a bare number of seconds. */
+export function parseDurationArg(flag: string) {
+  return (value: string): number => {
+    const m = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(value.trim());
+    if (!m || Number(m[1]) <= 0) throw new InvalidArgumentError(`${flag} must be a positive duration such as 90s, 10m or 1h, got "${value}"`);
+    return Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as const)[(m[2] ?? 's') as 's' | 'm' | 'h'];
+  };
+}

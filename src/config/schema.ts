@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseBandwidth } from '../util/bandwidth.js';
 
 /**
  * The run configuration: one schema for YAML files and command-line overrides, so that a bad value
@@ -51,7 +52,19 @@ export const runSchema = z.strictObject({
 });
 
 /** Bandwidth as text ('10MB/s', '500KB/s', '1.5Mbit/s', 'unlimited') or bytes per second. */
-const bandwidth = z.union([z.string().min(1), z.number().positive()]);
+const bandwidth = z.union([
+  z
+    .string()
+    .min(1)
+    .superRefine((s, ctx) => {
+      try {
+        parseBandwidth(s);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      }
+    }),
+  z.number().positive(),
+]);
 
 export const distributedSchema = z.strictObject({
   /** Actor processes `coknight train` starts on this machine (seed/impala/coknight modes). */

@@ -18,6 +18,8 @@ export interface ActorState {
   stepsLocal: number;
   droppedSteps: number;
   registrations: number;
+  /** Parameter bytes published on the topics this actor subscribes to (layers 1..y). */
+  paramBytes: number;
 }
 
 export interface ByteTotals {
@@ -62,6 +64,7 @@ export class ActorRegistry {
         stepsLocal: 0,
         droppedSteps: 0,
         registrations: 0,
+        paramBytes: 0,
       };
       this.actors.set(id, a);
       this.byIndex.push(a);

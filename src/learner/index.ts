@@ -2,7 +2,7 @@
  * The learning system, as a library: `import { Learner, TrainStep } from 'coknight/learner'`. No file,
  * process or console IO here: run/ and the CLI own those.
  */
-export { Learner, type LearnerOptions, type LearnerState } from './learner.js';
+export { Learner, type LearnerOptions, type LearnerState, type StepAccounting } from './learner.js';
 export { TrainStep, type TrainStats, type OptimizerSlot } from './train-step.js';
 export { type TrainBatch, stackUnrolls, sliceBatchColumns } from './batch.js';
 export { TrajectoryAssembler, type Unroll, type AssemblerDims, type EpisodeEnd } from './trajectory-assembler.js';

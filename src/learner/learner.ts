@@ -43,6 +43,18 @@ export interface LearnerOptions {
   readonly tls?: ServerTls;
 }
 
+/** Step counts whose identities (served = assembled + pending + dropped; assembled = trained + queued + discarded) must hold. */
+export interface StepAccounting {
+  readonly served: number;
+  readonly assembled: number;
+  readonly pending: number;
+  readonly dropped: number;
+  readonly duplicates: number;
+  readonly trained: number;
+  readonly queued: number;
+  readonly discarded: number;
+}
+
 /** What a checkpoint holds of a learner. */
 export interface LearnerState {
   readonly weights: Uint8Array;
@@ -145,24 +157,32 @@ export class Learner {
     const host = d.listen.slice(0, d.listen.lastIndexOf(':'));
     const zmqHost = host === '0.0.0.0' || host === '::' ? '*' : host;
     this.advertise = d.advertiseHost ?? (zmqHost === '*' ? '127.0.0.1' : host);
-    this.publisher = await ParamPublisher.bind({ address: `tcp://${zmqHost}:*` });
-    this.puller = await UploadPuller.bind({ address: `tcp://${zmqHost}:*`, onUpload: (u) => this.intake.upload(u) });
-    this.server = await startInferenceServer({
-      address: d.listen,
-      token: this.opts.token,
-      tls: this.opts.tls,
-      handler: {
-        contract: () => this.contractReply(),
-        register: (hello, ctx) => this.register(hello, ctx),
-        step: (req, ctx) => {
-          const a = this.registry.live(ctx);
-          if (!a) throw new ProtocolError('UNKNOWN_ACTOR', `actor "${ctx.actorId}" is not registered on this stream`);
-          return this.inference.step(a, req);
+    try {
+      this.publisher = await ParamPublisher.bind({ address: `tcp://${zmqHost}:*` });
+      this.puller = await UploadPuller.bind({ address: `tcp://${zmqHost}:*`, onUpload: (u) => this.intake.upload(u) });
+      this.server = await startInferenceServer({
+        address: d.listen,
+        token: this.opts.token,
+        tls: this.opts.tls,
+        handler: {
+          contract: () => this.contractReply(),
+          register: (hello, ctx) => this.register(hello, ctx),
+          step: (req, ctx) => {
+            const a = this.registry.live(ctx);
+            if (!a) throw new ProtocolError('UNKNOWN_ACTOR', `actor "${ctx.actorId}" is not registered on this stream`);
+            return this.inference.step(a, req);
+          },
+          disconnect: (ctx, _code, details) => this.disconnect(ctx, details),
         },
-        disconnect: (ctx, _code, details) => this.disconnect(ctx, details),
-      },
-      activationShape: (y) => (y > 0 && y < this.K ? this.model.layers[y - 1].outShape : undefined),
-    });
+        activationShape: (y) => (y > 0 && y < this.K ? this.model.layers[y - 1].outShape : undefined),
+      });
+    } catch (e) {
+      // Release whatever did bind (a busy gRPC port must not leave the ZeroMQ ports held).
+      this.publisher?.close();
+      await this.puller?.close();
+      this.inference.close();
+      throw e;
+    }
     this.running = true;
     this.trainLoopDone = this.trainLoop();
     await this.publishParams();
@@ -192,6 +212,16 @@ export class Learner {
   }
 
   private register(hello: Hello, ctx: ActorContext): RegisterResult {
+    try {
+      return this.admit(hello, ctx);
+    } catch (e) {
+      this.opts.sink.log(`refused actor ${hello.actorId} (peer ${ctx.peer}): ${(e as Error).message}`);
+      this.opts.sink.event({ event: 'refused', actor: hello.actorId, reason: (e as Error).message });
+      throw e;
+    }
+  }
+
+  private admit(hello: Hello, ctx: ActorContext): RegisterResult {
     const shape = this.model.inputShape;
     if (hello.obsShape.join('x') !== shape.join('x') || hello.numActions !== this.model.numActions) {
       throw new ProtocolError(
@@ -203,9 +233,9 @@ export class Learner {
     const { actor: a, returning } = this.registry.register(hello.actorId, hello.numEnvs, ctx);
     if (returning) {
       // A reconnecting actor restarts its envs and step ids: forget its unfinished unrolls.
-      a.droppedSteps += this.assembler.dropActor(a.index);
+      this.dropUnrolls(a);
       this.planner.leave(a.id);
-    }
+    } else this.metrics.actorJoined(a.id);
     const plan = this.planner.join(hello.actorId, hello);
     a.splitPoint = plan.splitPoint;
     this.applyChanges(plan.changes, a.id);
@@ -250,11 +280,17 @@ export class Learner {
     const a = this.registry.live(ctx);
     if (!a) return;
     this.registry.detach(a);
-    a.droppedSteps += this.assembler.dropActor(a.index);
+    this.dropUnrolls(a);
     this.applyChanges(this.planner.leave(a.id), a.id);
     this.planChanged(a);
     if (this.running) this.opts.sink.log(`actor ${a.id} left (${details})`);
     this.opts.sink.event({ event: 'leave', actor: a.id, details });
+  }
+
+  private dropUnrolls(a: ActorState): void {
+    const n = this.assembler.dropActor(a.index);
+    a.droppedSteps += n;
+    this.metrics.discardedSteps.inc({ why: 'actor_left' }, n);
   }
 
   private onEpisode(index: number, env: number, ret: number, length: number): void {
@@ -268,7 +304,9 @@ export class Learner {
     if (excess > 0) {
       this.unrolls.splice(0, excess);
       this.discardedUnrolls += excess;
+      this.metrics.discardedSteps.inc({ why: 'queue_full' }, excess * this.config.hyper.unrollLength);
     }
+    this.metrics.unrollQueue.set(this.unrolls.length);
     if (this.unrolls.length >= this.config.hyper.batchSize && this.wake) {
       const w = this.wake;
       this.wake = null;
@@ -285,6 +323,7 @@ export class Learner {
       }
       if (this.done) {
         this.discardedUnrolls += this.unrolls.length;
+        this.metrics.discardedSteps.inc({ why: 'budget_reached' }, this.unrolls.length * T);
         this.unrolls.length = 0;
         continue;
       }
@@ -303,6 +342,17 @@ export class Learner {
       this.metrics.frames.inc(T * B * this.trainStep.hp.actionRepeat);
       this.metrics.inferenceBusy.set(busy.inferenceBusy);
       this.metrics.trainingBusy.set(busy.trainingBusy);
+      this.metrics.unrollQueue.set(this.unrolls.length);
+      for (const [term, v] of [
+        ['total', stats.loss],
+        ['pg', stats.pgLoss],
+        ['baseline', stats.baselineLoss],
+        ['entropy', stats.entropyLoss],
+      ] as const)
+        this.metrics.loss.set({ term }, v);
+      this.metrics.entropy.set(stats.entropy);
+      this.metrics.learningRate.set(stats.lr);
+      this.metrics.gradNorm.set(stats.gradNorm);
       if (this.updates % this.config.distributed.paramSyncEvery === 0) await this.publishParams();
       await this.opts.sink.update({ stats, updates: this.updates, policyLag: lag / B, ...busy });
       // Let queued inference requests in between updates.
@@ -315,7 +365,11 @@ export class Learner {
     if (!this.publisher) return;
     this.lastPublishAt = performance.now();
     const v = this.model.version;
-    for (let k = 1; k <= this.K; k++) await this.publisher.publish(paramTopic(k, k), v, [{ index: k, data: this.model.getLayerWeights(k, k) }]);
+    for (let k = 1; k <= this.K; k++) {
+      const bytes = await this.publisher.publish(paramTopic(k, k), v, [{ index: k, data: this.model.getLayerWeights(k, k) }]);
+      // Counted per actor as published to its topics (layers 1..y): what its link carries.
+      for (const a of this.registry.all()) if (a.ctx && a.splitPoint >= k) a.paramBytes += bytes;
+    }
   }
 
   /**
@@ -324,7 +378,7 @@ export class Learner {
    * trained on, still queued, or discarded once the frame budget was reached. Counts are this
    * process's (a resumed learner starts them at 0).
    */
-  stepAccounting(): Record<string, number> {
+  stepAccounting(): StepAccounting {
     const T = this.config.hyper.unrollLength;
     const { served, dropped } = this.registry.totals();
     return {
@@ -371,7 +425,12 @@ export class Learner {
     this.updatesAtStart = s.updates;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops training and serving. Connected actors are told the run is over (`runEnd`, e.g.
+   * 'finished' or 'stopped') and exit; with null the streams are just cut, as by a crash, and actors
+   * reconnect (to a restarted learner) until they give up.
+   */
+  async stop(runEnd: string | null = 'finished'): Promise<void> {
     this.running = false;
     clearInterval(this.republishTimer);
     this.wake?.();
@@ -379,7 +438,8 @@ export class Learner {
     await this.trainLoopDone;
     for (const a of this.registry.all()) this.registry.detach(a);
     this.inference.close();
-    await this.server?.close();
+    if (runEnd === null) await this.server?.close();
+    else await this.server?.endRun(runEnd);
     this.publisher?.close();
     await this.puller?.close();
   }

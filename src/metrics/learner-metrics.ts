@@ -69,10 +69,43 @@ export class LearnerMetrics {
     labelNames: ['resource'],
     registers: [this.registry],
   });
+  readonly loss = new Gauge({
+    name: 'coknight_loss',
+    help: 'loss terms of the last update (total, pg, baseline, entropy)',
+    labelNames: ['term'],
+    registers: [this.registry],
+  });
+  readonly entropy = new Gauge({ name: 'coknight_policy_entropy', help: 'mean policy entropy per step of the last update (nats)', registers: [this.registry] });
+  readonly learningRate = new Gauge({ name: 'coknight_learning_rate', help: 'learning rate of the last update', registers: [this.registry] });
+  readonly gradNorm = new Gauge({ name: 'coknight_grad_norm', help: 'global gradient norm of the last update, before clipping', registers: [this.registry] });
+  readonly unrollQueue = new Gauge({ name: 'coknight_unroll_queue_depth', help: 'assembled unrolls waiting to be trained on', registers: [this.registry] });
+  readonly discardedSteps = new Counter({
+    name: 'coknight_discarded_steps_total',
+    help: 'actor steps lost: why = queue_full (dropped oldest), budget_reached, actor_left',
+    labelNames: ['why'],
+    registers: [this.registry],
+  });
+  readonly actorEnvSteps = new Gauge({
+    name: 'coknight_actor_env_steps_per_second',
+    help: 'recent env steps/s per actor',
+    labelNames: ['actor'],
+    registers: [this.registry],
+  });
   private server: Server | null = null;
 
   constructor(defaultMetrics = false) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    // Series that exist from the start, so dashboards and alerts see 0 rather than nothing.
+    for (const why of ['queue_full', 'budget_reached', 'actor_left']) this.discardedSteps.inc({ why }, 0);
+    this.rejected.inc({ reason: 'none' }, 0);
+  }
+
+  /** Zero-valued series for a newly joined actor (bytes/s per channel and direction, env steps/s). */
+  actorJoined(actor: string): void {
+    for (const channel of ['inference', 'upload', 'params']) {
+      for (const direction of ['sent', 'received']) this.actorBytesPerSecond.set({ actor, channel, direction }, 0);
+    }
+    this.actorEnvSteps.set({ actor }, 0);
   }
 
   /** Serves /metrics on host:port (port 0 = any free port); resolves with the bound address. */

@@ -37,6 +37,7 @@ export function actorArgs(config: RunConfig, address: string, i: number): string
     '--streams',
     String(config.distributed.streamsPerActor),
     '--final-stats',
+    '--exit-with-parent',
   ];
 }
 
@@ -70,7 +71,7 @@ export class ActorProcesses {
 
   private startOne(i: number, restarts: number): void {
     const env = { ...process.env, COKNIGHT_TOKEN: this.opts.token };
-    const child = spawn(process.execPath, [BIN, ...actorArgs(this.config, this.address, i)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...actorArgs(this.config, this.address, i)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const p: ActorProc = { id: `a${i}`, child, restarts, final: null };
     this.procs[i] = p;
     this.opts.onSpawn?.(i, child);
@@ -97,8 +98,13 @@ export class ActorProcesses {
     });
   }
 
-  /** SIGTERM to every actor, SIGKILL to any still alive after `graceMs`. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /** No more restarts: actors that exit now (the learner ended the run) stay down. */
+  stopRestarting(): void {
+    this.stopping = true;
+  }
+
+  /** SIGTERM to every actor still running, SIGKILL to any still alive after `graceMs`. */
+  async stop(graceMs = 5_000): Promise<void> {
     this.stopping = true;
     const alive = (p: ActorProc): boolean => p.child.exitCode === null && p.child.signalCode === null;
     const live = this.procs.filter((p) => p && alive(p));

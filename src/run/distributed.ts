@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { RunConfig } from '../config/schema.js';
 import { actionRepeatFor } from '../learner/index.js';
 import { ActorProcesses } from './actor-processes.js';
+import { lossWarning, lostFraction } from './data-loss.js';
 import { RunHarness } from './harness.js';
 import { LearnerService } from './learner-service.js';
 
@@ -27,6 +28,9 @@ export async function runDistributed(config: RunConfig, opts: DistributedRunOpti
   const h = await RunHarness.open(config, opts);
   let svc: LearnerService | undefined;
   let actors: ActorProcesses | undefined;
+  let warned = false;
+  let lost = 0;
+  let lostAt = 0;
   try {
     svc = await LearnerService.start(config, {
       runDir: h.runDir,
@@ -36,9 +40,22 @@ export async function runDistributed(config: RunConfig, opts: DistributedRunOpti
       onUpdate: async () => {
         const l = svc!.learner;
         const b = l.busy();
+        if (performance.now() - lostAt > 1000) {
+          lostAt = performance.now();
+          const acc = l.stepAccounting();
+          lost = lostFraction(acc);
+          const warning =
+            warned || acc.served < 50 * config.hyper.unrollLength * config.hyper.batchSize ? null : lossWarning(acc, config.distributed.maxQueuedUnrolls);
+          if (warning) {
+            warned = true;
+            h.log(warning);
+          }
+        }
         h.progress({
           frames: l.frames,
-          extra: `| lag ${l.policyLag.toFixed(1)} | infer ${(100 * b.inferenceBusy).toFixed(0)}% train ${(100 * b.trainingBusy).toFixed(0)}%`,
+          extra:
+            `| lag ${l.policyLag.toFixed(1)} | infer ${(100 * b.inferenceBusy).toFixed(0)}% train ${(100 * b.trainingBusy).toFixed(0)}%` +
+            ` | lost ${(100 * lost).toFixed(0)}%`,
         });
         await h.checkpointIfDue(l.model, () => l.save());
       },
@@ -54,14 +71,23 @@ export async function runDistributed(config: RunConfig, opts: DistributedRunOpti
     actors.start(opts.spawnActors);
     while (!l.done && !h.stopping) await new Promise((r) => setTimeout(r, 100));
   } finally {
+    // The learner tells its actors the run is over and they exit by themselves; stragglers get SIGTERM.
+    actors?.stopRestarting();
+    await svc?.stop(h.stopping ? 'stopped' : 'finished');
     await actors?.stop();
-    await svc?.stop();
     if (!svc) h.close();
   }
   try {
     const l = svc.learner;
     const busy = l.busy();
     const stats = l.serverStats;
+    const acc = l.stepAccounting();
+    h.log(
+      `actor steps: ${acc.served} produced, ${acc.trained} trained on, ${(100 * lostFraction(acc)).toFixed(1)}% discarded ` +
+        `(${acc.discarded} queue full or budget reached, ${acc.dropped} with actors that left)`,
+    );
+    const warning = lossWarning(acc, config.distributed.maxQueuedUnrolls);
+    if (warning && !warned) h.log(warning);
     return await h.finish(`${config.env.id} (${config.mode} mode, ${opts.spawnActors} actors, seed ${config.seed})`, l.model, await l.save(), {
       K: l.K,
       inferenceBusyFraction: busy.inferenceBusy,
@@ -69,7 +95,8 @@ export async function runDistributed(config: RunConfig, opts: DistributedRunOpti
       policyLag: l.policyLag,
       learnerFlops: l.edgeFlops,
       inferenceRequests: stats?.requests ?? 0,
-      stepAccounting: l.stepAccounting(),
+      stepAccounting: acc,
+      discardedFraction: lostFraction(acc),
       rejected: { ...stats?.rejectedByCode, ...Object.fromEntries(Object.entries(l.intake.rejected).map(([k, v]) => [`upload_${k}`, v])) },
       actors: actorSummaries(svc, (id) => actors!.summaryFor(id)),
     });
@@ -94,7 +121,8 @@ function actorSummaries(svc: LearnerService, extra: (id: string) => Record<strin
       stepsDropped: a.droppedSteps,
       registrations: a.registrations,
       learnerBytesReceived: inf.received + l.uploadBytes(a.id),
-      learnerBytesSent: inf.sent,
+      learnerBytesSent: inf.sent + a.paramBytes,
+      paramBytesSent: a.paramBytes,
       ...extra(a.id),
     };
   });

@@ -6,6 +6,8 @@
  */
 import { type BackendInfo, initBackend } from '../backend/index.js';
 import type { RunConfig } from '../config/schema.js';
+import { makeEnv } from '../env/index.js';
+import { trainingEnvOptions } from '../learner/index.js';
 import { type Checkpoint, loadCheckpoint, writeRunCheckpoint, type ModelMeta } from './checkpoint.js';
 import { writeLearningCurve } from './learning-curve.js';
 import { ProgressDisplay, type ProgressFields } from './progress.js';
@@ -54,8 +56,10 @@ export class RunHarness {
   private readonly onSignal = (): void => {
     if (this.stopRequested) process.exit(130);
     this.stopRequested = true;
-    this.log('\nstopping: writing a checkpoint (Ctrl-C again to quit at once)');
+    this.log('stopping: writing a checkpoint (Ctrl-C again to quit at once)');
   };
+
+  private readonly say: (msg: string) => void;
 
   private constructor(
     readonly config: RunConfig,
@@ -66,7 +70,9 @@ export class RunHarness {
     readonly resumed: Checkpoint | undefined,
     private readonly opts: HarnessOptions,
   ) {
-    this.log = opts.log ?? ((m) => console.error(m));
+    this.say = opts.log ?? ((m) => console.error(m));
+    // Messages during the run go above the progress bar, not into it.
+    this.log = (m) => (this.progressDisplay && !opts.log ? this.progressDisplay.log(m) : this.say(m));
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
   }
@@ -74,6 +80,8 @@ export class RunHarness {
   static async open(config: RunConfig, opts: HarnessOptions = {}): Promise<RunHarness> {
     const log = opts.log ?? ((m: string) => console.error(m));
     const resumed = opts.resume ? loadCheckpoint(opts.resume) : undefined;
+    // A misspelt env id or a missing ROM fails here, before a run directory exists.
+    makeEnv(config.env.id, { ...trainingEnvOptions(config), seed: 0 });
     const backend = await initBackend({ prefer: config.backend, log });
     const runDir = prepareRunDir(config);
     log(`run directory: ${runDir}`);

@@ -48,6 +48,7 @@ export class LearnerService {
     const tls = d.tlsCert && d.tlsKey ? { cert: readFileSync(d.tlsCert), key: readFileSync(d.tlsKey) } : undefined;
     const token = resolveToken(config);
     const ref: { learner?: Learner } = {};
+    const rates = new ActorRates();
     const sink: LearnerSink = {
       episode: (e) => {
         recorder.episode(e.ret, e.length, { actor: e.actor, env: e.env });
@@ -57,7 +58,7 @@ export class LearnerService {
         const fps = recorder.update(u.stats, { policyLag: u.policyLag, inferenceBusy: u.inferenceBusy, trainingBusy: u.trainingBusy });
         if (fps !== null && ref.learner) {
           ref.learner.metrics.framesPerSecond.set(fps);
-          updateByteMetrics(ref.learner);
+          rates.update(ref.learner);
         }
         return opts.onUpdate?.(u);
       },
@@ -72,7 +73,13 @@ export class LearnerService {
     }
     await learner.start();
     const svc = new LearnerService(learner, recorder, token, opts.runDir);
-    if (d.metricsListen) svc.metricsAddress = await learner.metrics.listen(d.metricsListen);
+    try {
+      if (d.metricsListen) svc.metricsAddress = await learner.metrics.listen(d.metricsListen);
+    } catch (e) {
+      await learner.stop(null);
+      learner.dispose();
+      throw new Error(`cannot serve /metrics on ${d.metricsListen}: ${(e as Error).message}`, { cause: e });
+    }
     return svc;
   }
 
@@ -84,8 +91,9 @@ export class LearnerService {
     return writeRunCheckpoint(this.runDir, this.learner.config, this.recorder, this.learner.model, await this.learner.save());
   }
 
-  async stop(): Promise<void> {
-    await this.learner.stop();
+  /** See Learner.stop: `runEnd` null cuts the actors' streams as a crash would. */
+  async stop(runEnd: string | null = 'finished'): Promise<void> {
+    await this.learner.stop(runEnd);
     await this.learner.metrics.close();
   }
 
@@ -94,11 +102,28 @@ export class LearnerService {
   }
 }
 
-function updateByteMetrics(l: Learner): void {
-  for (const a of l.registry.all()) {
-    const inf = l.registry.inferenceBytes(a);
-    l.metrics.actorBytes.set({ actor: a.id, channel: 'inference', direction: 'received' }, inf.received);
-    l.metrics.actorBytes.set({ actor: a.id, channel: 'inference', direction: 'sent' }, inf.sent);
-    l.metrics.actorBytes.set({ actor: a.id, channel: 'upload', direction: 'received' }, l.uploadBytes(a.id));
+/** Per-actor byte totals and recent rates (since the previous call), and env steps/s. */
+class ActorRates {
+  private readonly last = new Map<string, { at: number; values: number[] }>();
+
+  update(l: Learner): void {
+    const now = performance.now();
+    for (const a of l.registry.all()) {
+      const inf = l.registry.inferenceBytes(a);
+      const series: [string, string, number][] = [
+        ['inference', 'received', inf.received],
+        ['inference', 'sent', inf.sent],
+        ['upload', 'received', l.uploadBytes(a.id)],
+        ['params', 'sent', a.paramBytes],
+      ];
+      const steps = a.stepsServed + a.stepsLocal;
+      const prev = this.last.get(a.id);
+      series.forEach(([channel, direction, v], i) => {
+        l.metrics.actorBytes.set({ actor: a.id, channel, direction }, v);
+        if (prev) l.metrics.actorBytesPerSecond.set({ actor: a.id, channel, direction }, ((v - prev.values[i]) * 1000) / Math.max(1, now - prev.at));
+      });
+      if (prev) l.metrics.actorEnvSteps.set({ actor: a.id }, ((steps - prev.values[series.length]) * 1000) / Math.max(1, now - prev.at));
+      this.last.set(a.id, { at: now, values: [...series.map((x) => x[2]), steps] });
+    }
   }
 }

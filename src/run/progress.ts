@@ -53,7 +53,14 @@ export class ProgressDisplay {
     }
   }
 
+  /** A message above the bar (which redraws on the next update), or a plain line without one. */
+  log(message: string): void {
+    if (this.bar) process.stderr.write(`\r\x1b[K${message}\n`);
+    else console.error(message);
+  }
+
   stop(): void {
     this.bar?.stop();
+    this.bar = null;
   }
 }

@@ -39,12 +39,21 @@ export class RunRecorder {
     this.recent = new Window(config.run.returnWindow);
   }
 
-  restore(state: { frames: number; updates: number; wallSeconds: number; recentReturns: readonly number[] }): void {
+  /**
+   * Continues the record of a checkpointed run as one run: the episodes up to the checkpoint come
+   * back from episodes.jsonl (so curves, counts and the summary span the whole run), and records of
+   * work lost after the checkpoint (a crash or kill since) are removed from both logs.
+   */
+  restore(state: { frames: number; updates: number; episodes: number; wallSeconds: number; recentReturns: readonly number[] }): void {
     this.frames = state.frames;
     this.updates = state.updates;
     this.priorSeconds = state.wallSeconds;
     for (const r of state.recentReturns) this.recent.push(r);
     this.framesAtLastLog = state.frames;
+    let n = 0;
+    const kept = this.episodesLog.retain((r) => typeof r.frames === 'number' && r.frames <= state.frames && n++ < state.episodes);
+    for (const r of kept) this.episodes.push({ frames: r.frames as number, ret: Number(r.return ?? r.ret), length: Number(r.length) });
+    this.trainLog.retain((r) => typeof r.frames !== 'number' || r.frames <= state.frames);
   }
 
   get wallSeconds(): number {

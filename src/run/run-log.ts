@@ -1,5 +1,6 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** Append-only JSON-lines log in the run directory (one object per line, with a wall-clock stamp). */
 export class JsonlLog {
@@ -12,6 +13,28 @@ export class JsonlLog {
 
   write(record: Record<string, unknown>): void {
     appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+  }
+
+  /** Every record so far (a torn last line from a kill mid-write is skipped). */
+  read(): Record<string, unknown>[] {
+    if (!existsSync(this.path)) return [];
+    const out: Record<string, unknown>[] = [];
+    for (const line of readFileSync(this.path, 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        out.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        /* torn line */
+      }
+    }
+    return out;
+  }
+
+  /** Rewrites the log with only the records `keep` accepts (atomically); returns what was kept. */
+  retain(keep: (r: Record<string, unknown>) => boolean): Record<string, unknown>[] {
+    const kept = this.read().filter(keep);
+    writeFileAtomic(this.path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    return kept;
   }
 }
 

@@ -90,7 +90,7 @@ export class ParamSubscriber {
   readonly counters: ParamSubscriberStats = { received: 0, accepted: 0, stale: 0, rejected: {} };
   private readonly newest = new Map<string, ParamUpdate>();
   private readonly taken = new Map<string, number>();
-  private waiters: { topic: string; minVersion: number; resolve: (u: ParamUpdate) => void }[] = [];
+  private waiters: { topic: string; minVersion: number; resolve: (u: ParamUpdate) => void; reject: (e: Error) => void }[] = [];
   private readonly loop: Promise<void>;
   private closed = false;
 
@@ -140,6 +140,10 @@ export class ParamSubscriber {
           clearTimeout(t);
           resolve(x);
         },
+        reject: (e: Error) => {
+          clearTimeout(t);
+          reject(e);
+        },
       };
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
@@ -151,6 +155,9 @@ export class ParamSubscriber {
 
   async close(): Promise<void> {
     this.closed = true;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(new Error('parameter subscriber closed'));
     this.socket.close();
     await this.loop;
   }

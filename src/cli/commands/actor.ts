@@ -5,7 +5,7 @@ import { measureDeviceFlops } from '../../actor/profile.js';
 import { initBackend } from '../../backend/index.js';
 import { networkSpecFromName } from '../../model/index.js';
 import { fetchLearnerContract, makeLink, parseLearnerContract } from '../../transport/index.js';
-import { parseIntArg, parseNumberArg } from '../args.js';
+import { parseDurationArg, parseIntArg, parseNumberArg } from '../args.js';
 
 interface ActorFlags {
   learner: string;
@@ -22,6 +22,8 @@ interface ActorFlags {
   maxSteps?: number;
   streams: number;
   finalStats?: boolean;
+  giveUpAfter: number;
+  exitWithParent?: boolean;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 }
 
@@ -48,14 +50,43 @@ export function registerActor(program: Command): void {
       1,
     )
     .option('--final-stats', 'print the final statistics as one JSON line on stdout')
+    .option('--give-up-after <duration>', "stop reconnecting after this long without a learner, e.g. '90s', '10m'", parseDurationArg('--give-up-after'), 300)
+    .option('--exit-with-parent', 'exit when standard input closes (spawned actors: die with the process that started them)')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
     .action(async (f: ActorFlags) => {
       const token = f.token ?? process.env.COKNIGHT_TOKEN;
       if (!token) throw new Error('actor: no token; pass --token or set COKNIGHT_TOKEN to the learner token');
       const actorId = f.actorId ?? `${process.env.HOSTNAME ?? 'actor'}-${process.pid}`;
+      // Stop requests are honoured from the first moment, wherever the actor waits; a second one, or
+      // 2 s without a clean end, quits at once.
+      const actors: Actor[] = [];
+      const abort = new AbortController();
+      let stopping = false;
+      const stop = (why: string): void => {
+        if (stopping) process.exit(130);
+        stopping = true;
+        console.error(`[actor ${actorId}] ${why}: stopping`);
+        abort.abort();
+        for (const a of actors) a.stop();
+        setTimeout(() => process.exit(0), 1800).unref();
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      if (f.exitWithParent) {
+        process.stdin.on('end', () => stop('parent process gone'));
+        process.stdin.on('error', () => stop('parent process gone'));
+        process.stdin.resume();
+      }
       await initBackend({ prefer: f.backend, log: () => {}, gradients: false });
       const tls = f.tlsCa ? { ca: readFileSync(f.tlsCa) } : undefined;
-      const reply = await fetchLearnerContract({ address: f.learner, token, tls });
+      const giveUpAfterMs = f.giveUpAfter * 1000;
+      let reply;
+      try {
+        reply = await fetchLearnerContract({ address: f.learner, token, tls, giveUpAfterMs, signal: abort.signal, seed: f.seed ?? 0 });
+      } catch (e) {
+        if (stopping) process.exit(0);
+        throw e;
+      }
       const contract = parseLearnerContract(reply.learnerConfig);
       if (f.env !== undefined && f.env !== contract.env.id) {
         throw new Error(`actor: --env ${f.env}, but the learner at ${f.learner} trains ${contract.env.id}: drop --env (actors take the learner's env)`);
@@ -65,13 +96,13 @@ export function registerActor(program: Command): void {
         f.deviceFlops ??
         measureDeviceFlops(contract.env.id, networkSpecFromName(contract.model, 'learner contract'), contractEnvOptions(contract, localEnvOptions));
       const link = makeLink(f.bandwidth);
-      const actors = Array.from(
-        { length: f.streams },
-        (_, i) =>
+      for (let i = 0; i < f.streams; i++) {
+        const id = f.streams === 1 ? actorId : `${actorId}.${i}`;
+        actors.push(
           new Actor({
             learner: f.learner,
             token,
-            actorId: f.streams === 1 ? actorId : `${actorId}.${i}`,
+            actorId: id,
             numEnvs: f.envs,
             contract,
             localEnvOptions,
@@ -80,12 +111,12 @@ export function registerActor(program: Command): void {
             tls,
             profile: { flops, ...(f.linkBytesPerSec ? { linkBytesPerSec: f.linkBytesPerSec } : {}) },
             maxSteps: f.maxSteps,
-            log: (m) => console.error(`[actor ${f.streams === 1 ? actorId : `${actorId}.${i}`}] ${m}`),
+            giveUpAfterMs,
+            log: (m) => console.error(`[actor ${id}] ${m}`),
           }),
-      );
-      const stop = (): void => actors.forEach((a) => a.stop());
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
+        );
+      }
+      if (stopping) actors.forEach((a) => a.stop());
       const all = await Promise.all(actors.map((a) => a.run()));
       const stats = {
         ...all[0],
@@ -95,6 +126,7 @@ export function registerActor(program: Command): void {
         wallSeconds: Math.max(...all.map((s) => s.wallSeconds)),
         bytes: link.stats.snapshot(),
         streams: all.length,
+        ended: actors[0].endReason,
       };
       if (f.finalStats) console.log(JSON.stringify(stats));
       // Sockets of grpc/zeromq may keep the loop alive a moment; the actor's work is done.

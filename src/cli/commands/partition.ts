@@ -5,8 +5,7 @@ import { parseInstance } from '../../partition/instance.js';
 import { ALGORITHMS, solvePartition, type Algorithm } from '../../partition/solve.js';
 import { parseIntArg, parseNumberArg } from '../args.js';
 
-/** Reads and validates an instance file; errors name the file and the field. */
-export function loadInstanceFile(path: string) {
+function readJson(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -19,7 +18,49 @@ export function loadInstanceFile(path: string) {
   } catch (err) {
     throw new Error(`--instance ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  return parseInstance(data, path);
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new Error(`--instance ${path} must hold a JSON object`);
+  return data as Record<string, unknown>;
+}
+
+/**
+ * Reads instance files and merges them into one instance: the network (inputBytes, layers) must
+ * agree where given, `edge` comes from the one file that has it, actors are concatenated (ids
+ * unique). So `coknight profile --out dev.json` on each device plus a learner file make an instance.
+ */
+export function loadInstanceFiles(paths: readonly string[]) {
+  const merged: Record<string, unknown> = { actors: [] };
+  const from: Record<string, string> = {};
+  for (const path of paths) {
+    const part = readJson(path);
+    for (const key of ['inputBytes', 'layers', 'edge'] as const) {
+      if (part[key] === undefined) continue;
+      if (merged[key] !== undefined && JSON.stringify(merged[key]) !== JSON.stringify(part[key])) {
+        throw new Error(
+          `--instance files disagree on "${key}": ${from[key]} and ${path} (profile every device with the same --env, --model and --batch; give the learner's edge once)`,
+        );
+      }
+      merged[key] = part[key];
+      from[key] = path;
+    }
+    if (part.actors !== undefined) {
+      if (!Array.isArray(part.actors)) throw new Error(`--instance ${path}: "actors" must be an array`);
+      (merged.actors as unknown[]).push(...(part.actors as unknown[]));
+    }
+  }
+  const ids = (merged.actors as { id?: unknown }[]).map((a) => String(a.id));
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup !== undefined) throw new Error(`--instance files list actor "${dup}" twice: give each device its own --id when profiling`);
+  if (merged.edge === undefined) {
+    throw new Error(
+      `no --instance file has the learner's "edge" section ({ flops, computeBudget, bandwidthBudget, delta }): add one, e.g. configs/partition/edge-example.json`,
+    );
+  }
+  return parseInstance(merged, paths.join(' + '));
+}
+
+/** Reads and validates one instance file; errors name the file and the field. */
+export function loadInstanceFile(path: string) {
+  return loadInstanceFiles([path]);
 }
 
 /** `coknight partition solve`: solve one multi-actor partition instance with one algorithm. */
@@ -28,19 +69,23 @@ export function registerPartition(program: Command): void {
   partition
     .command('solve')
     .description('solve a partition instance (JSON) and print the split point of every actor')
-    .requiredOption('--instance <file>', 'instance JSON: inputBytes, layers[], edge{flops,computeBudget,bandwidthBudget,delta}, actors[]')
+    .requiredOption(
+      '--instance <files...>',
+      'instance JSON: inputBytes, layers[], edge{flops,computeBudget,bandwidthBudget,delta}, actors[]; several files are merged (e.g. `profile --out` of each device + a file with the edge)',
+    )
     .addOption(new Option('--algorithm <name>', 'solver').choices([...ALGORITHMS]).default('defp'))
     .option('--passes <n>', 'DEFP: improvement passes after the arrivals (0 = single sweep)', parseIntArg('--passes', 0), 10)
     .option('--milp-time-limit <s>', 'MILP: wall-clock limit in seconds (best solution so far on timeout)', parseNumberArg('--milp-time-limit', 0), 600)
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { instance: string; algorithm: Algorithm; passes: number; milpTimeLimit: number; json?: boolean }) => {
-      const inst = loadInstanceFile(opts.instance);
+    .action(async (opts: { instance: string[]; algorithm: Algorithm; passes: number; milpTimeLimit: number; json?: boolean }) => {
+      const inst = loadInstanceFiles(opts.instance);
       const r = await solvePartition(inst, opts.algorithm, { defpPasses: opts.passes, milp: { timeLimitSec: opts.milpTimeLimit } });
       if (opts.json) {
         console.log(
           JSON.stringify({
             algorithm: r.algorithm,
             assignment: r.assignment,
+            actors: inst.actors.map((a, i) => ({ id: a.id, splitPoint: r.assignment[i] })),
             objective: r.objective,
             latencyReduction: r.latencyReduction,
             feasible: r.feasible,

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { initBackend } from '../../backend/index.js';
 import { makeEnv } from '../../env/index.js';
-import { createModel, NETWORK_SPECS, type NetworkSpec } from '../../model/index.js';
+import { createModel, NETWORK_SPECS, type NetworkSpec, networkSpecFromName, resolveNetworkSpec } from '../../model/index.js';
 import { parseBandwidth } from '../../transport/index.js';
 import { parseIntArg } from '../args.js';
 
@@ -65,8 +65,7 @@ export function registerProfile(program: Command): void {
       const backend = await initBackend({ log: () => {}, gradients: false });
       const env = makeEnv(o.env, { seed: 0, ...(o.romDir ? { romDir: o.romDir } : {}) });
       const shape = env.observationShape as [number, number, number];
-      const spec = (o.model === 'auto' ? (shape[0] <= 16 ? 'minatar' : 'impala-shallow') : o.model) as NetworkSpec;
-      if (!(NETWORK_SPECS as readonly string[]).includes(spec)) throw new Error(`--model must be auto or one of ${NETWORK_SPECS.join(', ')}, got "${o.model}"`);
+      const spec = o.model === 'auto' ? resolveNetworkSpec('auto', shape) : networkSpecFromName(o.model, '--model');
       const layers = profileLayers(spec, shape, env.numActions, o.batch, o.reps);
       const seconds = layers.reduce((a, l) => a + l.seconds, 0);
       const flops = layers.reduce((a, l) => a + l.flops, 0) / seconds;
@@ -78,7 +77,7 @@ export function registerProfile(program: Command): void {
         instance: {
           inputBytes: shape[0] * shape[1] * shape[2],
           layers: layers.map((l) => ({ name: l.name, flops: l.flops / o.batch, outBytes: l.outBytes })),
-          actor: { id: o.id, flops, ...(Number.isFinite(link) ? { linkBytesPerSec: link } : {}) },
+          actors: [{ id: o.id, flops, ...(Number.isFinite(link) ? { linkBytesPerSec: link } : {}) }],
         },
       };
       if (o.out) writeFileSync(o.out, `${JSON.stringify(result.instance, null, 2)}\n`);

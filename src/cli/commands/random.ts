@@ -12,8 +12,9 @@ export function registerRandom(program: Command): void {
     .option('--episodes <n>', 'number of episodes', parseIntArg('--episodes', 1), 100)
     .option('--seed <n>', 'seed', parseIntArg('--seed', 0), 0)
     .option('--json', 'print the result as JSON')
-    .action((opts: { env: string; episodes: number; seed: number; json?: boolean }) => {
-      const result = runRandomAgent(opts.env, opts.episodes, opts.seed);
+    .option('--rom-dir <dir>', 'Atari ROM directory (default $COKNIGHT_ROM_DIR)')
+    .action((opts: { env: string; episodes: number; seed: number; json?: boolean; romDir?: string }) => {
+      const result = runRandomAgent(opts.env, opts.episodes, opts.seed, opts.romDir);
       if (opts.json) console.log(JSON.stringify(result));
       else
         console.log(
@@ -27,8 +28,9 @@ export function runRandomAgent(
   id: string,
   episodes: number,
   seed: number,
+  romDir?: string,
 ): { env: string; episodes: number; meanReturn: number; meanLength: number; returns: number[] } {
-  const env = makeEnv(id, { seed });
+  const env = makeEnv(id, { seed, ...(romDir ? { romDir } : {}) });
   const rng = new Rng(seed + 1_000_003);
   const returns: number[] = [];
   let steps = 0;

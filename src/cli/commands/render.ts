@@ -18,8 +18,8 @@ export interface RandomRollout {
 }
 
 /** Plays a seeded uniformly random policy for `steps` steps, starting a new episode whenever one ends. */
-export function randomRollout(id: string, seed: number, steps: number, stickyActionProb?: number): RandomRollout {
-  const env = makeEnv(id, { seed, stickyActionProb });
+export function randomRollout(id: string, seed: number, steps: number, stickyActionProb?: number, romDir?: string): RandomRollout {
+  const env = makeEnv(id, { seed, stickyActionProb, ...(romDir ? { romDir } : {}) });
   const rng = new Rng(seed + 1_000_003);
   const frames = [env.reset()];
   const returns: number[] = [];
@@ -59,6 +59,7 @@ interface RenderCliOptions {
   delay: number;
   columns: number;
   sticky?: number;
+  romDir?: string;
 }
 
 /** Writes the rollout where `out` says and returns the paths written. */
@@ -100,8 +101,9 @@ export function registerRender(program: Command): void {
     .option('--delay <ms>', 'GIF: milliseconds per frame', parseIntArg('--delay', 0), 100)
     .option('--columns <n>', 'PNG strip: frames per row', parseIntArg('--columns', 1), 10)
     .option('--sticky <p>', 'sticky-action probability (default: the env default, 0.1 for MinAtar)', parseNumberArg('--sticky', 0))
+    .option('--rom-dir <dir>', 'Atari ROM directory (default $COKNIGHT_ROM_DIR)')
     .action((opts: RenderCliOptions) => {
-      const rollout = randomRollout(opts.env, opts.seed, opts.steps, opts.sticky);
+      const rollout = randomRollout(opts.env, opts.seed, opts.steps, opts.sticky, opts.romDir);
       const written = writeRollout(rollout, opts.out, opts);
       const total = rollout.rewards.reduce((a, b) => a + b, 0);
       const where = written.length === 1 ? written[0] : `${opts.out} (${written.length} files)`;

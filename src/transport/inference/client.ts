@@ -15,7 +15,16 @@ import {
   type StepReply,
   type StepRequest,
 } from '../wire/index.js';
-import { CONTRACT_METHOD, type ClientTls, DEFAULT_MAX_MESSAGE_BYTES, identity, INFERENCE_METHOD, makeChannel, tokenMetadata } from './service.js';
+import {
+  CONTRACT_METHOD,
+  type ClientTls,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  identity,
+  INFERENCE_METHOD,
+  makeChannel,
+  RUN_END_METADATA_KEY,
+  tokenMetadata,
+} from './service.js';
 
 /** A failure of the inference link. `retryable` says whether the client will reconnect on its own. */
 export class TransportError extends Error {
@@ -23,6 +32,8 @@ export class TransportError extends Error {
     message: string,
     readonly code: grpc.status,
     readonly retryable: boolean,
+    /** Set when the learner ended the stream because its run is over: the reason it gave. */
+    readonly runEnded?: string,
   ) {
     super(message);
     this.name = 'TransportError';
@@ -47,6 +58,8 @@ export interface InferenceClientOptions {
   backoff?: Partial<BackoffOptions>;
   /** Seed for backoff jitter. */
   seed?: number;
+  /** Give up reconnecting after this long without a learner (default 5 minutes); the client then fails. */
+  giveUpAfterMs?: number;
   /** Time a step may wait for a connection and its reply (default 30 s). */
   requestTimeoutMs?: number;
   maxMessageBytes?: number;
@@ -83,6 +96,8 @@ export class InferenceClient {
   private failure: TransportError | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private recvChain: Promise<void> = Promise.resolve();
+  /** When the client last lost (or started without) a registered stream; null while registered. */
+  private lostAt: number | null = Date.now();
 
   constructor(private readonly opts: InferenceClientOptions) {
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
@@ -195,7 +210,13 @@ export class InferenceClient {
     });
     call.on('error', (e: grpc.ServiceError) => this.onStreamEnd(call, e.code ?? grpc.status.UNKNOWN, e.details ?? e.message));
     call.on('status', (s: grpc.StatusObject) => {
-      if (s.code === grpc.status.OK) this.onStreamEnd(call, s.code, s.details || 'learner ended the stream');
+      if (s.code !== grpc.status.OK) return;
+      const end = s.metadata?.get(RUN_END_METADATA_KEY)[0];
+      if (typeof end === 'string' && call === this.call) {
+        this.fail(new TransportError(`learner ended the run (${end})`, s.code, false, end));
+        return;
+      }
+      this.onStreamEnd(call, s.code, s.details || 'learner ended the stream');
     });
     const helloBuf = encode({ ...this.opts.hello, type: 'Hello', protocolVersion: this.version, token: this.opts.token }, this.version);
     void this.link.up.acquire(helloBuf.length).then(() => {
@@ -212,6 +233,7 @@ export class InferenceClient {
       return;
     }
     this.attempt = 0;
+    this.lostAt = null;
     this.setState('ready', `registered at split point ${reply.splitPoint}`);
     const waiters = this.readyWaiters;
     this.readyWaiters = [];
@@ -228,6 +250,18 @@ export class InferenceClient {
     }
     // In-flight steps may or may not have been processed: the caller decides whether to resend.
     this.failAll(new TransportError(`${name}: ${details} (reconnecting)`, code, true));
+    this.lostAt ??= Date.now();
+    const giveUp = this.opts.giveUpAfterMs ?? 300_000;
+    if (Date.now() - this.lostAt >= giveUp) {
+      this.fail(
+        new TransportError(
+          `${name}: ${details}; gave up after ${Math.round((Date.now() - this.lostAt) / 1000)} s without a learner (--give-up-after)`,
+          code,
+          false,
+        ),
+      );
+      return;
+    }
     if (this.attempt >= this.backoff.maxAttempts) {
       this.fail(new TransportError(`${name}: ${details}; gave up after ${this.attempt} reconnect attempts`, code, false));
       return;
@@ -307,14 +341,18 @@ export async function fetchLearnerContract(opts: {
     try {
       return await contractOnce(opts, Math.max(1000, Math.min(10_000, deadline - Date.now())));
     } catch (e) {
-      if (!(e instanceof TransportError) || !e.retryable || Date.now() >= deadline || opts.signal?.aborted) {
+      if (opts.signal?.aborted) throw new TransportError('stopped while waiting for the learner', grpc.status.CANCELLED, false);
+      if (!(e instanceof TransportError) || !e.retryable || Date.now() >= deadline) {
         if (e instanceof TransportError && e.retryable) {
           throw new TransportError(`no learner at ${opts.address}: ${e.message}; gave up after ${attempt + 1} attempts`, e.code, false);
         }
         throw e;
       }
       const delay = Math.min(backoffDelay(attempt, DEFAULT_BACKOFF, rng), Math.max(0, deadline - Date.now()));
-      await new Promise((r) => setTimeout(r, delay));
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, delay);
+        opts.signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+      });
     }
   }
 }

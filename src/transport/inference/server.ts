@@ -16,7 +16,15 @@ import {
   type StepReply,
   type StepRequest,
 } from '../wire/index.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, inferenceService, statusForProtocolError, TOKEN_METADATA_KEY, tokenDigest, tokenMatches } from './service.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  inferenceService,
+  RUN_END_METADATA_KEY,
+  statusForProtocolError,
+  TOKEN_METADATA_KEY,
+  tokenDigest,
+  tokenMatches,
+} from './service.js';
 
 export interface ActorContext {
   readonly actorId: string;
@@ -85,6 +93,8 @@ export interface InferenceServer {
   readonly stats: ServerStats;
   /** Contexts of the actors currently registered. */
   actors(): ActorContext[];
+  /** Tells every actor the run is over (status OK with a run-end trailer), then stops listening. */
+  endRun(reason: string, graceMs?: number): Promise<void>;
   /** Stop at once, cancelling live streams. */
   close(): Promise<void>;
 }
@@ -97,6 +107,7 @@ interface SessionEnv {
   readonly known: Set<string> | undefined;
   readonly stats: ServerStats;
   readonly live: Map<string, ActorContext>;
+  readonly sessions: Set<StreamSession>;
 }
 
 function count(rec: Record<string, number>, key: string): void {
@@ -116,6 +127,7 @@ class StreamSession {
   ) {
     env.stats.streamsOpened++;
     env.stats.streamsActive++;
+    env.sessions.add(this);
     const presented = call.metadata.get(TOKEN_METADATA_KEY)[0];
     if (typeof presented !== 'string' || !tokenMatches(env.expectedToken, presented)) {
       this.reject(
@@ -140,6 +152,7 @@ class StreamSession {
     if (this.ended) return;
     this.ended = true;
     this.env.stats.streamsActive--;
+    this.env.sessions.delete(this);
     const ctx = this.ctx;
     if (ctx) {
       if (this.env.live.get(ctx.actorId) === ctx) this.env.live.delete(ctx.actorId);
@@ -169,6 +182,15 @@ class StreamSession {
     this.env.stats.bytesSent += buf.length;
     this.ctx?.stats.sent('inference', buf.length);
     this.call.write(buf);
+  }
+
+  /** Ends the stream with status OK and a run-end trailer: the actor exits rather than reconnect. */
+  endRun(reason: string): void {
+    if (this.ended) return;
+    this.finish(grpc.status.OK, `learner ended the run (${reason})`);
+    const md = new grpc.Metadata();
+    md.set(RUN_END_METADATA_KEY, reason);
+    this.call.end(md);
   }
 
   private onData(buf: Buffer): void {
@@ -301,6 +323,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
       bytesSent: 0,
     },
     live: new Map(),
+    sessions: new Set(),
   };
   const server = new grpc.Server({ 'grpc.max_receive_message_length': maxBytes, 'grpc.max_send_message_length': maxBytes });
   server.addService(inferenceService, {
@@ -321,6 +344,20 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     address: `${host}:${port}`,
     stats: env.stats,
     actors: () => [...env.live.values()],
+    endRun: async (reason: string, graceMs = 2000) => {
+      for (const s of [...env.sessions]) s.endRun(reason);
+      // Let the trailers reach the actors, then stop listening.
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    },
     close: async () => {
       server.forceShutdown();
     },

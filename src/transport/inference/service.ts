@@ -16,6 +16,11 @@ import type { ProtocolErrorCode } from '../wire/index.js';
 export const INFERENCE_METHOD = '/coknight.Inference/Step';
 export const CONTRACT_METHOD = '/coknight.Inference/Contract';
 export const TOKEN_METADATA_KEY = 'x-coknight-token';
+/**
+ * Trailer a learner sets when it ends an actor's stream because its run is over (status OK): the
+ * actor then exits instead of reconnecting. Its value says why (e.g. "finished", "stopped").
+ */
+export const RUN_END_METADATA_KEY = 'x-coknight-run-end';
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export const identity = (b: Buffer): Buffer => b;
