@@ -78,10 +78,27 @@ describe('distributed training on loopback', () => {
     expect(s.trainingBusyFraction).toBeGreaterThan(0);
     expect(metricsText).toContain('coknight_frames_total');
     expect(metricsText).toContain('coknight_inference_busy_fraction');
+    // What users look for, with series from the start even while zero.
+    for (const term of ['total', 'pg', 'baseline', 'entropy']) expect(metricsText).toMatch(new RegExp(`coknight_loss\\{term="${term}"\\} -?[0-9.e+-]+`));
+    for (const m of ['coknight_policy_entropy', 'coknight_learning_rate', 'coknight_grad_norm', 'coknight_unroll_queue_depth'])
+      expect(metricsText).toMatch(new RegExp(`^${m} `, 'm'));
+    expect(metricsText).toMatch(/coknight_discarded_steps_total\{why="queue_full"\} 0/);
+    expect(metricsText).toMatch(/coknight_rejected_messages_total\{reason="none"\} 0/);
+    expect(metricsText).toMatch(/coknight_actor_bytes_per_second\{actor="a0",channel="inference",direction="sent"\}/);
+    expect(metricsText).toMatch(/coknight_actor_env_steps_per_second\{actor="a[01]"\}/);
+    // Parameter bytes count in the learner's per-actor totals (seed mode: no layers subscribed, so 0).
+    for (const a of s.actors) expect(a.paramBytesSent).toBe(0);
+    expect(s.discardedFraction).toBeGreaterThanOrEqual(0);
   });
 
   it('impala mode: actors run the whole network and upload unrolls', async () => {
-    const s: Summary = await runDistributed(config({ mode: 'impala' }), { spawnActors: 2, log: () => {} });
+    const logs: string[] = [];
+    // A queue of one batch: IMPALA actors outrun the learner, and the run must say how much it threw away.
+    const s: Summary = await runDistributed(config({ mode: 'impala', distributed: { maxQueuedUnrolls: 4 } }), { spawnActors: 2, log: (m) => logs.push(m) });
+    const lossLine = logs.find((l) => l.startsWith('actor steps:'));
+    expect(lossLine).toMatch(/actor steps: \d+ produced, \d+ trained on, [\d.]+% discarded/);
+    expect(s.discardedFraction).toBeCloseTo((s.stepAccounting.discarded + s.stepAccounting.dropped) / s.stepAccounting.served, 9);
+    if (s.discardedFraction > 0.1) expect(logs.some((l) => /warning: \d+% of actor steps were discarded.*maxQueuedUnrolls/.test(l))).toBe(true);
     for (const a of s.actors) {
       expect(a.splitPoint).toBe(s.K);
       expect(a.stepsServed).toBe(0);
@@ -102,6 +119,8 @@ describe('distributed training on loopback', () => {
     // layer 1 parameters only: far fewer bytes than the whole network
     expect(bySplit.a0.actorView.bytes.params.receivedBytes).toBeGreaterThan(0);
     expect(bySplit.a1.actorView.bytes.params.receivedBytes).toBe(0);
+    expect(bySplit.a0.paramBytesSent).toBeGreaterThan(0);
+    expect(bySplit.a1.paramBytesSent).toBe(0);
     checkAccounting(s);
   });
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { registerPartition } from '../src/cli/commands/partition.js';
+import { registerProfile } from '../src/cli/commands/profile.js';
 import { registerSimulate } from '../src/cli/commands/simulate.js';
 import { solveBruteForce, parseInstance } from '../src/partition/index.js';
 
@@ -12,6 +13,7 @@ async function run(args: string[]): Promise<string[]> {
   const program = new Command().exitOverride();
   registerPartition(program);
   registerSimulate(program);
+  registerProfile(program);
   const out: string[] = [];
   const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
   const err = vi.spyOn(console, 'error').mockImplementation(() => {});
@@ -36,12 +38,42 @@ describe('coknight partition solve', () => {
   it.each(['defp', 'igreedy', 'ogreedy', 'milp'])('--algorithm %s --json prints the documented fields', async (alg) => {
     const [line] = await run(['partition', 'solve', '--instance', file, '--algorithm', alg, '--json']);
     const r = JSON.parse(line);
-    expect(Object.keys(r).slice(0, 6)).toEqual(['algorithm', 'assignment', 'objective', 'latencyReduction', 'feasible', 'solveMs']);
+    expect(Object.keys(r).slice(0, 7)).toEqual(['algorithm', 'assignment', 'actors', 'objective', 'latencyReduction', 'feasible', 'solveMs']);
     expect(r.algorithm).toBe(alg);
     expect(r.assignment).toHaveLength(8);
+    expect(r.actors.map((a: { id: string }) => a.id)).toEqual(inst.actors.map((a) => a.id));
+    expect(r.actors.map((a: { splitPoint: number }) => a.splitPoint)).toEqual(r.assignment);
     expect(r.feasible).toBe(true);
     expect(r.latencyReduction).toBeLessThanOrEqual(optimum * (1 + 1e-12));
     if (alg === 'milp' || alg === 'defp') expect(r.latencyReduction).toBeCloseTo(optimum, 12);
+  });
+
+  it('merges `profile --out` files of several devices with a learner edge file into one instance', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coknight-part-'));
+    const parts: { p: string }[] = [];
+    for (const [i, id] of ['pi', 'phone'].entries()) {
+      const p = join(dir, `${id}.json`);
+      await run(['profile', '--batch', '2', '--reps', '3', '--id', id, '--link', `${i + 1}MB/s`, '--out', p, '--json']);
+      parts.push({ p });
+    }
+    const [line] = await run(['partition', 'solve', '--instance', parts[0].p, parts[1].p, 'configs/partition/edge-example.json', '--json']);
+    const r = JSON.parse(line);
+    expect(r.actors.map((a: { id: string }) => a.id)).toEqual(['pi', 'phone']);
+    expect(r.feasible).toBe(true);
+    // The same device twice, and no edge at all, are refused with what to do.
+    await expect(run(['partition', 'solve', '--instance', parts[0].p, parts[0].p, 'configs/partition/edge-example.json'])).rejects.toThrow(/actor "pi" twice/);
+    await expect(run(['partition', 'solve', '--instance', parts[0].p])).rejects.toThrow(/edge/);
+  });
+
+  it('the shipped MinAtar instance shows a trade-off: offloading the slow devices wins, greedy by arrival order loses', async () => {
+    const f = 'configs/partition/minatar-5actors.json';
+    const [defp] = await run(['partition', 'solve', '--instance', f, '--algorithm', 'defp', '--json']);
+    const [igreedy] = await run(['partition', 'solve', '--instance', f, '--algorithm', 'igreedy', '--json']);
+    const d = JSON.parse(defp);
+    const g = JSON.parse(igreedy);
+    expect(d.assignment).toContain(0);
+    expect(d.assignment).toContain(2);
+    expect(d.latencyReduction).toBeGreaterThan(g.latencyReduction * 1.2);
   });
 
   it('names the bad field of an invalid instance', async () => {

@@ -118,18 +118,29 @@ export const partitionSchema = z.strictObject({
 });
 
 /** Defaults are DESIGN.md's (IMPALA paper, Atari); config/presets.ts adjusts some per env family. */
-export const configSchema = z.strictObject({
-  mode: z.enum(['local', 'seed', 'impala', 'coknight']).default('local'),
-  frames: z.number().int().positive().default(5_000_000),
-  seed: z.number().int().min(0).default(1),
-  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
-  model: z.enum(['auto', 'minatar', 'impala-shallow', 'impala-deep']).default('auto'),
-  env: envSchema.prefault({}),
-  hyper: hyperSchema.prefault({}),
-  run: runSchema.prefault({}),
-  distributed: distributedSchema.prefault({}),
-  partition: partitionSchema.prefault({}),
-});
+export const configSchema = z
+  .strictObject({
+    mode: z.enum(['local', 'seed', 'impala', 'coknight']).default('local'),
+    frames: z.number().int().positive().default(5_000_000),
+    seed: z.number().int().min(0).default(1),
+    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    model: z.enum(['auto', 'minatar', 'impala-shallow', 'impala-deep']).default('auto'),
+    env: envSchema.prefault({}),
+    hyper: hyperSchema.prefault({}),
+    run: runSchema.prefault({}),
+    distributed: distributedSchema.prefault({}),
+    partition: partitionSchema.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    // The learner trains on batchSize unrolls at a time: a shorter queue would never fill a batch.
+    if (c.distributed.maxQueuedUnrolls < c.hyper.batchSize) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['distributed', 'maxQueuedUnrolls'],
+        message: `${c.distributed.maxQueuedUnrolls} is less than hyper.batchSize ${c.hyper.batchSize}: the learner could never fill a batch; use at least ${c.hyper.batchSize}`,
+      });
+    }
+  });
 
 export type RunConfig = z.infer<typeof configSchema>;
 export type HyperParams = z.infer<typeof hyperSchema>;
