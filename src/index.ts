@@ -14,3 +14,4 @@ export { configSchema, type RunConfig } from './config/schema.js';
 export { loadConfig, resolveConfig, validateConfig, ConfigError } from './config/load.js';
 export { runTraining } from './run/train.js';
 export { initBackend, type BackendInfo } from './backend/index.js';
+export { Rng } from './util/rng.js';

@@ -58,7 +58,7 @@ describe('distributed training on loopback', () => {
       log: () => {},
       onListening: (l) => {
         const poll = setInterval(() => {
-          if (l.recorder.updates < 2) return;
+          if (l.recorder.updates < 2 || l.learner.registry.size < 2) return;
           clearInterval(poll);
           void fetch(`http://${l.metricsAddress}/metrics`).then(async (r) => (metricsText = await r.text()));
         }, 20);

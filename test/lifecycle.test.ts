@@ -94,7 +94,9 @@ describe('actors stop', () => {
   it('SIGTERM ends an actor within 2 s while it is still looking for a learner, and --give-up-after ends it with an error', async () => {
     const port = await freePort();
     const a = start(['actor', '--learner', `127.0.0.1:${port}`, '--actor-id', 'x']);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Once it is looking for the learner (not while Node is still loading it), plus a moment of backoff.
+    await new Promise<void>((r) => a.child.stderr!.on('data', (d: Buffer) => (/asking the learner/.test(d.toString()) ? r() : undefined)));
+    await new Promise((r) => setTimeout(r, 500));
     a.child.kill('SIGTERM');
     const e = await timeToExit(a.exit);
     expect(e.after).toBeLessThan(2000);

@@ -22,12 +22,13 @@ import {
   UploadPuller,
 } from '../transport/index.js';
 import { Rng } from '../util/rng.js';
-import { ActorRegistry, type ActorState } from './actor-registry.js';
+import { ActorRegistry } from './actor-registry.js';
 import { stackUnrolls } from './batch.js';
 import { InferenceHandler } from './inference-handler.js';
+import { Membership } from './membership.js';
 import { contractFor, learnerHyperFromConfig, modelSpecFor, trainingEnvOptions } from './setup.js';
 import type { LearnerSink } from './sink.js';
-import type { PlanChange, SplitPlanner } from './split-planner.js';
+import type { SplitPlanner } from './split-planner.js';
 import { type OptimizerSlot, TrainStep } from './train-step.js';
 import { TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
 import { UploadIntake } from './upload-intake.js';
@@ -96,6 +97,7 @@ export class Learner {
     readonly assembler: TrajectoryAssembler,
     readonly intake: UploadIntake,
     readonly inference: InferenceHandler,
+    private readonly membership: Membership,
   ) {}
 
   /** Builds the network, optimizer, planner and data path (nothing listens until start()). */
@@ -120,7 +122,9 @@ export class Learner {
       opts.sink.log(`rejected an upload from actor ${actor}: ${message}`);
     });
     const inference = new InferenceHandler(model, intake, assembler, metrics, new Rng(c.seed * 31 + 7), c.distributed);
-    const learner = new Learner(opts, metrics, registry, model, trainStep, opts.planner(model, edgeFlops), edgeFlops, assembler, intake, inference);
+    const planner = opts.planner(model, edgeFlops);
+    const membership = new Membership(c.env.id, model, registry, planner, assembler, metrics, opts.sink);
+    const learner = new Learner(opts, metrics, registry, model, trainStep, planner, edgeFlops, assembler, intake, inference, membership);
     ref.learner = learner;
     return learner;
   }
@@ -172,7 +176,7 @@ export class Learner {
             if (!a) throw new ProtocolError('UNKNOWN_ACTOR', `actor "${ctx.actorId}" is not registered on this stream`);
             return this.inference.step(a, req);
           },
-          disconnect: (ctx, _code, details) => this.disconnect(ctx, details),
+          disconnect: (ctx, _code, details) => this.membership.leave(ctx, details, !this.running),
         },
         activationShape: (y) => (y > 0 && y < this.K ? this.model.layers[y - 1].outShape : undefined),
       });
@@ -212,36 +216,7 @@ export class Learner {
   }
 
   private register(hello: Hello, ctx: ActorContext): RegisterResult {
-    try {
-      return this.admit(hello, ctx);
-    } catch (e) {
-      this.opts.sink.log(`refused actor ${hello.actorId} (peer ${ctx.peer}): ${(e as Error).message}`);
-      this.opts.sink.event({ event: 'refused', actor: hello.actorId, reason: (e as Error).message });
-      throw e;
-    }
-  }
-
-  private admit(hello: Hello, ctx: ActorContext): RegisterResult {
-    const shape = this.model.inputShape;
-    if (hello.obsShape.join('x') !== shape.join('x') || hello.numActions !== this.model.numActions) {
-      throw new ProtocolError(
-        'BAD_SHAPE',
-        `actor "${hello.actorId}" runs observations [${hello.obsShape.join(', ')}] with ${hello.numActions} actions, but this learner trains ` +
-          `${this.config.env.id} ([${shape.join(', ')}], ${this.model.numActions} actions): start the actor without --env (it then takes the learner's)`,
-      );
-    }
-    const { actor: a, returning } = this.registry.register(hello.actorId, hello.numEnvs, ctx);
-    if (returning) {
-      // A reconnecting actor restarts its envs and step ids: forget its unfinished unrolls.
-      this.dropUnrolls(a);
-      this.planner.leave(a.id);
-    } else this.metrics.actorJoined(a.id);
-    const plan = this.planner.join(hello.actorId, hello);
-    a.splitPoint = plan.splitPoint;
-    this.applyChanges(plan.changes, a.id);
-    this.planChanged(a);
-    this.opts.sink.log(`actor ${a.id} joined (${hello.numEnvs} envs, peer ${ctx.peer}) at split point ${a.splitPoint}/${this.K}`);
-    this.opts.sink.event({ event: 'join', actor: a.id, splitPoint: a.splitPoint, plan: this.planner.describe() });
+    const a = this.membership.admit(hello, ctx);
     const contract = contractFor(this.config, this.model.spec, this.K);
     return {
       splitPoint: a.splitPoint,
@@ -251,46 +226,6 @@ export class Learner {
       uploadAddress: this.endpoint(this.puller!.endpoint),
       learnerConfig: { ...contract, actorIndex: a.index, registration: a.registrations },
     };
-  }
-
-  private applyChanges(changes: readonly PlanChange[], except: string): void {
-    for (const ch of changes) {
-      if (ch.actorId === except) continue;
-      const other = this.registry.get(ch.actorId);
-      if (!other?.ctx || other.splitPoint === ch.splitPoint) continue;
-      other.splitPoint = ch.splitPoint;
-      other.ctx.push({ type: 'SplitPointChange', splitPoint: ch.splitPoint, fromStepId: 0, reason: 'partition plan changed' });
-      this.metrics.splitPoint.set({ actor: other.id }, ch.splitPoint);
-      this.opts.sink.log(`actor ${other.id} moves to split point ${ch.splitPoint}`);
-    }
-  }
-
-  /** Metrics of the current plan: split points, connected actors, budget use (where the planner has budgets). */
-  private planChanged(a: ActorState): void {
-    this.metrics.splitPoint.set({ actor: a.id }, a.splitPoint);
-    this.metrics.actorsConnected.set(this.registry.connectedCount());
-    const budgets = this.planner.describe().budgets;
-    for (const r of ['compute', 'bandwidth'] as const) {
-      const b = budgets?.[r];
-      if (b && b.budget > 0) this.metrics.budgetUsed.set({ resource: r }, b.used / b.budget);
-    }
-  }
-
-  private disconnect(ctx: ActorContext, details: string): void {
-    const a = this.registry.live(ctx);
-    if (!a) return;
-    this.registry.detach(a);
-    this.dropUnrolls(a);
-    this.applyChanges(this.planner.leave(a.id), a.id);
-    this.planChanged(a);
-    if (this.running) this.opts.sink.log(`actor ${a.id} left (${details})`);
-    this.opts.sink.event({ event: 'leave', actor: a.id, details });
-  }
-
-  private dropUnrolls(a: ActorState): void {
-    const n = this.assembler.dropActor(a.index);
-    a.droppedSteps += n;
-    this.metrics.discardedSteps.inc({ why: 'actor_left' }, n);
   }
 
   private onEpisode(index: number, env: number, ret: number, length: number): void {

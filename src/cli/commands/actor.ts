@@ -80,6 +80,7 @@ export function registerActor(program: Command): void {
       await initBackend({ prefer: f.backend, log: () => {}, gradients: false });
       const tls = f.tlsCa ? { ca: readFileSync(f.tlsCa) } : undefined;
       const giveUpAfterMs = f.giveUpAfter * 1000;
+      console.error(`[actor ${actorId}] asking the learner at ${f.learner} what it trains (giving up after ${f.giveUpAfter} s)`);
       let reply;
       try {
         reply = await fetchLearnerContract({ address: f.learner, token, tls, giveUpAfterMs, signal: abort.signal, seed: f.seed ?? 0 });

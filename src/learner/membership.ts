@@ -1,0 +1,101 @@
+/**
+ * Who trains with this learner and where each splits: admits an actor (checking that it runs the
+ * learner's env), asks the split planner for its split point on every join and leave, pushes the
+ * moves the plan makes to the actors concerned, and drops the unfinished unrolls of an actor that
+ * leaves or reconnects (counted as its droppedSteps). Refusals and moves are reported to the sink.
+ */
+import type { LearnerMetrics } from '../metrics/learner-metrics.js';
+import type { PolicyModel } from '../model/index.js';
+import { type ActorContext, type Hello, ProtocolError } from '../transport/index.js';
+import type { ActorRegistry, ActorState } from './actor-registry.js';
+import type { LearnerSink } from './sink.js';
+import type { PlanChange, SplitPlanner } from './split-planner.js';
+import type { TrajectoryAssembler } from './trajectory-assembler.js';
+
+export class Membership {
+  constructor(
+    private readonly envId: string,
+    private readonly model: PolicyModel,
+    private readonly registry: ActorRegistry,
+    private readonly planner: SplitPlanner,
+    private readonly assembler: TrajectoryAssembler,
+    private readonly metrics: LearnerMetrics,
+    private readonly sink: LearnerSink,
+  ) {}
+
+  /** Registers an actor at the split point the plan gives it; throws ProtocolError (logged) to refuse it. */
+  admit(hello: Hello, ctx: ActorContext): ActorState {
+    try {
+      return this.join(hello, ctx);
+    } catch (e) {
+      this.sink.log(`refused actor ${hello.actorId} (peer ${ctx.peer}): ${(e as Error).message}`);
+      this.sink.event({ event: 'refused', actor: hello.actorId, reason: (e as Error).message });
+      throw e;
+    }
+  }
+
+  /** An actor's stream ended (whatever the reason); `quiet` skips the log line (the learner is stopping). */
+  leave(ctx: ActorContext, details: string, quiet: boolean): void {
+    const a = this.registry.live(ctx);
+    if (!a) return;
+    this.registry.detach(a);
+    this.dropUnrolls(a);
+    this.apply(this.planner.leave(a.id), a.id);
+    this.planChanged(a);
+    if (!quiet) this.sink.log(`actor ${a.id} left (${details})`);
+    this.sink.event({ event: 'leave', actor: a.id, details });
+  }
+
+  private join(hello: Hello, ctx: ActorContext): ActorState {
+    const { inputShape: shape, numActions, K } = this.model;
+    if (hello.obsShape.join('x') !== shape.join('x') || hello.numActions !== numActions) {
+      throw new ProtocolError(
+        'BAD_SHAPE',
+        `actor "${hello.actorId}" runs observations [${hello.obsShape.join(', ')}] with ${hello.numActions} actions, but this learner trains ` +
+          `${this.envId} ([${shape.join(', ')}], ${numActions} actions): start the actor without --env (it then takes the learner's)`,
+      );
+    }
+    const { actor: a, returning } = this.registry.register(hello.actorId, hello.numEnvs, ctx);
+    if (returning) {
+      // A reconnecting actor restarts its envs and step ids: forget its unfinished unrolls.
+      this.dropUnrolls(a);
+      this.planner.leave(a.id);
+    } else this.metrics.actorJoined(a.id);
+    const plan = this.planner.join(hello.actorId, hello);
+    a.splitPoint = plan.splitPoint;
+    this.apply(plan.changes, a.id);
+    this.planChanged(a);
+    this.sink.log(`actor ${a.id} joined (${hello.numEnvs} envs, peer ${ctx.peer}) at split point ${a.splitPoint}/${K}`);
+    this.sink.event({ event: 'join', actor: a.id, splitPoint: a.splitPoint, plan: this.planner.describe() });
+    return a;
+  }
+
+  private apply(changes: readonly PlanChange[], except: string): void {
+    for (const ch of changes) {
+      if (ch.actorId === except) continue;
+      const other = this.registry.get(ch.actorId);
+      if (!other?.ctx || other.splitPoint === ch.splitPoint) continue;
+      other.splitPoint = ch.splitPoint;
+      other.ctx.push({ type: 'SplitPointChange', splitPoint: ch.splitPoint, fromStepId: 0, reason: 'partition plan changed' });
+      this.metrics.splitPoint.set({ actor: other.id }, ch.splitPoint);
+      this.sink.log(`actor ${other.id} moves to split point ${ch.splitPoint}`);
+    }
+  }
+
+  /** Metrics of the current plan: split points, connected actors, budget use (where the planner has budgets). */
+  private planChanged(a: ActorState): void {
+    this.metrics.splitPoint.set({ actor: a.id }, a.splitPoint);
+    this.metrics.actorsConnected.set(this.registry.connectedCount());
+    const budgets = this.planner.describe().budgets;
+    for (const r of ['compute', 'bandwidth'] as const) {
+      const b = budgets?.[r];
+      if (b && b.budget > 0) this.metrics.budgetUsed.set({ resource: r }, b.used / b.budget);
+    }
+  }
+
+  private dropUnrolls(a: ActorState): void {
+    const n = this.assembler.dropActor(a.index);
+    a.droppedSteps += n;
+    this.metrics.discardedSteps.inc({ why: 'actor_left' }, n);
+  }
+}
