@@ -10,3 +10,4 @@ export { packBits, unpackBits, packedLength } from './bitpack.js';
 export { MinAtarEnv, MINATAR_ACTION_NAMES } from './minatar/index.js';
 export { AtariEnv, type AtariEnvOptions } from './atari/index.js';
 export type * from './types.js';
+export { runRandomAgent, randomRollout, randomActions, type RandomRollout } from './random-policy.js';

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { makeEnv } from '../../env/index.js';
-import { Rng } from '../../util/rng.js';
+import { runRandomAgent } from '../../env/random-policy.js';
 import { parseIntArg } from '../args.js';
 
 /** `coknight random`: a uniformly random agent, the reference every learning curve is compared with. */
@@ -24,27 +23,4 @@ export function registerRandom(program: Command): void {
     });
 }
 
-export function runRandomAgent(
-  id: string,
-  episodes: number,
-  seed: number,
-  romDir?: string,
-): { env: string; episodes: number; meanReturn: number; meanLength: number; returns: number[] } {
-  const env = makeEnv(id, { seed, ...(romDir ? { romDir } : {}) });
-  const rng = new Rng(seed + 1_000_003);
-  const returns: number[] = [];
-  let steps = 0;
-  for (let e = 0; e < episodes; e++) {
-    env.reset();
-    let ret = 0;
-    for (;;) {
-      const r = env.step(rng.int(env.numActions));
-      ret += r.reward;
-      steps++;
-      if (r.terminated || r.truncated) break;
-    }
-    returns.push(ret);
-  }
-  const meanReturn = returns.reduce((a, b) => a + b, 0) / episodes;
-  return { env: id, episodes, meanReturn, meanLength: steps / episodes, returns };
-}
+export { runRandomAgent };

@@ -1,44 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { makeEnv } from '../../env/index.js';
+import { randomRollout, type RandomRollout } from '../../env/random-policy.js';
 import { renderEpisodeGif, renderPng, renderStripPng } from '../../env/render.js';
-import type { ObservationSpec } from '../../env/types.js';
-import { Rng } from '../../util/rng.js';
 import { parseIntArg, parseNumberArg } from '../args.js';
 
-export interface RandomRollout {
-  readonly spec: ObservationSpec;
-  /** steps + 1 observations: the first of the episode, then one after each step (a reset's after an episode ends). */
-  readonly frames: Uint8Array[];
-  /** Returns of the episodes that ended within the rollout. */
-  readonly returns: number[];
-  /** Reward collected on each step. */
-  readonly rewards: number[];
-}
-
-/** Plays a seeded uniformly random policy for `steps` steps, starting a new episode whenever one ends. */
-export function randomRollout(id: string, seed: number, steps: number, stickyActionProb?: number, romDir?: string): RandomRollout {
-  const env = makeEnv(id, { seed, stickyActionProb, ...(romDir ? { romDir } : {}) });
-  const rng = new Rng(seed + 1_000_003);
-  const frames = [env.reset()];
-  const returns: number[] = [];
-  const rewards: number[] = [];
-  let ret = 0;
-  for (let t = 0; t < steps; t++) {
-    const r = env.step(rng.int(env.numActions));
-    rewards.push(r.reward);
-    ret += r.reward;
-    if (r.terminated || r.truncated) {
-      returns.push(ret);
-      ret = 0;
-      frames.push(env.reset());
-    } else {
-      frames.push(r.observation);
-    }
-  }
-  return { spec: env.observationSpec, frames, returns, rewards };
-}
+export { randomRollout };
 
 export type RenderTarget = 'gif' | 'png-strip' | 'png-dir';
 
