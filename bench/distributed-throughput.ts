@@ -60,7 +60,7 @@ async function runCell(mode: string, actors: number, cap: string, o: Opts): Prom
   const children: ChildProcess[] = [];
   for (let i = 0; i < actors; i++) {
     const args = actorArgs(config, learner.address, i);
-    children.push(spawn(process.execPath, [BIN, ...args], { env: { ...process.env, COKNIGHT_TOKEN: 'bench' }, stdio: 'ignore' }));
+    children.push(spawn(process.execPath, [BIN, ...args], { env: { ...process.env, COKNIGHT_TOKEN: 'bench' }, stdio: ['pipe', 'ignore', 'ignore'] }));
   }
   const sample = () => {
     let steps = 0;

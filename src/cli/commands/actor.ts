@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Actor, contractEnvOptions } from '../../actor/actor.js';
 import { measureDeviceFlops } from '../../actor/profile.js';
@@ -73,9 +73,13 @@ export function registerActor(program: Command): void {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
       if (f.exitWithParent) {
-        process.stdin.on('end', () => stop('parent process gone'));
-        process.stdin.on('error', () => stop('parent process gone'));
-        process.stdin.resume();
+        // Only a pipe tells us the parent is gone (its end closes when the parent dies, however it dies).
+        const st = fstatSync(0);
+        if (st.isFIFO() || st.isSocket()) {
+          process.stdin.on('end', () => stop('parent process gone'));
+          process.stdin.on('error', () => stop('parent process gone'));
+          process.stdin.resume();
+        } else console.error(`[actor ${actorId}] --exit-with-parent needs a pipe on standard input (the parent's); ignored`);
       }
       await initBackend({ prefer: f.backend, log: () => {}, gradients: false });
       const tls = f.tlsCa ? { ca: readFileSync(f.tlsCa) } : undefined;
