@@ -105,6 +105,30 @@ describe('BatchQueue', () => {
     expect(q.pendingRequests).toBe(0);
   });
 
+  it('releases a batch as soon as every stream at its split point has a request waiting, long before maxBatch or maxWaitMs', () => {
+    const streams = new Map([
+      [0, 3],
+      [1, 1],
+    ]);
+    const q = new BatchQueue<string>({ maxBatch: 64, maxWaitMs: 1000, streamsAt: (y) => streams.get(y) ?? 0 });
+    expect(q.push(0, 4, 'a', 0)).toEqual([]);
+    expect(q.push(0, 4, 'b', 0.1)).toEqual([]);
+    const [b] = q.push(0, 4, 'c', 0.2); // the third of three streams at y = 0
+    expect(b.reason).toBe('complete');
+    expect(b.items).toEqual(['a', 'b', 'c']);
+    expect(b.envSteps).toBe(12);
+    // y = 1 has one stream: its request goes alone at once.
+    expect(q.push(1, 4, 'd', 0.3)[0].items).toEqual(['d']);
+    // A stream leaves: the two waiting at y = 0 are now everyone, released by recheck().
+    q.push(0, 4, 'e', 1);
+    q.push(0, 4, 'f', 1);
+    expect(q.recheck()).toEqual([]);
+    streams.set(0, 2);
+    const [r] = q.recheck();
+    expect([r.reason, r.items]).toEqual(['complete', ['e', 'f']]);
+    expect(q.pendingRequests).toBe(0);
+  });
+
   it('validates its options and inputs', () => {
     expect(() => new BatchQueue({ maxBatch: 0, maxWaitMs: 1 })).toThrow(/maxBatch must be an integer >= 1/);
     expect(() => new BatchQueue({ maxBatch: 1, maxWaitMs: -1 })).toThrow(/maxWaitMs must be a finite number >= 0/);

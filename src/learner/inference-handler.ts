@@ -16,6 +16,8 @@ type Pending = { req: StepRequest; actor: ActorState };
 export interface InferenceHandlerOptions {
   readonly maxBatch: number;
   readonly maxWaitMs: number;
+  /** Connected actors at a split point: a batch goes as soon as each has a request waiting. */
+  readonly streamsAt?: (splitPoint: number) => number;
 }
 
 export class InferenceHandler {
@@ -31,7 +33,12 @@ export class InferenceHandler {
     private readonly rng: Rng,
     opts: InferenceHandlerOptions,
   ) {
-    this.batcher = new DynamicBatcher<Pending, StepResult>({ maxBatch: opts.maxBatch, maxWaitMs: opts.maxWaitMs, run: (b) => this.runBatch(b) });
+    this.batcher = new DynamicBatcher<Pending, StepResult>({
+      maxBatch: opts.maxBatch,
+      maxWaitMs: opts.maxWaitMs,
+      streamsAt: opts.streamsAt,
+      run: (b) => this.runBatch(b),
+    });
   }
 
   async step(a: ActorState, req: StepRequest): Promise<StepResult> {
@@ -53,6 +60,11 @@ export class InferenceHandler {
     this.metrics.inferenceRequests.inc();
     this.metrics.inferenceEnvSteps.inc(req.numEnvs);
     return a.splitPoint !== req.splitPoint ? { ...res, newSplitPoint: a.splitPoint } : res;
+  }
+
+  /** Actors came, went or moved: a queued batch may now hold a request from every one left. */
+  recheck(): void {
+    this.batcher.recheck();
   }
 
   close(): void {

@@ -121,7 +121,12 @@ export class Learner {
       opts.sink.event({ event: 'upload_rejected', actor, reason });
       opts.sink.log(`rejected an upload from actor ${actor}: ${message}`);
     });
-    const inference = new InferenceHandler(model, intake, assembler, metrics, new Rng(c.seed * 31 + 7), c.distributed);
+    const streamsAt = (y: number): number => {
+      let n = 0;
+      for (const a of registry.all()) if (a.ctx && a.splitPoint === y) n++;
+      return n;
+    };
+    const inference = new InferenceHandler(model, intake, assembler, metrics, new Rng(c.seed * 31 + 7), { ...c.distributed, streamsAt });
     const planner = opts.planner(model, edgeFlops);
     const membership = new Membership(c.env.id, model, registry, planner, assembler, metrics, opts.sink);
     const learner = new Learner(opts, metrics, registry, model, trainStep, planner, edgeFlops, assembler, intake, inference, membership);
@@ -176,7 +181,10 @@ export class Learner {
             if (!a) throw new ProtocolError('UNKNOWN_ACTOR', `actor "${ctx.actorId}" is not registered on this stream`);
             return this.inference.step(a, req);
           },
-          disconnect: (ctx, _code, details) => this.membership.leave(ctx, details, !this.running),
+          disconnect: (ctx, _code, details) => {
+          this.membership.leave(ctx, details, !this.running);
+          this.inference.recheck();
+        },
         },
         activationShape: (y) => (y > 0 && y < this.K ? this.model.layers[y - 1].outShape : undefined),
       });
@@ -217,6 +225,7 @@ export class Learner {
 
   private register(hello: Hello, ctx: ActorContext): RegisterResult {
     const a = this.membership.admit(hello, ctx);
+    this.inference.recheck(); // the plan may have moved other actors away from their split point
     const contract = contractFor(this.config, this.model.spec, this.K);
     return {
       splitPoint: a.splitPoint,

@@ -3,8 +3,10 @@
  *
  * Requests carry a number of env-steps (the actor's numEnvs) and a split point. Each split point
  * has its own FIFO queue, since only requests cut at the same layer can share a tail forward pass.
- * A queue releases a batch when it holds at least maxBatch env-steps ("full") or when its oldest
- * request has waited maxWaitMs ("timeout"). A batch is the longest FIFO prefix whose env-steps fit
+ * A queue releases a batch when it holds at least maxBatch env-steps ("full"), when every stream
+ * that can send at that split point has a request waiting ("complete": waiting longer could only add
+ * latency, since each stream has one request in flight), or when its oldest request has waited
+ * maxWaitMs ("timeout"). A batch is the longest FIFO prefix whose env-steps fit
  * in maxBatch; requests are never split, so one request larger than maxBatch goes out alone.
  *
  * BatchQueue is the pure logic (time is passed in); DynamicBatcher is the thin async shell that
@@ -16,6 +18,11 @@ export interface BatcherOptions {
   maxBatch: number;
   /** Max time the oldest request of a group may wait before its batch is released. */
   maxWaitMs: number;
+  /**
+   * Streams that can send requests at a split point (the learner's connected actors there). When
+   * given, a group holding a request from as many streams is released at once.
+   */
+  streamsAt?: (splitPoint: number) => number;
 }
 
 export interface Batch<T> {
@@ -24,7 +31,7 @@ export interface Batch<T> {
   /** numEnvs of each item, same order. */
   sizes: number[];
   envSteps: number;
-  reason: 'full' | 'timeout' | 'flush';
+  reason: 'full' | 'complete' | 'timeout' | 'flush';
   /** Enqueue time of the oldest item. */
   oldestAt: number;
 }
@@ -65,6 +72,26 @@ export class BatchQueue<T> {
     g.envSteps += numEnvs;
     const out: Batch<T>[] = [];
     while (g.envSteps >= this.options.maxBatch) out.push(this.take(splitPoint, 'full'));
+    const c = this.complete(splitPoint);
+    if (c) out.push(c);
+    return out;
+  }
+
+  /** The group's batch if every stream that can send at `splitPoint` has a request in it. */
+  complete(splitPoint: number): Batch<T> | undefined {
+    const g = this.groups.get(splitPoint);
+    const streams = this.options.streamsAt?.(splitPoint);
+    if (!g || streams === undefined || streams < 1 || g.queue.length < streams) return undefined;
+    return this.take(splitPoint, 'complete');
+  }
+
+  /** Re-checks every group after the set of streams changed (an actor left or moved). */
+  recheck(): Batch<T>[] {
+    const out: Batch<T>[] = [];
+    for (const sp of [...this.groups.keys()]) {
+      const c = this.complete(sp);
+      if (c) out.push(c);
+    }
     return out;
   }
 
@@ -169,7 +196,7 @@ export class DynamicBatcher<Req, Res> {
   private timer: unknown = undefined;
   private timerAt = Infinity;
   private closed = false;
-  readonly stats = { batches: 0, envSteps: 0, full: 0, timeout: 0, flush: 0 };
+  readonly stats = { batches: 0, envSteps: 0, full: 0, complete: 0, timeout: 0, flush: 0 };
 
   constructor(private readonly options: DynamicBatcherOptions<Req, Res>) {
     this.queue = new BatchQueue(options);
@@ -194,6 +221,12 @@ export class DynamicBatcher<Req, Res> {
 
   get pendingEnvSteps(): number {
     return this.queue.pendingEnvSteps;
+  }
+
+  /** Call when streams come or go: a group may now hold a request from every remaining stream. */
+  recheck(): void {
+    for (const b of this.queue.recheck()) this.dispatch(b);
+    this.arm();
   }
 
   private onTimer(): void {
