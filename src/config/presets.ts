@@ -20,6 +20,12 @@ const MINATAR: Preset = {
   },
 };
 
+const MINATAR_PIXELS: Preset = {
+  name: 'preset minatar-pixels/*',
+  // MinAtar's game rules and sticky actions, seen through IMPALA's shallow net on 84×84×4 frames (its Atari learning rate).
+  values: { hyper: { rewardClip: 'none' }, env: { stickyActionProb: 0.1 } },
+};
+
 const MINATAR_SPACE_INVADERS: Preset = {
   name: 'preset minatar/space_invaders',
   // 16 unrolls per update: twice the updates of 32 for the same frames (5M frames: 183 vs 140 mean return).
@@ -34,6 +40,7 @@ const ATARI: Preset = {
 
 /** The presets that apply to an env id, most general first. */
 export function presetsFor(envId: string): Preset[] {
+  if (envId.startsWith('minatar-pixels/')) return [MINATAR_PIXELS];
   if (envId.startsWith('minatar/')) return envId === 'minatar/space_invaders' ? [MINATAR, MINATAR_SPACE_INVADERS] : [MINATAR];
   if (envId.startsWith('atari/')) return [ATARI];
   return [];

@@ -70,6 +70,6 @@ export interface MakeEnvOptions {
 
 export interface EnvDescription {
   readonly id: string;
-  readonly family: 'minatar' | 'atari';
+  readonly family: 'minatar' | 'minatar-pixels' | 'atari';
   readonly description: string;
 }

@@ -182,9 +182,9 @@ export class Learner {
             return this.inference.step(a, req);
           },
           disconnect: (ctx, _code, details) => {
-          this.membership.leave(ctx, details, !this.running);
-          this.inference.recheck();
-        },
+            this.membership.leave(ctx, details, !this.running);
+            this.inference.recheck();
+          },
         },
         activationShape: (y) => (y > 0 && y < this.K ? this.model.layers[y - 1].outShape : undefined),
       });
