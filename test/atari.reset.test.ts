@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { A } from '../src/env/atari/actions.js';
-import { AleGame, MAX_SELECT_PRESSES } from '../src/env/atari/ale.js';
+import { AleGame, MAX_SELECT_PRESSES, stellaRowOfAleRow0 } from '../src/env/atari/ale.js';
 import { JOY, StellaCore } from '../src/env/atari/core.js';
 import { Mt19937, alePowerOnRam } from '../src/env/atari/mt19937.js';
 import { ScoreTracker, decimalScore, readRam, type RomSettings, type RomTracker } from '../src/env/atari/rom-settings.js';
@@ -205,5 +205,33 @@ describe('score baseline after reset', () => {
     expect(game.act(A.FIRE)).toBe(0);
     expect(game.episodeFrameNumber).toBe(frames);
     expect(game.ram()[4]).toBe(ramFrames);
+  });
+});
+
+describe('screen window per game (Display.YStart)', () => {
+  it('a game with YStart 40 (Q*bert) sees the frame 6 rows later than one with the default 34', () => {
+    expect(stellaRowOfAleRow0({})).toBe(11);
+    expect(stellaRowOfAleRow0({ screenYStart: 40 })).toBe(17);
+    const base: RomSettings = {
+      id: 'patterns_window',
+      name: 'patterns',
+      md5: md5Hex(PATTERNS),
+      minimalActions: [A.NOOP],
+      hasLives: false,
+      createTracker: () => new ScoreTracker({ score: () => 0, terminal: () => false }),
+    };
+    const screens = [34, 40].map((y) => {
+      const core = StellaCore.create();
+      core.loadRom(PATTERNS, 1);
+      const g = new AleGame(core, { ...base, screenYStart: y }, { seed: 1, stickyActionProb: 0 });
+      g.resetGame();
+      g.act(A.NOOP);
+      return g.screen();
+    });
+    const row = (s: Uint8Array, r: number) => [...s.subarray(r * 160, r * 160 + 160)];
+    for (const r of [0, 10, 100, 200]) expect(row(screens[1]!, r)).toEqual(row(screens[0]!, r + 6));
+    // Pattern line y has background y & 0xFE and starts at ALE row 3 with the default window.
+    expect(screens[0]![3 * 160]).toBe(0);
+    expect(screens[0]![(3 + 100) * 160]).toBe(100);
   });
 });
