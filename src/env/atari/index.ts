@@ -9,6 +9,7 @@ import { StellaCore } from './core.js';
 import { AtariEnv, checkAtariOptions, type AtariEnvOptions } from './env.js';
 import './games.js';
 import './test-game.js';
+import './catch-game.js';
 import { allRomSettings, registerRomSettings as addRomSettings, type RomSettings } from './rom-settings.js';
 import { checkRomImage, identifyRomFile, loadRom, resolveRomDir } from './roms.js';
 
@@ -75,3 +76,4 @@ export { ALE_GAMES } from './games.js';
 export { ROM_DIR_ENV, scanRomDir, findRomFile, md5Hex, checkRomImage, closestGames, identifyRomFile } from './roms.js';
 
 export { COKNIGHT_TEST_GAME, TEST_ROM_DIR } from './test-game.js';
+export { COKNIGHT_CATCH } from './catch-game.js';
