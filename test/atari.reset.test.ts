@@ -57,12 +57,13 @@ describe('power-on RAM (M6532.cxx:38-43) and System::reset keeping RAM (M6532.cx
     const power = alePowerOnRam();
     expect([...game.ram().subarray(1)]).toEqual([...power.subarray(1)]);
     // $80 counts frames from B8: 59 counted in the 60 power-on (TV-format detection) frames (the
-    // first ends at the ROM's first VSYNC, before its overscan), then 67 in the reset's 68 frames.
-    expect(game.ram()[0]).toBe((0xb8 + 59 + 67) & 0xff);
+    // first ends at the ROM's first VSYNC, before its overscan), then 67 in each reset's 68 frames:
+    // loadROM's reset (ale_interface.cpp:165) and the first reset_game().
+    expect(game.ram()[0]).toBe((0xb8 + 59 + 67 + 67) & 0xff);
     for (let i = 0; i < 10; i++) game.act(A.NOOP);
     game.resetGame();
     expect([...game.ram().subarray(1)]).toEqual([...power.subarray(1)]);
-    expect(game.ram()[0]).toBe((0xb8 + 59 + 67 + 10 + 67) & 0xff);
+    expect(game.ram()[0]).toBe((0xb8 + 59 + 67 + 67 + 10 + 67) & 0xff);
   });
 });
 
@@ -113,7 +114,11 @@ describe('the reset sequence, frame by frame, as the test ROM saw it', () => {
     const { core, log } = recordingCore(PATTERNS);
     const game = new AleGame(core, settings, { seed: 1, stickyActionProb: 0 });
     game.resetGame();
-    const seq = log.slice(60); // after the 60 power-on frames
+    const seqLen = 60 + 4 + 9 + 4 + 4 + 2;
+    // 60 power-on frames, then loadROM's reset sequence and the first reset_game()'s.
+    expect(log.length).toBe(60 + 2 * seqLen);
+    expect(log.slice(60, 60 + seqLen).map((f) => f.bits)).toEqual(log.slice(60 + seqLen).map((f) => f.bits));
+    const seq = log.slice(60 + seqLen);
     // Hand-derived: the counter reads n - 1 after n frames (the first ends at VSYNC), so 63 after the
     // 64 frames before setMode; each press adds 3: 66, 69, 72 >= 70 -> 3 presses.
     const expected: number[] = [
@@ -156,14 +161,15 @@ describe('the reset sequence, frame by frame, as the test ROM saw it', () => {
       'modeSet',
       ...Array(4 + 4 + 2).fill('step'),
     ];
-    expect(events).toEqual(expected);
+    expect(events).toEqual([...expected, ...expected]); // loadROM's reset, then reset_game()'s
   });
 
   it('games without modeSelect get no SELECT and one RESET after RomSettings::reset (RomSettings.cpp:60-65)', () => {
     const { core, log } = recordingCore(PATTERNS);
     const plain: RomSettings = { ...settings, id: 'patterns_plain', modeSelect: undefined, startingActions: [] };
     new AleGame(core, plain, { seed: 1, stickyActionProb: 0 }).resetGame();
-    expect(log.slice(60).map((f) => f.bits)).toEqual([...Array(60).fill(0), ...Array(8).fill(JOY.RESET)]);
+    const one = [...Array(60).fill(0), ...Array(8).fill(JOY.RESET)];
+    expect(log.slice(60).map((f) => f.bits)).toEqual([...one, ...one]);
   });
 
   it('stops with an error naming the RAM rule when the mode never shows', () => {

@@ -133,19 +133,26 @@ export class AleGame {
    * for games that override it, SELECT presses until the mode shows, then softReset; softReset again;
    * the game's starting actions, one frame each. The tracker reads RAM after every frame except the
    * SELECT frames themselves (pressSelect runs them outside emulate: stella_environment.cpp:257-266).
-   * The first reset also builds ALE's power-on state: RAM from ALE's generator (alePowerOnRam) and the
-   * 60 frames ALE's Console constructor runs to detect the TV format, before its own System::reset.
+   * The first reset also builds ALE's power-on state: RAM from ALE's generator (alePowerOnRam), the
+   * 60 frames ALE's Console constructor runs to detect the TV format, and the reset ALE's loadROM does.
    */
   resetGame(): void {
-    this.lastResetTrace.length = 0;
     if (!this.poweredOn) {
+      // ALE's console: power-on RAM, then the TV-format detection frames (Console.cxx:148-155).
       this.core.reset(this.rng.nextU32());
       const ram = alePowerOnRam();
       for (let i = 0; i < 128; i++) this.core.writeRam(i, ram[i]!);
       this.emulate(0, ALE_AUTODETECT_FRAMES, false);
       this.poweredOn = true;
-      this.lastResetTrace.length = 0;
+      // ALEInterface::loadROM resets the environment once itself (ale_interface.cpp:165), before the
+      // user's first reset_game(): so the first episode follows two reset sequences, as here.
+      this.resetSequence();
     }
+    this.resetSequence();
+  }
+
+  private resetSequence(): void {
+    this.lastResetTrace.length = 0;
     this.episodeFrames = 0; // stella_environment.cpp:102
     this.systemReset(); // :107
     this.emulate(0, ALE_RESET_NOOP_FRAMES); // :111-113
@@ -164,10 +171,11 @@ export class AleGame {
           );
         }
         // pressSelect(n): SELECT held n frames without RomSettings::step, then one NOOP frame through
-        // emulate, and the frame counter moves on by one (stella_environment.cpp:257-266).
+        // emulate, and the frame counters move on by one (stella_environment.cpp:257-266).
         this.emulate(JOY.SELECT, ms.selectFrames, false);
         this.emulate(0);
         this.episodeFrames++;
+        this.totalFrames++;
         this.lastSelectPresses++;
       }
       this.tracker.modeSet?.();

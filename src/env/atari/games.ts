@@ -4,7 +4,7 @@
  * and .hpp; citations below are `<Game>.cpp:<line>`): ROM md5, minimal action set, starting
  * actions, default mode and the SELECT presses that reach it, the RAM rules for score, lives and game
  * over with their special cases, ALE's initial lives, and the screen window (Display.YStart in ALE's
- * property database, src/ale/emucore/DefProps.hxx). test/atari.rules.test.ts drives every rule with
+ * property database, src/ale/emucore/DefProps.hxx). test/atari.games.test.ts drives every rule with
  * crafted RAM.
  */
 import { A } from './actions.js';
