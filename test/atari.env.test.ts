@@ -19,7 +19,7 @@ import { AreaResizer } from '../src/env/atari/preprocessing.js';
 import { ScoreTracker, decimalScore, readRam, type RomSettings } from '../src/env/atari/rom-settings.js';
 import { ROM_DIR_ENV, md5Hex } from '../src/env/atari/roms.js';
 import { listAtariRoms } from '../src/cli/commands/atari.js';
-import { Rng } from '../src/util/rng.js';
+import { Mt19937 } from '../src/env/atari/mt19937.js';
 
 const GAME_PATH = new URL('../packages/ale-wasm/test-roms/game.bin', import.meta.url);
 const rom = new Uint8Array(readFileSync(GAME_PATH));
@@ -91,11 +91,11 @@ describe('ALE semantics (frame by frame)', () => {
     game.core.loadRom(rom, 1);
   });
 
-  it('resets with 60 NOOP frames then RESET held 4 frames', () => {
+  it('resets with 60 NOOP frames then RESET held 4 frames twice (softReset, RomSettings::reset, softReset)', () => {
     game.resetGame();
     const ram = game.ram();
-    // 64 frames since the power-cycle; the first ends at the ROM's first VSYNC, before its overscan.
-    expect(ram[FRAMES]).toBe(63);
+    // 68 frames since the power-cycle; the first ends at the ROM's first VSYNC, before its overscan.
+    expect(ram[FRAMES]).toBe(67);
     expect([ram[SCORE_HI], ram[SCORE_LO], ram[LIVES], ram[0x83 & 0x7f]]).toEqual([0, 0, 3, 0]);
     expect(game.lives).toBe(3);
     expect(game.terminal).toBe(false);
@@ -137,15 +137,16 @@ describe('ALE semantics (frame by frame)', () => {
   it('repeats the previous action with probability p, drawn every emulated frame', () => {
     const sticky = new AleGame(game.core, TEST_GAME, { seed: 42, stickyActionProb: 0.25 });
     sticky.resetGame();
-    // Replay the generator: one draw seeds the power-cycle, then one per frame.
-    const rng = new Rng(42);
-    rng.nextU32();
+    // Replay ALE's environment generator: mt19937(random_seed), two draws per frame (players A and B).
+    const rng = new Mt19937(42);
     let last = A.NOOP;
     let repeats = 0;
     const n = 400;
     for (let i = 0; i < n; i++) {
       const a = i % 2 === 0 ? A.FIRE : A.RIGHT;
-      if (rng.random() >= 0.25) last = a;
+      const draw = rng.nextDouble();
+      rng.nextDouble();
+      if (draw >= 0.25) last = a;
       else if (last !== a) repeats++;
       sticky.act(a);
       expect(sticky.executedAction).toBe(last);
@@ -263,7 +264,7 @@ describe('standard wrappers', () => {
     for (let s = 0; s < 12; s++) {
       noopEnv.reset(s);
       const frames = noopEnv.game.ram()[FRAMES]!;
-      const noops = (frames - 63) / 4;
+      const noops = (frames - 67) / 4;
       expect(Number.isInteger(noops)).toBe(true);
       expect(noops).toBeGreaterThanOrEqual(0);
       expect(noops).toBeLessThanOrEqual(30);

@@ -116,7 +116,7 @@ export class AtariEnv implements Env {
 
   reset(seed?: number): Uint8Array {
     if (seed !== undefined) {
-      this.game.rng.seed(seed);
+      this.game.seed(seed);
       this.lifeLossPending = false;
     }
     if (this.lifeLossPending) {
@@ -151,12 +151,21 @@ export class AtariEnv implements Env {
       terminated,
       truncated,
       info: {
-        lives: this.game.lives,
+        lives: this.lives,
         episodeFrameNumber: this.episodeSteps,
         frameNumber: this.totalSteps,
         executedAction: executed,
       },
     };
+  }
+
+  /**
+   * Lives as the Env interface reports them (types.ts): ALE's lives() for games with lives; for the
+   * others 1 while running and 0 once over (ALE reports 0 throughout for those: `game.lives`).
+   */
+  get lives(): number {
+    if (this.game.settings.hasLives) return this.game.lives;
+    return this.game.terminal ? 0 : 1;
   }
 
   /** Reward of the last step, after clipping when enabled. */

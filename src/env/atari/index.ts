@@ -9,8 +9,9 @@ import { StellaCore } from './core.js';
 import { AtariEnv, checkAtariOptions, type AtariEnvOptions } from './env.js';
 import './games.js';
 import './test-game.js';
-import { allRomSettings, type RomSettings } from './rom-settings.js';
-import { loadRom, resolveRomDir } from './roms.js';
+import './catch-game.js';
+import { allRomSettings, registerRomSettings as addRomSettings, type RomSettings } from './rom-settings.js';
+import { checkRomImage, identifyRomFile, loadRom, resolveRomDir } from './roms.js';
 
 /** Builds the env for a game: finds its ROM, starts an emulator instance, wraps it. */
 export function makeAtariEnv(settings: RomSettings, opts: AtariEnvOptions = {}): AtariEnv {
@@ -21,12 +22,28 @@ export function makeAtariEnv(settings: RomSettings, opts: AtariEnvOptions = {}):
   return makeAtariEnvFromRom(settings, bytes, opts);
 }
 
-/** Same, from ROM bytes already in hand (tests, or ROMs kept elsewhere). */
+/** Same, from ROM bytes already in hand (tests, or ROMs kept elsewhere); bytes that are no 2600 image are refused first. */
 export function makeAtariEnvFromRom(settings: RomSettings, rom: Uint8Array, opts: AtariEnvOptions = {}): AtariEnv {
   checkAtariOptions(`atari/${settings.id}`, opts);
+  checkRomImage(rom, `the ROM given for atari/${settings.id}`);
   const core = StellaCore.create();
   core.loadRom(rom, opts.seed ?? 0);
   return new AtariEnv(`atari/${settings.id}`, core, settings, opts);
+}
+
+/** From one ROM file, whatever its name: the game is found by md5 (errors name the file, its md5 and the closest titles). */
+export function makeAtariEnvFromFile(path: string, opts: AtariEnvOptions = {}): AtariEnv {
+  const { bytes, settings } = identifyRomFile(path);
+  return makeAtariEnvFromRom(settings, bytes, opts);
+}
+
+/**
+ * Adds a game everywhere: its RomSettings (found by md5 from then on) and the env id `atari/<id>`
+ * for makeEnv. This is the public `registerRomSettings` of `coknight/atari`.
+ */
+export function registerAtariRom(settings: RomSettings): void {
+  addRomSettings(settings);
+  registerAtariGame(settings);
 }
 
 /** Registers `atari/<id>` for one game (the built-in table is registered on import). */
@@ -56,6 +73,7 @@ export {
   type RomTracker,
 } from './rom-settings.js';
 export { ALE_GAMES } from './games.js';
-export { ROM_DIR_ENV, scanRomDir, findRomFile, md5Hex } from './roms.js';
+export { ROM_DIR_ENV, scanRomDir, findRomFile, md5Hex, checkRomImage, closestGames, identifyRomFile } from './roms.js';
 
 export { COKNIGHT_TEST_GAME, TEST_ROM_DIR } from './test-game.js';
+export { COKNIGHT_CATCH } from './catch-game.js';
