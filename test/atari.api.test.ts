@@ -65,7 +65,14 @@ describe('adding a game', () => {
   });
 
   it('refuses malformed settings with the field named', () => {
-    const base = { id: 'x_bad', name: 'x', md5: '0'.repeat(32), minimalActions: [0], hasLives: false, createTracker: () => new ScoreTracker({ score: () => 0, terminal: () => false }) };
+    const base = {
+      id: 'x_bad',
+      name: 'x',
+      md5: '0'.repeat(32),
+      minimalActions: [0],
+      hasLives: false,
+      createTracker: () => new ScoreTracker({ score: () => 0, terminal: () => false }),
+    };
     expect(() => registerRomSettings({ ...base, md5: 'abc' })).toThrow(/md5 must be 32 hex digits/);
     expect(() => registerRomSettings({ ...base, id: 'has space' })).toThrow(/id must be letters/);
     expect(() => registerRomSettings({ ...base, minimalActions: [18] })).toThrow(/minimalActions must be ALE action indices 0..17/);
@@ -75,7 +82,7 @@ describe('adding a game', () => {
     expect(() => new ScoreTracker({ score: 3 } as never)).toThrow(/rules.score must be a function/);
   });
 
-  it('decimalScore and readRam are ALE\'s helpers', () => {
+  it("decimalScore and readRam are ALE's helpers", () => {
     const ram = new Uint8Array(128);
     ram[1] = 0x12;
     ram[0] = 0x34;

@@ -14,7 +14,11 @@ import { TEST_ROM_DIR } from '../src/env/atari/test-game.js';
 import { fileURLToPath } from 'node:url';
 
 const ROM = new Uint8Array(readFileSync(new URL('../packages/ale-wasm/test-roms/catch.bin', import.meta.url)));
-const PAD_X = 4, OBJ_X = 5, OBJ_Y = 6, MODE = 9, DROPS = 10;
+const PAD_X = 4,
+  OBJ_X = 5,
+  OBJ_Y = 6,
+  MODE = 9,
+  DROPS = 10;
 
 function newGame(seed = 1) {
   const core = StellaCore.create();

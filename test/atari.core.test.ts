@@ -29,8 +29,10 @@ function expectedPixel(x: number, row: number, pf: number): number {
   if (y < 0 || y >= 192) return 0; // VBLANK: black
   const cell = Math.floor(x / 4) % 20; // 20 playfield cells per half, repeated (CTRLPF = 0)
   let on: boolean;
-  if (cell < 4) on = ((0xa0 >> (4 + cell)) & 1) === 1; // PF0 bits 4..7, left to right
-  else if (cell < 12) on = ((0xcc >> (7 - (cell - 4))) & 1) === 1; // PF1 bits 7..0
+  if (cell < 4)
+    on = ((0xa0 >> (4 + cell)) & 1) === 1; // PF0 bits 4..7, left to right
+  else if (cell < 12)
+    on = ((0xcc >> (7 - (cell - 4))) & 1) === 1; // PF1 bits 7..0
   else on = ((0x55 >> (cell - 12)) & 1) === 1; // PF2 bits 0..7
   return on ? pf : y & 0xfe;
 }

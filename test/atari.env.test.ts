@@ -16,7 +16,7 @@ import { AtariEnv, type AtariEnvOptions } from '../src/env/atari/env.js';
 import { COKNIGHT_TEST_GAME, makeAtariEnvFromRom } from '../src/env/atari/index.js';
 import { GRAY_OF_INDEX } from '../src/env/atari/palette.js';
 import { AreaResizer } from '../src/env/atari/preprocessing.js';
-import { ScoreTracker, decimalScore, readRam, type RomSettings } from '../src/env/atari/rom-settings.js';
+import { decimalScore, type RomSettings } from '../src/env/atari/rom-settings.js';
 import { ROM_DIR_ENV, md5Hex } from '../src/env/atari/roms.js';
 import { listAtariRoms } from '../src/cli/commands/atari.js';
 import { Mt19937 } from '../src/env/atari/mt19937.js';

@@ -40,11 +40,26 @@ describe('decoding helpers (RomUtils.cpp)', () => {
 });
 
 describe('game table (md5, minimal actions, starting actions, modes, screen)', () => {
-  it('has ALE\'s 17 games with distinct md5s, each found by md5 in any case', () => {
-    expect(ALE_GAMES.map((g) => g.id).sort()).toEqual(
-      ['asteroids', 'atlantis', 'beam_rider', 'boxing', 'breakout', 'centipede', 'chopper_command', 'demon_attack', 'enduro',
-        'freeway', 'frostbite', 'montezuma_revenge', 'ms_pacman', 'pong', 'qbert', 'seaquest', 'space_invaders'],
-    );
+  it("has ALE's 17 games with distinct md5s, each found by md5 in any case", () => {
+    expect(ALE_GAMES.map((g) => g.id).sort()).toEqual([
+      'asteroids',
+      'atlantis',
+      'beam_rider',
+      'boxing',
+      'breakout',
+      'centipede',
+      'chopper_command',
+      'demon_attack',
+      'enduro',
+      'freeway',
+      'frostbite',
+      'montezuma_revenge',
+      'ms_pacman',
+      'pong',
+      'qbert',
+      'seaquest',
+      'space_invaders',
+    ]);
     expect(new Set(ALE_GAMES.map((g) => g.md5)).size).toBe(17);
     for (const g of ALE_GAMES) {
       expect(romSettingsByMd5(g.md5.toUpperCase())).toBe(g);
@@ -66,7 +81,20 @@ describe('game table (md5, minimal actions, starting actions, modes, screen)', (
     expect(names('freeway')).toEqual(['NOOP', 'UP', 'DOWN']);
     expect(names('atlantis')).toEqual(['NOOP', 'FIRE', 'RIGHTFIRE', 'LEFTFIRE']);
     expect(names('asteroids')).toEqual([
-      'NOOP', 'FIRE', 'UP', 'RIGHT', 'LEFT', 'DOWN', 'UPRIGHT', 'UPLEFT', 'UPFIRE', 'RIGHTFIRE', 'LEFTFIRE', 'DOWNFIRE', 'UPRIGHTFIRE', 'UPLEFTFIRE',
+      'NOOP',
+      'FIRE',
+      'UP',
+      'RIGHT',
+      'LEFT',
+      'DOWN',
+      'UPRIGHT',
+      'UPLEFT',
+      'UPFIRE',
+      'RIGHTFIRE',
+      'LEFTFIRE',
+      'DOWNFIRE',
+      'UPRIGHTFIRE',
+      'UPLEFTFIRE',
     ]);
     for (const id of ['seaquest', 'boxing', 'montezuma_revenge', 'frostbite', 'centipede', 'chopper_command']) expect(names(id).length).toBe(18);
   });
@@ -77,7 +105,7 @@ describe('game table (md5, minimal actions, starting actions, modes, screen)', (
     for (const g of ALE_GAMES) if (!['beam_rider', 'enduro'].includes(g.id)) expect(g.startingActions ?? []).toEqual([]);
   });
 
-  it('default modes and the SELECT presses ALE makes for them (each game\'s setMode)', () => {
+  it("default modes and the SELECT presses ALE makes for them (each game's setMode)", () => {
     const ram = new Uint8Array(128);
     // [id, RAM address read, default mode, frames SELECT is held per press]
     const table: [string, number, number, number][] = [

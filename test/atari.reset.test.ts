@@ -28,7 +28,7 @@ describe('mt19937 (ALE Random.cxx)', () => {
     for (let i = 0; i < 9999; i++) g.next();
     expect(g.next()).toBe(4123659995);
   });
-  it('matches g++ std::mt19937 for ALE\'s system seed 4753849, and nextDouble = next / 2^32', () => {
+  it("matches g++ std::mt19937 for ALE's system seed 4753849, and nextDouble = next / 2^32", () => {
     const g = new Mt19937(4753849);
     expect([g.next(), g.next(), g.next()]).toEqual([3205607096, 2794184854, 4236690624]);
     expect(new Mt19937(42).nextDouble()).toBe(0.37454011430963874);
@@ -49,7 +49,7 @@ describe('power-on RAM (M6532.cxx:38-43) and System::reset keeping RAM (M6532.cx
     createTracker: () => new ScoreTracker({ score: () => 0, terminal: () => false }),
   };
 
-  it('a ROM that never clears RAM sees ALE\'s power-on bytes, and they survive every reset', () => {
+  it("a ROM that never clears RAM sees ALE's power-on bytes, and they survive every reset", () => {
     const core = StellaCore.create();
     core.loadRom(NOCLEAR, 3);
     const game = new AleGame(core, settings, { seed: 3, stickyActionProb: 0 });

@@ -25,10 +25,7 @@ export const ALE_ACTION_NAMES = [
 export type AleActionName = (typeof ALE_ACTION_NAMES)[number];
 
 /** Index of an ALE action by name. */
-export const A: Record<AleActionName, number> = Object.fromEntries(ALE_ACTION_NAMES.map((n, i) => [n, i])) as Record<
-  AleActionName,
-  number
->;
+export const A: Record<AleActionName, number> = Object.fromEntries(ALE_ACTION_NAMES.map((n, i) => [n, i])) as Record<AleActionName, number>;
 
 /** Joystick bits held for each ALE action, derived from its name. */
 export const ACTION_BITS: readonly number[] = ALE_ACTION_NAMES.map((name) => {

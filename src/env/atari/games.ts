@@ -431,8 +431,20 @@ export const ALE_GAMES: readonly RomSettings[] = [
       name: 'Asteroids',
       md5: 'ccbd36746ed4525821a8083b0d6d2c2c', // Asteroids.hpp:53
       minimalActions: [
-        A.NOOP, A.FIRE, A.UP, A.RIGHT, A.LEFT, A.DOWN, A.UPRIGHT, A.UPLEFT,
-        A.UPFIRE, A.RIGHTFIRE, A.LEFTFIRE, A.DOWNFIRE, A.UPRIGHTFIRE, A.UPLEFTFIRE,
+        A.NOOP,
+        A.FIRE,
+        A.UP,
+        A.RIGHT,
+        A.LEFT,
+        A.DOWN,
+        A.UPRIGHT,
+        A.UPLEFT,
+        A.UPFIRE,
+        A.RIGHTFIRE,
+        A.LEFTFIRE,
+        A.DOWNFIRE,
+        A.UPRIGHTFIRE,
+        A.UPLEFTFIRE,
       ], // Asteroids.cpp:69-89
       modeSelect: selectUntil(0x80, 0, 2), // modes 0..31 and 0x80 (Asteroids.cpp:116-123); setMode :127-143
     },

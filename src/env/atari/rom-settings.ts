@@ -179,7 +179,8 @@ export function registerRomSettings(settings: RomSettings): void {
   if (ms && !(Number.isInteger(ms.selectFrames) && ms.selectFrames >= 1 && typeof ms.reached === 'function')) {
     throw new EnvError(`${where}: modeSelect needs selectFrames (integer >= 1) and reached(ram) => boolean`);
   }
-  if (typeof settings.createTracker !== 'function') throw new EnvError(`${where}: createTracker must be a function returning a RomTracker (e.g. new ScoreTracker({...}))`);
+  if (typeof settings.createTracker !== 'function')
+    throw new EnvError(`${where}: createTracker must be a function returning a RomTracker (e.g. new ScoreTracker({...}))`);
   byMd5.set(md5, settings);
   byId.set(settings.id, settings);
 }

@@ -134,7 +134,11 @@ function editDistance(a: string, b: string): number {
   return d[b.length]!;
 }
 
-const norm = (s: string): string => s.toLowerCase().replace(/\.(bin|a26|rom)$/, '').replace(/[^a-z0-9]/g, '');
+const norm = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/\.(bin|a26|rom)$/, '')
+    .replace(/[^a-z0-9]/g, '');
 
 /** The `n` registered games whose id or title is closest to `query` (a file name or a title), nearest first. */
 export function closestGames(query: string, n = 3): RomSettings[] {
