@@ -66,3 +66,16 @@ describe('run config', () => {
     expect(() => overridesFromFlags({ set: ['nokey'] })).toThrow(/key=value/);
   });
 });
+
+describe('run flags', () => {
+  it('--set and the dedicated flags merge field by field (--actors does not drop --set distributed.*)', async () => {
+    const { configFromFlags } = await import('../src/cli/run-flags.js');
+    const r = configFromFlags({ set: ['distributed.splitPoints=[1,2]', 'distributed.envsPerActor=3'], mode: 'coknight' }, { distributed: { actors: 2 } })!;
+    expect(r.config.distributed.splitPoints).toEqual([1, 2]);
+    expect(r.config.distributed.envsPerActor).toBe(3);
+    expect(r.config.distributed.actors).toBe(2);
+    expect(r.sources['distributed.actors']).toBe('command line');
+    expect(r.sources['hyper.learningRate']).toBe('preset minatar/*');
+    expect(r.sources['hyper.batchSize']).toBe('default');
+  });
+});

@@ -1,6 +1,6 @@
 /** The flags `coknight train` and `coknight learner` share, and how they become config overrides. */
 import type { Command } from 'commander';
-import { type ConfigOverrides, describeConfig, type ResolvedConfig, resolveConfig, setPath } from '../config/load.js';
+import { type ConfigOverrides, deepMerge, describeConfig, type ResolvedConfig, resolveConfig, setPath } from '../config/load.js';
 import { parseIntArg, parseNumberArg } from './args.js';
 
 export interface RunFlags {
@@ -78,7 +78,7 @@ export function overridesFromFlags(flags: RunFlags): ConfigOverrides {
  */
 export function configFromFlags(flags: RunFlags, extra: ConfigOverrides = {}): ResolvedConfig | null {
   const base = flags.resume && !flags.config ? `${flags.resume}/config.json` : flags.config;
-  const resolved = resolveConfig(base, { ...overridesFromFlags(flags), ...extra });
+  const resolved = resolveConfig(base, deepMerge(overridesFromFlags(flags), extra));
   if (flags.printConfig) {
     console.log(describeConfig(resolved));
     return null;
