@@ -27,7 +27,7 @@ module.exports = {
       severity: 'error',
       comment: 'env, partition, transport and model are libraries the learner and actor are built from: they must not know about either role, the run layer or the CLI.',
       from: { path: LIBS },
-      to: { path: '^src/(learner|actor|run|cli|index\\.ts)' },
+      to: { path: '^src/(learner|actor|run|cli|testbed|index\\.ts)' },
     },
     {
       name: 'transport-does-not-run-models-or-envs',
@@ -55,7 +55,7 @@ module.exports = {
       severity: 'error',
       comment: 'learner/ and actor/ are libraries without files, processes or screens: run/ drives them, never the reverse.',
       from: { path: '^src/(learner|actor)/' },
-      to: { path: '^src/(run|cli)/' },
+      to: { path: '^src/(run|cli|testbed)/' },
     },
     {
       name: 'nothing-imports-cli',

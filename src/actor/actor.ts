@@ -81,6 +81,7 @@ export class Actor {
   private splitPoint = -1;
   private wantedSplit = 0;
   private stopping = false;
+  private failure: TransportError | undefined;
   private ended = 'running';
   private readonly abort = new AbortController();
   private readonly log: (msg: string) => void;
@@ -124,6 +125,11 @@ export class Actor {
       seed: o.seed ?? 0,
       giveUpAfterMs: o.giveUpAfterMs,
       onSplitPointChange: (m) => (this.wantedSplit = m.splitPoint),
+      // An actor at y = K sends no requests, so it learns of a run end or a give-up here.
+      onFailed: (e) => {
+        this.failure ??= e;
+        this.stopping = true;
+      },
       onStateChange: (s, detail) => {
         if (s === 'backoff' || s === 'failed') this.log(`link to learner: ${s} (${detail})`);
       },
@@ -137,11 +143,9 @@ export class Actor {
       env = new VectorEnv(c.env.id, o.numEnvs, { ...envOptions, seed });
       await this.loop(env, block, seed);
     } catch (e) {
-      if (e instanceof TransportError && e.runEnded !== undefined) {
-        this.ended = e.runEnded;
-        this.log(`the learner ended the run (${e.runEnded}); exiting`);
-      } else if (!this.stopping) throw e;
-      else this.ended = 'stopped';
+      this.failure ??= e instanceof TransportError ? e : undefined;
+      if (!(e instanceof TransportError) && !this.stopping) throw e;
+      if (!this.failure && !this.stopping) throw e;
     } finally {
       // Uploads to a learner that is gone would wait forever: give them a moment, then drop them.
       await Promise.race([block.settle(), new Promise((r) => setTimeout(r, this.stopping || this.ended !== 'running' ? 500 : 5000).unref())]);
@@ -151,6 +155,12 @@ export class Actor {
       this.model?.dispose();
       this.stats.bytes = this.link.stats.snapshot();
     }
+    const f = this.failure;
+    if (f?.runEnded !== undefined) {
+      this.ended = f.runEnded;
+      this.log(`the learner ended the run (${f.runEnded}); exiting`);
+    } else if (f && !this.abort.signal.aborted) throw f;
+    else if (this.ended === 'running' || this.abort.signal.aborted) this.ended = this.abort.signal.aborted ? 'stopped' : this.ended;
     return this.stats;
   }
 
@@ -259,7 +269,9 @@ export class Actor {
       this.stats.envSteps += n;
       this.stats.wallSeconds = (performance.now() - t0) / 1000;
     }
-    this.ended = this.stopping ? 'stopped' : 'max-steps';
-    if (!this.stopping) await block.flush(this.pusher!, meta(), true);
+    if (!this.stopping) {
+      this.ended = 'max-steps';
+      await block.flush(this.pusher!, meta(), true);
+    }
   }
 }

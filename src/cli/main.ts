@@ -10,6 +10,7 @@ import { registerAtari } from './commands/atari.js';
 import { registerPartition } from './commands/partition.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerProfile } from './commands/profile.js';
+import { registerTestbed } from './commands/testbed.js';
 import { VERSION } from './version.js';
 
 /** Builds the `coknight` command line. Each sub-command lives in its own module under commands/. */
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerPartition(program);
   registerSimulate(program);
   registerProfile(program);
+  registerTestbed(program);
   return program;
 }
 

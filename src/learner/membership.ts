@@ -66,7 +66,7 @@ export class Membership {
     this.apply(plan.changes, a.id);
     this.planChanged(a);
     this.sink.log(`actor ${a.id} joined (${hello.numEnvs} envs, peer ${ctx.peer}) at split point ${a.splitPoint}/${K}`);
-    this.sink.event({ event: 'join', actor: a.id, splitPoint: a.splitPoint, plan: this.planner.describe() });
+    this.sink.event({ event: 'join', actor: a.id, splitPoint: a.splitPoint, profile: hello.profile ?? {}, plan: this.planner.describe() });
     return a;
   }
 

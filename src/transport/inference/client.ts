@@ -65,6 +65,8 @@ export interface InferenceClientOptions {
   maxMessageBytes?: number;
   onSplitPointChange?: (msg: SplitPointChange) => void;
   onStateChange?: (state: ClientState, detail: string) => void;
+  /** Called once when the client fails for good (refused, gave up, or the learner ended the run). */
+  onFailed?: (err: TransportError) => void;
   /** Version this client speaks; only tests change it. */
   protocolVersion?: number;
 }
@@ -282,6 +284,7 @@ export class InferenceClient {
     const call = this.call;
     this.call = undefined;
     call?.cancel();
+    this.opts.onFailed?.(err);
   }
 
   private failAll(err: TransportError): void {

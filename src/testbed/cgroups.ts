@@ -1,0 +1,98 @@
+/**
+ * CPU limits for the testbed's processes: one cgroup per actor whose quota is its class's share of a
+ * core (a 10 ms period, so a ~200 ms FLOP/s measurement sees the limit and not its bursts), and
+ * cpusets that keep the learner on its own core(s) and the actors on theirs. v1 and v2 both.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HostCapabilities } from './host.js';
+
+const PERIOD_US = 10_000;
+
+export interface CgroupPlan {
+  /** Files a process writes its pid to, to join its groups. */
+  readonly procsFiles: string[];
+  readonly dirs: string[];
+}
+
+function write(path: string, value: string): void {
+  writeFileSync(path, value);
+}
+
+/** Creates the groups of one process: a cpu quota (fraction of one core; 1 = none) and a cpuset. */
+export function createGroups(cap: NonNullable<HostCapabilities['cgroup']>, testbed: string, proc: string, quota: number, cpus: string): CgroupPlan {
+  const dirs: string[] = [];
+  const procsFiles: string[] = [];
+  const base = (root: string): string => join(root, 'coknight', testbed);
+  if (cap.version === 1) {
+    const cpuDir = join(base(cap.cpuRoot), proc);
+    mkdirSync(cpuDir, { recursive: true });
+    dirs.push(cpuDir);
+    write(join(cpuDir, 'cpu.cfs_period_us'), String(PERIOD_US));
+    write(join(cpuDir, 'cpu.cfs_quota_us'), quota >= 1 ? '-1' : String(Math.max(1000, Math.round(quota * PERIOD_US))));
+    procsFiles.push(join(cpuDir, 'cgroup.procs'));
+    if (cap.cpusetRoot) {
+      // v1 cpusets need cpus and mems set at every level before a task may join.
+      const mems = readFileSync(join(cap.cpusetRoot, 'cpuset.mems'), 'utf8').trim();
+      let dir = cap.cpusetRoot;
+      for (const part of ['coknight', testbed, proc]) {
+        dir = join(dir, part);
+        mkdirSync(dir, { recursive: true });
+        write(join(dir, 'cpuset.cpus'), part === proc ? cpus : readFileSync(join(cap.cpusetRoot, 'cpuset.cpus'), 'utf8').trim());
+        write(join(dir, 'cpuset.mems'), mems);
+      }
+      dirs.push(dir);
+      procsFiles.push(join(dir, 'cgroup.procs'));
+    }
+  } else {
+    let dir = cap.cpuRoot;
+    for (const part of ['coknight', testbed, proc]) {
+      // Enable the controllers for the children of each level (a no-op where already on).
+      write(join(dir, 'cgroup.subtree_control'), cap.cpusetRoot ? '+cpu +cpuset' : '+cpu');
+      dir = join(dir, part);
+      mkdirSync(dir, { recursive: true });
+    }
+    write(join(dir, 'cpu.max'), quota >= 1 ? `max ${PERIOD_US}` : `${Math.max(1000, Math.round(quota * PERIOD_US))} ${PERIOD_US}`);
+    if (cap.cpusetRoot) write(join(dir, 'cpuset.cpus'), cpus);
+    dirs.push(dir);
+    procsFiles.push(join(dir, 'cgroup.procs'));
+  }
+  return { dirs, procsFiles };
+}
+
+/** Pids still in a group directory (and its children). */
+export function groupPids(dir: string): number[] {
+  if (!existsSync(dir)) return [];
+  const own = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  const sub = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory());
+  return [...own, ...sub.flatMap((d) => groupPids(join(dir, d.name)))];
+}
+
+/** Kills what is left in the testbed's groups and removes them, deepest first. */
+export function removeGroups(cap: NonNullable<HostCapabilities['cgroup']>, testbed: string): void {
+  for (const root of [cap.cpuRoot, cap.cpusetRoot]) {
+    if (!root) continue;
+    const top = join(root, 'coknight', testbed);
+    for (const pid of groupPids(top)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    const rm = (dir: string): void => {
+      if (!existsSync(dir)) return;
+      for (const d of readdirSync(dir, { withFileTypes: true })) if (d.isDirectory()) rm(join(dir, d.name));
+      for (let i = 0; i < 50; i++) {
+        try {
+          rmdirSync(dir);
+          return;
+        } catch {
+          // A killed task leaves its group a moment later.
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+        }
+      }
+    };
+    rm(top);
+  }
+}

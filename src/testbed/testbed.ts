@@ -1,0 +1,256 @@
+/**
+ * An emulated edge testbed on one Linux host: `coknight learner` and every `coknight actor` (the real
+ * CLI, unchanged) each in a network namespace on a bridge, links shaped with netem, each actor's CPU
+ * limited by a cgroup quota calibrated to its device class, the learner pinned to its own cores.
+ * The testbed only places and limits processes; what a run did comes from the learner's run
+ * directory and the actors' own final statistics. Everything it creates is removed at the end, on
+ * Ctrl-C and by `coknight testbed down` after a crash. Without root it falls back to loopback, the
+ * application pacer for links, and device FLOP/s reported to the planner but not enforced — and
+ * says so in testbed.json.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measureDeviceFlops } from '../actor/profile.js';
+import { makeEnv } from '../env/index.js';
+import { resolveNetworkSpec } from '../model/index.js';
+import { parseBandwidth } from '../util/bandwidth.js';
+import { calibrate, DEVICE_CLASSES } from './classes.js';
+import { createGroups, removeGroups } from './cgroups.js';
+import { type HostCapabilities, probeHost } from './host.js';
+import { actorHost, buildNetwork, HOST_ADDRESS, LEARNER_ADDRESS, leftovers, learnerHost, netemAvailable, removeNetwork } from './network.js';
+import { actorsOf, type Topology } from './topology.js';
+
+const BIN = fileURLToPath(new URL('../../bin/coknight.js', import.meta.url));
+const PORT = 8686;
+const METRICS_PORT = 9464;
+const TOKEN = 'coknight-testbed';
+
+export interface TestbedActor {
+  readonly name: string;
+  readonly index: number;
+  readonly group: Topology['devices'][number];
+  /** FLOP/s its class should measure on this host, and the CPU share that gives it. */
+  readonly target: { flops: number; quota: number };
+}
+
+export interface TestbedReport {
+  readonly topology: string;
+  readonly emulation: string;
+  readonly hostFlops: number;
+  readonly learnerAddress: string;
+  readonly metrics: string | null;
+  readonly actors: {
+    name: string;
+    class: string;
+    targetFlops: number;
+    quota: number;
+    measuredFlops: number | null;
+    linkRate: number;
+    measuredUpRate: number | null;
+    splitPoint: number | null;
+    exit: number | null;
+  }[];
+  readonly summary: Record<string, unknown> | null;
+}
+
+/** The plan of a testbed: its actors and what each must measure (calibrated on this host). */
+export function planTestbed(t: Topology, hostFlops: number, mhz: number): TestbedActor[] {
+  return actorsOf(t).map((a) => ({ ...a, target: calibrate(DEVICE_CLASSES[a.group.class], hostFlops, mhz) }));
+}
+
+/** This host's FLOP/s on the network the run trains (best of 3, one thread, like an actor). */
+export function measureHostFlops(t: Topology): number {
+  const env = makeEnv(t.train.env, { seed: 0 });
+  const spec = resolveNetworkSpec('auto', env.observationShape);
+  return Math.max(...[0, 1, 2].map(() => measureDeviceFlops(t.train.env, spec)));
+}
+
+/** Removes everything testbed `name` created (namespaces, links, qdiscs with them, cgroups and their processes). */
+export function testbedDown(name: string, cap: HostCapabilities = probeHost()): { namespaces: number; links: number } {
+  const before = cap.noNetns ? { namespaces: [], links: [] } : leftovers(name);
+  if (cap.cgroup) removeGroups(cap.cgroup, name);
+  if (!cap.noNetns) removeNetwork(name);
+  return { namespaces: before.namespaces.length, links: before.links.length };
+}
+
+interface Proc {
+  readonly child: ChildProcess;
+  readonly exit: Promise<number | null>;
+  out: string;
+}
+
+/** Starts `coknight …` in namespace `ns` (or here) after joining the cgroups in `procsFiles`. */
+function launch(args: string[], ns: string | null, procsFiles: string[], log: (m: string) => void, prefix: string): Proc {
+  const cmd = [...(ns ? ['ip', 'netns', 'exec', ns] : []), process.execPath, BIN, ...args];
+  // The shell joins the groups first, then execs: the measured FLOP/s at start-up is already limited.
+  const child = spawn('sh', ['-c', 'for f in $CK_PROCS; do echo $$ > "$f"; done; exec "$@"', 'sh', ...cmd], {
+    env: { ...process.env, CK_PROCS: procsFiles.join(' '), COKNIGHT_TOKEN: TOKEN },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const p: Proc = { child, out: '', exit: new Promise((r) => child.on('exit', (code) => r(code))) };
+  child.stdout!.on('data', (d: Buffer) => (p.out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => {
+    for (const line of d.toString().split('\n')) if (line.trim()) log(`${prefix} ${line}`);
+  });
+  return p;
+}
+
+export interface TestbedRunOptions {
+  readonly runDir: string;
+  readonly log?: (msg: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** Builds the testbed, runs the topology's training on it, tears it down and reports. */
+export async function runTestbed(t: Topology, source: string, opts: TestbedRunOptions): Promise<TestbedReport> {
+  const log = opts.log ?? ((m: string) => console.error(m));
+  const cap = probeHost();
+  const real = cap.noNetns === null && cap.cgroup !== null;
+  const runDir = resolve(opts.runDir);
+  mkdirSync(runDir, { recursive: true });
+  const hostFlops = measureHostFlops(t);
+  const actors = planTestbed(t, hostFlops, cap.mhz);
+  log(`testbed ${t.name}: host ${(hostFlops / 1e9).toFixed(2)} GFLOP/s on ${t.train.env}; ${actors.length} actors`);
+  for (const a of actors)
+    log(
+      `  ${a.name}: ${a.group.class} → ${(a.target.flops / 1e9).toFixed(3)} GFLOP/s (${(100 * a.target.quota).toFixed(1)}% of a core), link ${a.group.link.rate}`,
+    );
+  const emulation = real
+    ? `network namespaces on a bridge, tbf-shaped links${netemAvailable() ? ' with netem delay/jitter/loss' : ' (no netem in this kernel: delay, jitter and loss not emulated)'}, cgroup v${cap.cgroup!.version} CPU quotas and cpusets`
+    : `loopback with the application pacer for links; device FLOP/s reported to the planner but not enforced (${cap.noNetns ?? 'no cgroup cpu controller'})`;
+  if (!real) log(`testbed: ${emulation}`);
+  testbedDown(t.name, cap); // leftovers of an earlier crash
+  const procs: Proc[] = [];
+  let learner: Proc | undefined;
+  const stop = (): void => {
+    learner?.child.kill('SIGINT');
+  };
+  opts.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    if (real) buildNetwork(t, actors);
+    const listen = real ? `${LEARNER_ADDRESS}:${PORT}` : `127.0.0.1:${PORT}`;
+    const metrics = real ? `${LEARNER_ADDRESS}:${METRICS_PORT}` : '127.0.0.1:0';
+    const learnerGroups = real ? createGroups(cap.cgroup!, t.name, 'learner', 1, t.learner.cpus).procsFiles : [];
+    const set = t.train.set.flatMap((s) => ['--set', s]);
+    learner = launch(
+      [
+        'learner',
+        '--listen',
+        listen,
+        '--token',
+        TOKEN,
+        '--env',
+        t.train.env,
+        '--mode',
+        t.train.mode,
+        '--frames',
+        String(t.train.frames),
+        '--run-dir',
+        runDir,
+        '--metrics',
+        metrics,
+        '--progress',
+        'lines',
+        ...set,
+      ],
+      real ? learnerHost(t).ns : null,
+      learnerGroups,
+      log,
+      '[learner]',
+    );
+    for (const a of actors) {
+      const groups = real ? createGroups(cap.cgroup!, t.name, a.name, a.target.quota, t.actorCpus).procsFiles : [];
+      const args = ['actor', '--learner', listen, '--actor-id', a.name, '--envs', String(a.group.envs), '--streams', String(a.group.streams)];
+      args.push('--link-bytes-per-sec', String(parseBandwidth(a.group.link.rate)), '--final-stats', '--exit-with-parent', '--give-up-after', '120s');
+      if (!real) args.push('--bandwidth', a.group.link.rate, '--device-flops', String(a.target.flops));
+      procs.push(launch(args, real ? actorHost(t, a.index).ns : null, groups, log, `[${a.name}]`));
+    }
+    const code = await learner.exit;
+    const exits = await Promise.all(procs.map((p) => Promise.race([p.exit, new Promise<null>((r) => setTimeout(() => r(null), 10_000))])));
+    const summaryPath = join(runDir, 'summary.json');
+    const summary = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as Record<string, unknown>) : null;
+    if (code !== 0 && !opts.signal?.aborted) log(`testbed: the learner exited with code ${code}`);
+    const joins = readJoins(runDir);
+    const report: TestbedReport = {
+      topology: source,
+      emulation,
+      hostFlops,
+      learnerAddress: listen,
+      metrics: real ? `http://${metrics}/metrics (from this host via ${HOST_ADDRESS})` : null,
+      actors: actors.map((a, i) => {
+        const stats = lastJson(procs[i].out);
+        const bytes = stats?.bytes as { total?: { sentBytes?: number } } | undefined;
+        const wall = Number(stats?.wallSeconds ?? 0);
+        return {
+          name: a.name,
+          class: a.group.class,
+          targetFlops: a.target.flops,
+          quota: a.target.quota,
+          measuredFlops: joins.get(a.name)?.flops ?? null,
+          linkRate: parseBandwidth(a.group.link.rate),
+          measuredUpRate: bytes?.total?.sentBytes && wall > 0 ? bytes.total.sentBytes / wall : null,
+          splitPoint: finalSplit(summary, a.name) ?? joins.get(a.name)?.splitPoint ?? null,
+          exit: exits[i],
+        };
+      }),
+      summary,
+    };
+    writeFileSync(join(runDir, 'testbed.json'), `${JSON.stringify(report, null, 2)}\n`);
+    return report;
+  } finally {
+    opts.signal?.removeEventListener('abort', stop);
+    for (const p of [learner, ...procs]) if (p && p.child.exitCode === null) p.child.kill('SIGKILL');
+    testbedDown(t.name, cap);
+  }
+}
+
+/** The split point the learner's summary reports for an actor (streams of one actor share its plan). */
+function finalSplit(summary: Record<string, unknown> | null, name: string): number | null {
+  const list = (summary?.actors ?? []) as { id: string; splitPoint: number }[];
+  return list.find((a) => a.id === name || a.id.startsWith(`${name}.`))?.splitPoint ?? null;
+}
+
+/** Builds the network and cgroups only and leaves them (`coknight testbed up`); `down` removes them. */
+export function testbedUp(t: Topology, log: (m: string) => void): TestbedActor[] {
+  const cap = probeHost();
+  if (cap.noNetns || !cap.cgroup)
+    throw new Error(`testbed up needs root, ip netns, tc and a cgroup cpu controller here: ${cap.noNetns ?? 'no cgroup cpu controller'}`);
+  const actors = planTestbed(t, measureHostFlops(t), cap.mhz);
+  testbedDown(t.name, cap);
+  buildNetwork(t, actors);
+  createGroups(cap.cgroup, t.name, 'learner', 1, t.learner.cpus);
+  for (const a of actors) createGroups(cap.cgroup, t.name, a.name, a.target.quota, t.actorCpus);
+  log(`learner: ip netns exec ${learnerHost(t).ns} coknight learner --listen ${LEARNER_ADDRESS}:${PORT} …`);
+  for (const a of actors)
+    log(`${a.name}: ip netns exec ${actorHost(t, a.index).ns} coknight actor --learner ${LEARNER_ADDRESS}:${PORT} … (cgroup coknight/${t.name}/${a.name})`);
+  return actors;
+}
+
+function lastJson(out: string): Record<string, unknown> | null {
+  const last = out.trim().split('\n').pop();
+  if (!last?.startsWith('{')) return null;
+  try {
+    return JSON.parse(last) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** Each actor's last join event in train.jsonl: the FLOP/s it measured (under its limit) and its split point. */
+function readJoins(runDir: string): Map<string, { flops: number | null; splitPoint: number }> {
+  const out = new Map<string, { flops: number | null; splitPoint: number }>();
+  const path = join(runDir, 'train.jsonl');
+  if (!existsSync(path)) return out;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.includes('"join"')) continue;
+    try {
+      const e = JSON.parse(line) as { actor: string; splitPoint: number; profile?: { flops?: number } };
+      out.set(e.actor, { flops: e.profile?.flops ?? null, splitPoint: e.splitPoint });
+    } catch {
+      /* torn line */
+    }
+  }
+  return out;
+}
