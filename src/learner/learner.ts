@@ -11,6 +11,8 @@ import { LearnerMetrics } from '../metrics/learner-metrics.js';
 import { createModel, measureForwardFlops, type PolicyModel } from '../model/index.js';
 import {
   type ActorContext,
+  type CurveKeyPair,
+  curveKeyPair,
   type Hello,
   type InferenceServer,
   ParamPublisher,
@@ -20,6 +22,7 @@ import {
   type ServerTls,
   startInferenceServer,
   UploadPuller,
+  ZapAuthenticator,
 } from '../transport/index.js';
 import { Rng } from '../util/rng.js';
 import { ActorRegistry, type ActorState } from './actor-registry.js';
@@ -69,7 +72,13 @@ export class Learner {
   private republishTimer: ReturnType<typeof setInterval> | undefined;
   private server: InferenceServer | undefined;
   private publisher: ParamPublisher | undefined;
-  private puller: UploadPuller | undefined;
+  /** One CURVE upload socket per actor (its ZAP domain admits only that actor's current key). */
+  private readonly uploadSockets = new Map<string, { puller: UploadPuller; domain: string; key?: string }>();
+  private readonly registering = new Set<string>();
+  private zap: ZapAuthenticator | undefined;
+  private serverKeys: CurveKeyPair | undefined;
+  private paramsDomain = '';
+  private zmqHost = '127.0.0.1';
   private advertise = '127.0.0.1';
 
   private constructor(
@@ -103,10 +112,21 @@ export class Learner {
     );
     const registry = new ActorRegistry();
     const metrics = new LearnerMetrics();
-    const intake = new UploadIntake(dims, registry, assembler, metrics, (actor, reason, message) => {
-      opts.sink.event({ event: 'upload_rejected', actor, reason });
-      opts.sink.log(`rejected an upload from actor ${actor}: ${message}`);
-    });
+    const d = c.distributed;
+    // MinAtar observations are 0/1 per cell and channel; anything else is uint8 (0..255).
+    const maxObsValue = c.env.id.startsWith('minatar/') ? 1 : 255;
+    const limits = { maxAbsReward: d.maxAbsReward, maxAbsLogit: d.maxAbsLogit, maxAbsActivation: d.maxAbsActivation, maxObsValue };
+    const intake = new UploadIntake(
+      dims,
+      registry,
+      assembler,
+      metrics,
+      (actor, reason, message) => {
+        opts.sink.event({ event: 'upload_rejected', actor, reason });
+        opts.sink.log(`rejected an upload from actor ${actor}: ${message}`);
+      },
+      limits,
+    );
     const inference = new InferenceHandler(model, intake, assembler, metrics, new Rng(c.seed * 31 + 7), c.distributed);
     const learner = new Learner(opts, metrics, registry, model, trainStep, opts.planner(model, edgeFlops), edgeFlops, assembler, intake, inference);
     ref.learner = learner;
@@ -144,9 +164,13 @@ export class Learner {
     const d = this.config.distributed;
     const host = d.listen.slice(0, d.listen.lastIndexOf(':'));
     const zmqHost = host === '0.0.0.0' || host === '::' ? '*' : host;
+    this.zmqHost = zmqHost;
     this.advertise = d.advertiseHost ?? (zmqHost === '*' ? '127.0.0.1' : host);
-    this.publisher = await ParamPublisher.bind({ address: `tcp://${zmqHost}:*` });
-    this.puller = await UploadPuller.bind({ address: `tcp://${zmqHost}:*`, onUpload: (u) => this.intake.upload(u) });
+    // ZeroMQ channels are CURVE-encrypted, and only keys handed out at registration get through.
+    this.serverKeys = curveKeyPair();
+    this.zap = await ZapAuthenticator.acquire();
+    this.paramsDomain = ZapAuthenticator.domain('params');
+    this.publisher = await ParamPublisher.bind({ address: `tcp://${zmqHost}:*`, curve: { secretKey: this.serverKeys.secretKey, domain: this.paramsDomain } });
     this.server = await startInferenceServer({
       address: d.listen,
       token: this.opts.token,
@@ -191,7 +215,66 @@ export class Learner {
     };
   }
 
-  private register(hello: Hello, ctx: ActorContext): RegisterResult {
+  /** This actor's upload socket, bound at its first registration and kept while it is remembered. */
+  private async uploadSocket(actorId: string): Promise<{ puller: UploadPuller; domain: string; key?: string }> {
+    let u = this.uploadSockets.get(actorId);
+    if (u) return u;
+    const domain = ZapAuthenticator.domain(`upload/${this.uploadSockets.size}`);
+    const puller = await UploadPuller.bind({
+      address: `tcp://${this.zmqHost}:*`,
+      actorId,
+      curve: { secretKey: this.serverKeys!.secretKey, domain },
+      maxPendingBytes: this.config.distributed.maxPendingUploadBytes,
+      onUpload: (x) => this.intake.upload(x),
+      onReject: (code, message) => this.intake.rejectedChunk(actorId, code, message),
+    });
+    u = { puller, domain };
+    this.uploadSockets.set(actorId, u);
+    return u;
+  }
+
+  private async register(hello: Hello, ctx: ActorContext): Promise<RegisterResult> {
+    // A second Hello for an actor with a live stream would take over its slot: refuse it (the real
+    // actor keeps its stream; a genuine reconnect retries until the learner has seen the old one end).
+    const live = this.registry.get(hello.actorId);
+    if ((live?.ctx && live.ctx !== ctx) || this.registering.has(hello.actorId)) {
+      throw new ProtocolError(
+        'ALREADY_REGISTERED',
+        `actor id "${hello.actorId}" already has a live stream on this learner: each actor needs its own --actor-id`,
+      );
+    }
+    const maxEnvs = this.config.distributed.maxEnvsPerActor;
+    if (hello.numEnvs > maxEnvs) {
+      throw new ProtocolError(
+        'OVER_BUDGET',
+        `Hello.numEnvs ${hello.numEnvs} exceeds this learner's limit of ${maxEnvs} envs per actor (distributed.maxEnvsPerActor)`,
+      );
+    }
+    this.checkShape(hello);
+    this.registering.add(hello.actorId);
+    let up: { puller: UploadPuller; domain: string; key?: string };
+    try {
+      up = await this.uploadSocket(hello.actorId);
+    } finally {
+      this.registering.delete(hello.actorId);
+    }
+    const keys = curveKeyPair();
+    if (up.key) {
+      this.zap!.revoke(up.domain, up.key);
+      this.zap!.revoke(this.paramsDomain, up.key);
+    }
+    up.key = keys.publicKey;
+    this.zap!.allow(up.domain, keys.publicKey);
+    this.zap!.allow(this.paramsDomain, keys.publicKey);
+    const r = this.registerChecked(hello, ctx);
+    return {
+      ...r,
+      uploadAddress: this.endpoint(up.puller.endpoint),
+      learnerConfig: { ...r.learnerConfig, curve: { serverKey: this.serverKeys!.publicKey, publicKey: keys.publicKey, secretKey: keys.secretKey } },
+    };
+  }
+
+  private checkShape(hello: Hello): void {
     const shape = this.model.inputShape;
     if (hello.obsShape.join('x') !== shape.join('x') || hello.numActions !== this.model.numActions) {
       throw new ProtocolError(
@@ -200,6 +283,9 @@ export class Learner {
           `${this.config.env.id} ([${shape.join(', ')}], ${this.model.numActions} actions): start the actor without --env (it then takes the learner's)`,
       );
     }
+  }
+
+  private registerChecked(hello: Hello, ctx: ActorContext): RegisterResult & { learnerConfig: Record<string, unknown> } {
     const { actor: a, returning } = this.registry.register(hello.actorId, hello.numEnvs, ctx);
     if (returning) {
       // A reconnecting actor restarts its envs and step ids: forget its unfinished unrolls.
@@ -218,7 +304,7 @@ export class Learner {
       numLayers: this.K,
       paramVersion: this.model.version,
       paramsAddress: this.endpoint(this.publisher!.endpoint),
-      uploadAddress: this.endpoint(this.puller!.endpoint),
+      uploadAddress: '',
       learnerConfig: { ...contract, actorIndex: a.index, registration: a.registrations },
     };
   }
@@ -251,6 +337,13 @@ export class Learner {
     if (!a) return;
     this.registry.detach(a);
     a.droppedSteps += this.assembler.dropActor(a.index);
+    // Its keys admit no new ZeroMQ connection any more.
+    const up = this.uploadSockets.get(a.id);
+    if (up?.key) {
+      this.zap?.revoke(up.domain, up.key);
+      this.zap?.revoke(this.paramsDomain, up.key);
+      up.key = undefined;
+    }
     this.applyChanges(this.planner.leave(a.id), a.id);
     this.planChanged(a);
     if (this.running) this.opts.sink.log(`actor ${a.id} left (${details})`);
@@ -355,7 +448,7 @@ export class Learner {
 
   /** Bytes the learner received on the upload channel from one actor. */
   uploadBytes(actorId: string): number {
-    return this.puller?.statsFor(actorId).snapshot().upload.receivedBytes ?? 0;
+    return this.uploadSockets.get(actorId)?.puller.statsFor(actorId).snapshot().upload.receivedBytes ?? 0;
   }
 
   async save(): Promise<LearnerState> {
@@ -381,7 +474,20 @@ export class Learner {
     this.inference.close();
     await this.server?.close();
     this.publisher?.close();
-    await this.puller?.close();
+    for (const u of this.uploadSockets.values()) await u.puller.close();
+    await this.zap?.release([this.paramsDomain, ...[...this.uploadSockets.values()].map((u) => u.domain)]);
+    this.zap = undefined;
+  }
+
+  /** ZeroMQ CURVE handshakes refused by the process's ZAP handler (all learners of the process). */
+  get zmqAuthDenied(): number {
+    return this.zap?.stats.denied ?? 0;
+  }
+
+  /** Partial uploads and their bytes held for one actor (for tests and metrics). */
+  uploadPending(actorId: string): { partials: number; bytes: number } {
+    const p = this.uploadSockets.get(actorId)?.puller;
+    return { partials: p?.partialCount ?? 0, bytes: p?.counters.pendingBytes ?? 0 };
   }
 
   dispose(): void {
