@@ -33,7 +33,7 @@ import type { LearnerSink } from './sink.js';
 import type { PlanChange, SplitPlanner } from './split-planner.js';
 import { type OptimizerSlot, TrainStep } from './train-step.js';
 import { TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
-import { UploadIntake } from './upload-intake.js';
+import { RejectLog, UploadIntake } from './upload-intake.js';
 
 const REPUBLISH_MS = 500;
 
@@ -61,6 +61,9 @@ export class Learner {
   private updatesAtStart = 0;
   private readonly unrolls: Unroll[] = [];
   private discardedUnrolls = 0;
+  /** Train steps skipped for a non-finite loss or gradient. */
+  skippedUpdates = 0;
+  private readonly skipLog = new RejectLog((_a, _r, m) => this.opts.sink.log(m));
   private trainMs = 0;
   private lagSum = 0;
   private lagCount = 0;
@@ -387,6 +390,15 @@ export class Learner {
       let lag = 0;
       for (const u of batchUnrolls) lag += this.model.version - u.minVersion;
       const stats = this.trainStep.step(batch);
+      if (stats.skipped) {
+        // Weights untouched; the batch is counted as discarded so the step accounting still holds.
+        this.skippedUpdates++;
+        this.discardedUnrolls += B;
+        this.metrics.skippedUpdates.inc();
+        this.skipLog.note('learner', 'NON_FINITE', `skipped an update: loss ${stats.loss} or the gradient is not finite (${this.skippedUpdates} so far)`);
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
       this.updates++;
       this.trainMs += performance.now() - t0;
       this.lagSum += lag / B;
