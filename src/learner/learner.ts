@@ -108,13 +108,19 @@ export class Learner {
     const edgeFlops = measureForwardFlops(model, 32);
     const dims = { unrollLength: c.hyper.unrollLength, numActions: probe.numActions, obsSize: obsShape[0] * obsShape[1] * obsShape[2] };
     const ref: { learner?: Learner } = {};
+    const registry = new ActorRegistry();
+    const metrics = new LearnerMetrics();
     const assembler = new TrajectoryAssembler(
       dims,
       (u) => ref.learner!.onUnroll(u),
       (e) => ref.learner!.onEpisode(e.actorId, e.env, e.ret, e.length),
+      { maxPendingPerEnv: c.distributed.maxPendingUnrollsPerEnv, maxUnrollsAhead: Math.max(64, 4 * c.distributed.maxPendingUnrollsPerEnv) },
+      (actor, steps) => {
+        const a = registry.at(actor);
+        if (a) a.droppedSteps += steps;
+        metrics.droppedPendingSteps.inc(steps);
+      },
     );
-    const registry = new ActorRegistry();
-    const metrics = new LearnerMetrics();
     const d = c.distributed;
     // MinAtar observations are 0/1 per cell and channel; anything else is uint8 (0..255).
     const maxObsValue = c.env.id.startsWith('minatar/') ? 1 : 255;
@@ -189,6 +195,8 @@ export class Learner {
         disconnect: (ctx, _code, details) => this.disconnect(ctx, details),
       },
       activationShape: (y) => (y > 0 && y < this.K ? this.model.layers[y - 1].outShape : undefined),
+      maxConnections: d.maxConnections,
+      connectionIdleMs: d.connectionIdleMs,
     });
     this.running = true;
     this.trainLoopDone = this.trainLoop();
@@ -196,6 +204,7 @@ export class Learner {
     // PUB/SUB drops messages for subscribers still connecting ("slow joiners"), and an actor that
     // just joined may be the only source of data: republish whenever no update has gone out lately.
     this.republishTimer = setInterval(() => {
+      this.securityMetrics();
       if (performance.now() - this.lastPublishAt >= REPUBLISH_MS) {
         this.publishParams().catch((e: Error) => this.opts.sink.log(`parameter republish failed: ${e.message}`));
       }
@@ -351,6 +360,26 @@ export class Learner {
     this.planChanged(a);
     if (this.running) this.opts.sink.log(`actor ${a.id} left (${details})`);
     this.opts.sink.event({ event: 'leave', actor: a.id, details });
+    this.forgetDeparted();
+  }
+
+  /** Bounded memory over a long run: departed actors beyond distributed.maxDepartedActors are forgotten. */
+  private forgetDeparted(): void {
+    for (const f of this.registry.forgetDeparted(this.config.distributed.maxDepartedActors)) {
+      const up = this.uploadSockets.get(f.id);
+      if (up) {
+        this.uploadSockets.delete(f.id);
+        this.zap?.forgetDomain(up.domain);
+        up.puller.close().catch((e: Error) => this.opts.sink.log(`closing the upload socket of actor ${f.id} failed: ${e.message}`));
+      }
+      this.metrics.splitPoint.remove({ actor: f.id });
+      for (const channel of ['inference', 'upload']) {
+        for (const direction of ['sent', 'received']) {
+          this.metrics.actorBytes.remove({ actor: f.id, channel, direction });
+          this.metrics.actorBytesPerSecond.remove({ actor: f.id, channel, direction });
+        }
+      }
+    }
   }
 
   private onEpisode(index: number, env: number, ret: number, length: number): void {
@@ -438,6 +467,7 @@ export class Learner {
       pending: this.assembler.pendingSteps(),
       dropped,
       duplicates: this.assembler.duplicates,
+      stale: this.assembler.stale,
       trained: (this.updates - this.updatesAtStart) * this.config.hyper.batchSize * T,
       queued: this.unrolls.length * T,
       discarded: this.discardedUnrolls * T,
@@ -489,6 +519,16 @@ export class Learner {
     for (const u of this.uploadSockets.values()) await u.puller.close();
     await this.zap?.release([this.paramsDomain, ...[...this.uploadSockets.values()].map((u) => u.domain)]);
     this.zap = undefined;
+  }
+
+  /** Rejections the transport counts itself (gRPC streams and messages, ZeroMQ handshakes), as metrics. */
+  private securityMetrics(): void {
+    const st = this.server?.stats;
+    if (st) {
+      for (const [code, n] of Object.entries(st.rejectedByCode)) this.metrics.grpcRejected.set({ reason: code }, n);
+      for (const [status, n] of Object.entries(st.rejectedByStatus)) this.metrics.grpcRejected.set({ reason: `status_${status}` }, n);
+    }
+    this.metrics.zmqAuthDenied.set(this.zmqAuthDenied);
   }
 
   /** ZeroMQ CURVE handshakes refused by the process's ZAP handler (all learners of the process). */

@@ -103,6 +103,7 @@ export class UploadIntake {
   request(a: ActorState, req: StepRequest): void {
     const S = this.dims.obsSize;
     this.checkRequest(req);
+    this.assembler.checkStep(a.index, req.stepId);
     if (req.splitPoint === 0) {
       const obs = req.payload as Uint8Array;
       for (let e = 0; e < req.numEnvs; e++) this.assembler.observation(a.index, e, req.stepId, obs.subarray(e * S, (e + 1) * S));
@@ -129,6 +130,8 @@ export class UploadIntake {
       }
       const block = decodeStepBlock(u.data, { numEnvs: a.numEnvs, obsSize: this.dims.obsSize, numActions: this.dims.numActions });
       // Validate the whole block first, so a rejected upload leaves nothing behind.
+      this.assembler.checkStep(a.index, block.steps[0].step);
+      this.assembler.checkStep(a.index, block.steps[block.steps.length - 1].step);
       for (const s of block.steps) {
         if (s.obs) checkObs(`upload step ${s.step} obs`, s.obs, this.limits.maxObsValue);
         if (s.local) {
@@ -147,9 +150,9 @@ export class UploadIntake {
           const l = s.local;
           for (let e = 0; e < a.numEnvs; e++) {
             if (s.step > 0) this.assembler.outcome(a.index, e, s.step - 1, l.prevRewards[e], l.prevDones[e] === 1);
-            this.assembler.served(a.index, e, s.step, l.actions[e], l.logits.subarray(e * A, (e + 1) * A), l.version);
+            // Only steps that land in an open unroll count as produced (a replay or a duplicate does not).
+            if (this.assembler.served(a.index, e, s.step, l.actions[e], l.logits.subarray(e * A, (e + 1) * A), l.version) === 'ok') a.stepsLocal++;
           }
-          a.stepsLocal += a.numEnvs;
         }
       }
     } catch (e) {
