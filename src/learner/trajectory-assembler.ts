@@ -297,6 +297,14 @@ export class TrajectoryAssembler {
     this.returns.set(ek, r);
   }
 
+  /** Unfinished unrolls held (of one actor, or all). */
+  pendingUnrolls(actorId?: number): number {
+    if (actorId === undefined) return this.pending.size;
+    let n = 0;
+    for (const key of this.pending.keys()) if (key.startsWith(`${actorId}:`)) n++;
+    return n;
+  }
+
   /** Steps held in unfinished unrolls of an actor (served, not yet assembled). */
   pendingSteps(actorId?: number): number {
     let n = 0;

@@ -119,6 +119,7 @@ class StreamSession {
   private ended = false;
   private registering = false;
   private readonly inFlight = new Set<number>();
+  private lastStepId = -1;
 
   constructor(
     private readonly call: grpc.ServerDuplexStream<Buffer, Buffer>,
@@ -199,6 +200,11 @@ class StreamSession {
       if (this.inFlight.has(req.stepId)) {
         throw new ProtocolError('BAD_SEQUENCE', `StepRequest.stepId ${req.stepId} is already in flight on this stream: step ids must be unique`);
       }
+      // Step ids only grow on a stream (a replay would be served twice and counted as new).
+      if (req.stepId <= this.lastStepId) {
+        throw new ProtocolError('BAD_SEQUENCE', `StepRequest.stepId ${req.stepId} is not after the previous one (${this.lastStepId}): step ids must increase on a stream`);
+      }
+      this.lastStepId = req.stepId;
       this.inFlight.add(req.stepId);
       this.env.stats.requests++;
       const c = this.ctx;
