@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import type { LearnerService } from '../src/run/learner-service.js';
-import { encode, openRawInferenceStream, type StepRequest, TransportError } from '../src/transport/index.js';
+import { encode, openRawInferenceStream, type StepRequest, type TransportError } from '../src/transport/index.js';
 import {
   forgedUnroll,
   pushSocket,

@@ -83,7 +83,9 @@ export class InferenceHandler {
       const m = req.numEnvs;
       if (!allFinite(out.logits, row * A, (row + m) * A) || !allFinite(out.values, row, row + m)) {
         // Rows are independent: only the request whose input blew up is refused.
-        results.push(new ProtocolError('NON_FINITE', `StepRequest ${req.stepId}: the learner's tail layers produce non-finite outputs for this input at split point ${y}`));
+        results.push(
+          new ProtocolError('NON_FINITE', `StepRequest ${req.stepId}: the learner's tail layers produce non-finite outputs for this input at split point ${y}`),
+        );
         row += m;
         continue;
       }

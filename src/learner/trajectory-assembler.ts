@@ -124,7 +124,8 @@ export class TrajectoryAssembler {
     const k = Math.floor(step / this.dims.unrollLength);
     const newest = this.newest.get(actorId) ?? -1;
     if (k > newest + this.limits.maxUnrollsAhead) {
-      throw new ProtocolError('BAD_SEQUENCE', 
+      throw new ProtocolError(
+        'BAD_SEQUENCE',
         `step id ${step} (unroll ${k}) is more than ${this.limits.maxUnrollsAhead} unrolls beyond this actor's newest (unroll ${newest})`,
       );
     }

@@ -150,7 +150,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   try {
     raw = JSON.parse(buf.subarray(start, start + hlen).toString('utf8'));
   } catch (e) {
-    if (!checksumOk()) throw new Error(corrupt);
+    if (!checksumOk()) throw new Error(corrupt, { cause: e });
     throw new Error(`${source} has an unreadable header: ${(e as Error).message}`, { cause: e });
   }
   const parsed = headerSchema.safeParse(raw);

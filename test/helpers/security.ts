@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import * as zmq from 'zeromq';
 import { validateConfig } from '../../src/config/load.js';
 import type { RunConfig } from '../../src/config/schema.js';

@@ -202,7 +202,10 @@ class StreamSession {
       }
       // Step ids only grow on a stream (a replay would be served twice and counted as new).
       if (req.stepId <= this.lastStepId) {
-        throw new ProtocolError('BAD_SEQUENCE', `StepRequest.stepId ${req.stepId} is not after the previous one (${this.lastStepId}): step ids must increase on a stream`);
+        throw new ProtocolError(
+          'BAD_SEQUENCE',
+          `StepRequest.stepId ${req.stepId} is not after the previous one (${this.lastStepId}): step ids must increase on a stream`,
+        );
       }
       this.lastStepId = req.stepId;
       this.inFlight.add(req.stepId);
