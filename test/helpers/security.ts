@@ -115,10 +115,10 @@ export function obsBlock(svc: LearnerService, numEnvs: number, firstStep: number
 }
 
 /** A PUSH socket; with keys it speaks CURVE. Sends never block for long (an unauthenticated peer never connects). */
-export function pushSocket(address: string, curve?: { serverKey: string; publicKey: string; secretKey: string }): zmq.Push {
+export function pushSocket(address: string, curve?: { serverKey: string; publicKey: string; secretKey: string }, sendTimeout = 200): zmq.Push {
   const s = new zmq.Push({
     linger: 0,
-    sendTimeout: 200,
+    sendTimeout,
     ...(curve ? { curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey } : {}),
   });
   s.connect(address);
