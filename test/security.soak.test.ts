@@ -5,6 +5,8 @@
  * small buffers). Bounds are loose on purpose: they separate "bounded" from the gigabytes measured
  * before the fix, not one allocator from another.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
@@ -28,6 +30,15 @@ import {
 const LONG = process.env.COKNIGHT_SECURITY_LONG === '1';
 const MB = 1024 * 1024;
 const rss = (): number => process.memoryUsage().rss / MB;
+/** Live memory after a full GC: JS heap plus ArrayBuffers (RSS rarely shrinks back; this does when nothing is held). */
+function live(): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return (m.heapUsed + m.arrayBuffers) / MB;
+}
 
 let svc: LearnerService | undefined;
 const clients: Registered[] = [];
@@ -44,13 +55,14 @@ afterEach(async () => {
 });
 
 describe.skipIf(!LONG)('long attacks: memory stays bounded and returns after the offender leaves', () => {
-  it('2,000 step requests of 256 envs, each opening new unrolls: pending capped, RSS back near baseline', async () => {
+  it('2,000 step requests of 256 envs, each opening new unrolls: pending capped, live memory back at baseline after the offender leaves', async () => {
     svc = await startLearner({ distributed: { maxWaitMs: 0 } });
     const l = svc.learner;
     const m = l.model;
     const S = m.inputShape.reduce((a, b) => a * b, 1);
     const T = l.config.hyper.unrollLength;
     const base = rss();
+    const liveBase = live();
     const raw = openRawInferenceStream({ address: svc.address, token: TOKEN });
     const st = statusOf(raw.stream);
     raw.stream.write(
@@ -96,10 +108,13 @@ describe.skipIf(!LONG)('long attacks: memory stays bounded and returns after the
     await until(() => l.registry.connectedCount() === 0, 5000, 'the offender to leave');
     await sleep(500);
     const after = rss();
+    const liveAfter = live();
     console.log(
       `pending-unroll flood: ${(sentBytes / MB).toFixed(0)} MB of requests, pending unrolls ${pending} (cap 256 envs × ${l.config.distributed.maxPendingUnrollsPerEnv}), ` +
-        `RSS ${base.toFixed(0)} → ${during.toFixed(0)} → ${after.toFixed(0)} MB after it left`,
+        `RSS ${base.toFixed(0)} → ${during.toFixed(0)} → ${after.toFixed(0)} MB after it left, ` +
+        `live heap+buffers ${liveBase.toFixed(0)} → ${liveAfter.toFixed(0)} MB`,
     );
+    expect(liveAfter - liveBase).toBeLessThan(50);
     expect(pending).toBeLessThanOrEqual(256 * l.config.distributed.maxPendingUnrollsPerEnv);
     expect(l.assembler.pendingUnrolls()).toBe(0);
     expect(during - base).toBeLessThan(400);
