@@ -333,6 +333,10 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     'grpc.max_send_message_length': maxBytes,
     // Sessions without a stream (idle, or never past the HTTP/2 preface) are closed after idleMs.
     'grpc.max_connection_idle_ms': idleMs,
+    // Pings find a dead peer within ~25 s, so its stream ends and a reconnect under the same actor id
+    // (refused while the old stream looks live) gets through.
+    'grpc.keepalive_time_ms': 20_000,
+    'grpc.keepalive_timeout_ms': 5_000,
   });
   server.addService(inferenceService, {
     Step: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => new StreamSession(call, env),
