@@ -144,6 +144,17 @@ describe('checkpoints verify on load', () => {
     ).toThrow(/optimizer slot 'w\/rms' has 2 values, but its shape \[3\] holds 3/);
   });
 
+  it('a format-1 checkpoint (older builds, no checksum) still loads and is still checked', () => {
+    const v2 = Buffer.from(encodeCheckpoint(sample()));
+    const v1 = Buffer.concat([v2.subarray(0, 12), v2.subarray(44)]);
+    v1.writeUInt32LE(1, 4);
+    expect(decodeCheckpoint(v1).meta.frames).toBe(1280);
+    const nan = Buffer.from(encodeCheckpoint(sample([NaN, 1, 2, 3])));
+    const nan1 = Buffer.concat([nan.subarray(0, 12), nan.subarray(44)]);
+    nan1.writeUInt32LE(1, 4);
+    expect(() => decodeCheckpoint(nan1, 'old.ckpt')).toThrow(/old\.ckpt: model weights tensor 0 .* is NaN/);
+  });
+
   it('stale temp files from a killed write are removed; checkpoints and config.json are 0600 and hold no token', () => {
     const cfg = securityConfig({ distributed: { token: 'do-not-write-me' } });
     const dir = prepareRunDir(cfg);

@@ -138,13 +138,14 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
     throw new Error(`${source} is not a Coknight checkpoint (bad magic); point --checkpoint at a run directory or its ${CHECKPOINT_FILE}`);
   }
   const format = buf.readUInt32LE(4);
-  if (format !== CHECKPOINT_FORMAT) {
-    throw new Error(`${source} has checkpoint format ${format}; this build reads format ${CHECKPOINT_FORMAT}`);
+  if (format !== CHECKPOINT_FORMAT && format !== 1) {
+    throw new Error(`${source} has checkpoint format ${format}; this build reads formats 1 and ${CHECKPOINT_FORMAT}`);
   }
   const hlen = buf.readUInt32LE(8);
-  const start = 12 + DIGEST_BYTES;
+  // Format 1 (older builds) has no checksum; everything else is still verified.
+  const start = format === 1 ? 12 : 12 + DIGEST_BYTES;
   if (start + hlen > buf.length) throw new Error(`${source} is truncated (header runs past the end of the file)`);
-  const checksumOk = (): boolean => digest(buf.subarray(start)).equals(buf.subarray(12, start));
+  const checksumOk = (): boolean => format === 1 || digest(buf.subarray(start)).equals(buf.subarray(12, start));
   const corrupt = `${source} is corrupt: its SHA-256 checksum does not match its contents (a damaged file); use an earlier checkpoint`;
   let raw: unknown;
   try {
