@@ -2,11 +2,15 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { encodeLayerWeights } from '../src/model/weights-codec.js';
 import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, CHECKPOINT_FILE } from '../src/run/checkpoint.js';
+
+// Checkpoints verify their weights on load, so the sample holds a real (tiny) weights blob.
+const weights = encodeLayerWeights({ version: 2, signature: 1, from: 1, to: 1, tensors: [{ layer: 1, shape: [5], data: Float32Array.from([1, 2, 3, 4, 5]) }] });
 
 const sample = {
   meta: { config: { mode: 'local' }, frames: 1280, updates: 2, episodes: 7, wallSeconds: 3.5, modelVersion: 2, recentReturns: [1, 2, 3] },
-  weights: Uint8Array.from([1, 2, 3, 4, 5]),
+  weights,
   optimizer: [
     { name: 'iter', shape: [], data: Float32Array.from([2]) },
     { name: 'w/rms', shape: [2, 2], data: Float32Array.from([0.5, 1.5, 2.5, 3.5]) },
@@ -17,7 +21,7 @@ describe('checkpoint file', () => {
   it('round-trips metadata, weights and optimizer slots', () => {
     const back = decodeCheckpoint(encodeCheckpoint(sample));
     expect(back.meta).toEqual(sample.meta);
-    expect([...back.weights]).toEqual([1, 2, 3, 4, 5]);
+    expect([...back.weights]).toEqual([...weights]);
     expect(back.optimizer.map((t) => t.name)).toEqual(['iter', 'w/rms']);
     expect([...back.optimizer[1].data]).toEqual([0.5, 1.5, 2.5, 3.5]);
     expect(back.optimizer[1].shape).toEqual([2, 2]);

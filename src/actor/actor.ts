@@ -184,9 +184,9 @@ export class Actor {
       if (c.numLayers !== this.model.K) throw new Error(`learner reports K=${c.numLayers} layers but the ${c.model} network here has ${this.model.K}`);
       this.params = new ParamCache(this.model, this.link);
     }
-    await this.params!.reset(r.paramsAddress);
+    await this.params!.reset(r.paramsAddress, c.curve);
     this.pusher?.close();
-    this.pusher = UploadPusher.connect({ address: r.uploadAddress, actorId: this.opts.actorId, stats: this.link.stats, pacer: this.link.up });
+    this.pusher = UploadPusher.connect({ address: r.uploadAddress, actorId: this.opts.actorId, stats: this.link.stats, pacer: this.link.up, curve: c.curve });
     this.wantedSplit = r.splitPoint;
     this.splitPoint = -1;
     await this.switchSplit(r.splitPoint);

@@ -4,12 +4,13 @@
  * policy's age that the learner needs for V-trace and the policy lag.
  */
 import type { PolicyModel } from '../model/index.js';
-import { type Link, ParamSubscriber, paramTopic, type ParamUpdate } from '../transport/index.js';
+import { type CurveClientKeys, type Link, ParamSubscriber, paramTopic, type ParamUpdate } from '../transport/index.js';
 
 export class ParamCache {
   private sub: ParamSubscriber | null = null;
   private subscribedUpTo = 0;
   private address = '';
+  private curve: CurveClientKeys | undefined;
   private readonly layerVersion: number[] = [];
 
   constructor(
@@ -18,13 +19,15 @@ export class ParamCache {
   ) {}
 
   /** A (re)registration: a restarted learner has new endpoints and may resume from an older version. */
-  async reset(address: string): Promise<void> {
-    if (this.sub && this.address !== address) {
+  async reset(address: string, curve?: CurveClientKeys): Promise<void> {
+    // New keys come with every registration: reconnect with them.
+    if (this.sub && (this.address !== address || this.curve?.publicKey !== curve?.publicKey)) {
       await this.sub.close();
       this.sub = null;
       this.subscribedUpTo = 0;
     }
     this.address = address;
+    this.curve = curve;
     this.layerVersion.length = 0;
   }
 
@@ -36,7 +39,7 @@ export class ParamCache {
       this.subscribedUpTo = y;
       if (y > 0) {
         const topics = Array.from({ length: y }, (_, i) => paramTopic(i + 1, i + 1));
-        this.sub = ParamSubscriber.connect({ address: this.address, topics, stats: this.link.stats, pacer: this.link.down });
+        this.sub = ParamSubscriber.connect({ address: this.address, topics, stats: this.link.stats, pacer: this.link.down, curve: this.curve });
       }
     }
     for (let k = 1; k <= y; k++) this.apply(await this.sub!.waitForVersion(paramTopic(k, k), this.layerVersion[k] ?? 0, timeoutMs));

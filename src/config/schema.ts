@@ -100,6 +100,25 @@ export const distributedSchema = z.strictObject({
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
   tlsCa: z.string().optional(),
+  /** Largest numEnvs one actor may register (each env holds unfinished unrolls on the learner). */
+  maxEnvsPerActor: z.number().int().positive().default(256),
+  /** Unfinished unrolls held per env of an actor; beyond it the oldest is dropped (counted in the step accounting). */
+  maxPendingUnrollsPerEnv: z.number().int().positive().default(8),
+  /** Bytes of partial (chunked) uploads held per actor; a chunk beyond it drops its upload. */
+  maxPendingUploadBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
+  /** Departed actors remembered (summary rows, metric series); older ones are forgotten, their totals kept. */
+  maxDepartedActors: z.number().int().min(0).default(64),
+  /** Rewards, uploaded logits and activations with a larger magnitude are rejected at intake. */
+  maxAbsReward: z.number().positive().default(1e6),
+  maxAbsLogit: z.number().positive().default(1e4),
+  maxAbsActivation: z.number().positive().default(1e8),
+  /** gRPC connections: the most at once, and how long an idle one (no stream) is kept. */
+  maxConnections: z.number().int().positive().default(1024),
+  connectionIdleMs: z.number().int().positive().default(30_000),
 });
 
 /** The learner side of the partition problem (paper §3.2) for coknight mode's live DEFP planner. */

@@ -29,8 +29,12 @@ export interface ByteTotals {
 
 export class ActorRegistry {
   private readonly actors = new Map<string, ActorState>();
-  private readonly byIndex: ActorState[] = [];
+  private readonly byIndex: (ActorState | undefined)[] = [];
   private readonly pastBytes = new Map<string, ByteTotals>();
+  /** Departed actors, oldest first (the ones forgetDeparted drops first). */
+  private readonly departed = new Set<string>();
+  /** Step totals of actors forgotten by forgetDeparted, so the run's accounting still spans them. */
+  private readonly forgotten = { actors: 0, served: 0, dropped: 0 };
 
   get size(): number {
     return this.actors.size;
@@ -70,6 +74,7 @@ export class ActorRegistry {
       this.byIndex.push(a);
     }
     if (a.ctx) this.keepBytes(a);
+    this.departed.delete(id);
     a.registrations++;
     a.ctx = ctx;
     a.numEnvs = numEnvs;
@@ -87,6 +92,34 @@ export class ActorRegistry {
     if (!a.ctx) return;
     this.keepBytes(a);
     a.ctx = null;
+    this.departed.add(a.id);
+  }
+
+  /**
+   * Forgets the oldest departed actors beyond `keep` (their entries, byte totals and index; their
+   * step totals stay in totals()). An id seen again later registers as a new actor. Returns them.
+   */
+  forgetDeparted(keep: number): ActorState[] {
+    const out: ActorState[] = [];
+    for (const id of this.departed) {
+      if (this.departed.size <= keep) break;
+      this.departed.delete(id);
+      const a = this.actors.get(id);
+      if (!a || a.ctx) continue;
+      this.actors.delete(id);
+      this.byIndex[a.index] = undefined;
+      this.pastBytes.delete(id);
+      this.forgotten.actors++;
+      this.forgotten.served += a.stepsServed + a.stepsLocal;
+      this.forgotten.dropped += a.droppedSteps;
+      out.push(a);
+    }
+    return out;
+  }
+
+  /** Actors forgotten so far. */
+  get forgottenCount(): number {
+    return this.forgotten.actors;
   }
 
   connectedCount(): number {
@@ -104,8 +137,8 @@ export class ActorRegistry {
 
   /** Steps produced by all actors, and steps dropped with departed or reconnected actors. */
   totals(): { served: number; dropped: number } {
-    let served = 0;
-    let dropped = 0;
+    let served = this.forgotten.served;
+    let dropped = this.forgotten.dropped;
     for (const a of this.actors.values()) {
       served += a.stepsServed + a.stepsLocal;
       dropped += a.droppedSteps;

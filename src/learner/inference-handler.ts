@@ -12,6 +12,8 @@ import type { TrajectoryAssembler } from './trajectory-assembler.js';
 import type { UploadIntake } from './upload-intake.js';
 
 type Pending = { req: StepRequest; actor: ActorState };
+/** A batch answers each request on its own: a request whose rows came out non-finite gets its error, the rest their results. */
+type Outcome = StepResult | ProtocolError;
 
 export interface InferenceHandlerOptions {
   readonly maxBatch: number;
@@ -23,7 +25,7 @@ export interface InferenceHandlerOptions {
 export class InferenceHandler {
   /** Milliseconds spent running batches. */
   busyMs = 0;
-  private readonly batcher: DynamicBatcher<Pending, StepResult>;
+  private readonly batcher: DynamicBatcher<Pending, Outcome>;
 
   constructor(
     private readonly model: PolicyModel,
@@ -33,7 +35,7 @@ export class InferenceHandler {
     private readonly rng: Rng,
     opts: InferenceHandlerOptions,
   ) {
-    this.batcher = new DynamicBatcher<Pending, StepResult>({
+    this.batcher = new DynamicBatcher<Pending, Outcome>({
       maxBatch: opts.maxBatch,
       maxWaitMs: opts.maxWaitMs,
       streamsAt: opts.streamsAt,
@@ -48,15 +50,16 @@ export class InferenceHandler {
     }
     this.intake.request(a, req);
     const res = await this.batcher.submit(req.splitPoint, req.numEnvs, { req, actor: a });
+    if (res instanceof ProtocolError) throw res;
     // The behaviour policy is as old as the oldest parameters that produced the action: the actor's
     // head layers (y > 0) or the learner's own network (y = 0).
     const version = this.model.version;
     const behaviourVersion = req.splitPoint === 0 ? version : Math.min(version, req.headVersion);
     const A = this.model.numActions;
+    // Only steps that land in an open unroll count as served (a replay or a duplicate does not).
     for (let e = 0; e < req.numEnvs; e++) {
-      this.assembler.served(a.index, e, req.stepId, res.actions[e], res.logits.subarray(e * A, (e + 1) * A), behaviourVersion);
+      if (this.assembler.served(a.index, e, req.stepId, res.actions[e], res.logits.subarray(e * A, (e + 1) * A), behaviourVersion) === 'ok') a.stepsServed++;
     }
-    a.stepsServed += req.numEnvs;
     this.metrics.inferenceRequests.inc();
     this.metrics.inferenceEnvSteps.inc(req.numEnvs);
     return a.splitPoint !== req.splitPoint ? { ...res, newSplitPoint: a.splitPoint } : res;
@@ -72,7 +75,7 @@ export class InferenceHandler {
   }
 
   /** One inference batch: all requests share a split point y; run layers y+1..K and sample. */
-  private async runBatch(b: Batch<Pending>): Promise<StepResult[]> {
+  private async runBatch(b: Batch<Pending>): Promise<Outcome[]> {
     const t0 = performance.now();
     const y = b.splitPoint;
     const n = b.envSteps;
@@ -85,12 +88,19 @@ export class InferenceHandler {
       o += req.payload.length;
     }
     const out = act(this.model, input, n, { splitPoint: y, rng: this.rng });
-    for (const v of out.logits) if (!Number.isFinite(v)) throw new Error(`learner network produced non-finite logits at split point ${y}`);
     const A = this.model.numActions;
-    const results: StepResult[] = [];
+    const results: Outcome[] = [];
     let row = 0;
     for (const { req } of b.items) {
       const m = req.numEnvs;
+      if (!allFinite(out.logits, row * A, (row + m) * A) || !allFinite(out.values, row, row + m)) {
+        // Rows are independent: only the request whose input blew up is refused.
+        results.push(
+          new ProtocolError('NON_FINITE', `StepRequest ${req.stepId}: the learner's tail layers produce non-finite outputs for this input at split point ${y}`),
+        );
+        row += m;
+        continue;
+      }
       results.push({
         numEnvs: m,
         numActions: A,
@@ -104,4 +114,9 @@ export class InferenceHandler {
     this.busyMs += performance.now() - t0;
     return results;
   }
+}
+
+function allFinite(a: ArrayLike<number>, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
 }

@@ -11,6 +11,8 @@ import { LearnerMetrics } from '../metrics/learner-metrics.js';
 import { createModel, measureForwardFlops, type PolicyModel } from '../model/index.js';
 import {
   type ActorContext,
+  type CurveKeyPair,
+  curveKeyPair,
   type Hello,
   type InferenceServer,
   ParamPublisher,
@@ -20,6 +22,7 @@ import {
   type ServerTls,
   startInferenceServer,
   UploadPuller,
+  ZapAuthenticator,
 } from '../transport/index.js';
 import { Rng } from '../util/rng.js';
 import { ActorRegistry } from './actor-registry.js';
@@ -31,7 +34,7 @@ import type { LearnerSink } from './sink.js';
 import type { SplitPlanner } from './split-planner.js';
 import { type OptimizerSlot, TrainStep } from './train-step.js';
 import { TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
-import { UploadIntake } from './upload-intake.js';
+import { RejectLog, UploadIntake } from './upload-intake.js';
 
 const REPUBLISH_MS = 500;
 
@@ -51,6 +54,8 @@ export interface StepAccounting {
   readonly pending: number;
   readonly dropped: number;
   readonly duplicates: number;
+  /** Pieces of unrolls that were already closed (replays), ignored and never counted as served. */
+  readonly stale: number;
   readonly trained: number;
   readonly queued: number;
   readonly discarded: number;
@@ -71,6 +76,9 @@ export class Learner {
   private updatesAtStart = 0;
   private readonly unrolls: Unroll[] = [];
   private discardedUnrolls = 0;
+  /** Train steps skipped for a non-finite loss or gradient. */
+  skippedUpdates = 0;
+  private readonly skipLog = new RejectLog((_a, _r, m) => this.opts.sink.log(m));
   private trainMs = 0;
   private lagSum = 0;
   private lagCount = 0;
@@ -82,7 +90,13 @@ export class Learner {
   private republishTimer: ReturnType<typeof setInterval> | undefined;
   private server: InferenceServer | undefined;
   private publisher: ParamPublisher | undefined;
-  private puller: UploadPuller | undefined;
+  /** One CURVE upload socket per actor (its ZAP domain admits only that actor's current key). */
+  private readonly uploadSockets = new Map<string, { puller: UploadPuller; domain: string; key?: string }>();
+  private readonly registering = new Set<string>();
+  private zap: ZapAuthenticator | undefined;
+  private serverKeys: CurveKeyPair | undefined;
+  private paramsDomain = '';
+  private zmqHost = '127.0.0.1';
   private advertise = '127.0.0.1';
 
   private constructor(
@@ -110,17 +124,34 @@ export class Learner {
     const edgeFlops = measureForwardFlops(model, 32);
     const dims = { unrollLength: c.hyper.unrollLength, numActions: probe.numActions, obsSize: obsShape[0] * obsShape[1] * obsShape[2] };
     const ref: { learner?: Learner } = {};
+    const registry = new ActorRegistry();
+    const metrics = new LearnerMetrics();
     const assembler = new TrajectoryAssembler(
       dims,
       (u) => ref.learner!.onUnroll(u),
       (e) => ref.learner!.onEpisode(e.actorId, e.env, e.ret, e.length),
+      { maxPendingPerEnv: c.distributed.maxPendingUnrollsPerEnv, maxUnrollsAhead: Math.max(64, 4 * c.distributed.maxPendingUnrollsPerEnv) },
+      (actor, steps) => {
+        const a = registry.at(actor);
+        if (a) a.droppedSteps += steps;
+        metrics.droppedPendingSteps.inc(steps);
+      },
     );
-    const registry = new ActorRegistry();
-    const metrics = new LearnerMetrics();
-    const intake = new UploadIntake(dims, registry, assembler, metrics, (actor, reason, message) => {
-      opts.sink.event({ event: 'upload_rejected', actor, reason });
-      opts.sink.log(`rejected an upload from actor ${actor}: ${message}`);
-    });
+    const d = c.distributed;
+    // MinAtar observations are 0/1 per cell and channel; anything else is uint8 (0..255).
+    const maxObsValue = c.env.id.startsWith('minatar/') ? 1 : 255;
+    const limits = { maxAbsReward: d.maxAbsReward, maxAbsLogit: d.maxAbsLogit, maxAbsActivation: d.maxAbsActivation, maxObsValue };
+    const intake = new UploadIntake(
+      dims,
+      registry,
+      assembler,
+      metrics,
+      (actor, reason, message) => {
+        opts.sink.event({ event: 'upload_rejected', actor, reason });
+        opts.sink.log(`rejected an upload from actor ${actor}: ${message}`);
+      },
+      limits,
+    );
     const streamsAt = (y: number): number => {
       let n = 0;
       for (const a of registry.all()) if (a.ctx && a.splitPoint === y) n++;
@@ -165,10 +196,14 @@ export class Learner {
     const d = this.config.distributed;
     const host = d.listen.slice(0, d.listen.lastIndexOf(':'));
     const zmqHost = host === '0.0.0.0' || host === '::' ? '*' : host;
+    this.zmqHost = zmqHost;
     this.advertise = d.advertiseHost ?? (zmqHost === '*' ? '127.0.0.1' : host);
     try {
-      this.publisher = await ParamPublisher.bind({ address: `tcp://${zmqHost}:*` });
-      this.puller = await UploadPuller.bind({ address: `tcp://${zmqHost}:*`, onUpload: (u) => this.intake.upload(u) });
+      // ZeroMQ channels are CURVE-encrypted, and only keys handed out at registration get through.
+      this.serverKeys = curveKeyPair();
+      this.zap = await ZapAuthenticator.acquire();
+      this.paramsDomain = ZapAuthenticator.domain('params');
+      this.publisher = await ParamPublisher.bind({ address: `tcp://${zmqHost}:*`, curve: { secretKey: this.serverKeys.secretKey, domain: this.paramsDomain } });
       this.server = await startInferenceServer({
         address: d.listen,
         token: this.opts.token,
@@ -181,18 +216,18 @@ export class Learner {
             if (!a) throw new ProtocolError('UNKNOWN_ACTOR', `actor "${ctx.actorId}" is not registered on this stream`);
             return this.inference.step(a, req);
           },
-          disconnect: (ctx, _code, details) => {
-            this.membership.leave(ctx, details, !this.running);
-            this.inference.recheck();
-          },
+          disconnect: (ctx, _code, details) => this.disconnect(ctx, details),
         },
         activationShape: (y) => (y > 0 && y < this.K ? this.model.layers[y - 1].outShape : undefined),
+        maxConnections: d.maxConnections,
+        connectionIdleMs: d.connectionIdleMs,
       });
     } catch (e) {
       // Release whatever did bind (a busy gRPC port must not leave the ZeroMQ ports held).
       this.publisher?.close();
-      await this.puller?.close();
       this.inference.close();
+      if (this.zap) await this.zap.release([this.paramsDomain]);
+      this.zap = undefined;
       throw e;
     }
     this.running = true;
@@ -201,6 +236,7 @@ export class Learner {
     // PUB/SUB drops messages for subscribers still connecting ("slow joiners"), and an actor that
     // just joined may be the only source of data: republish whenever no update has gone out lately.
     this.republishTimer = setInterval(() => {
+      this.securityMetrics();
       if (performance.now() - this.lastPublishAt >= REPUBLISH_MS) {
         this.publishParams().catch((e: Error) => this.opts.sink.log(`parameter republish failed: ${e.message}`));
       }
@@ -223,7 +259,66 @@ export class Learner {
     };
   }
 
-  private register(hello: Hello, ctx: ActorContext): RegisterResult {
+  /** This actor's upload socket, bound at its first registration and kept while it is remembered. */
+  private async uploadSocket(actorId: string): Promise<{ puller: UploadPuller; domain: string; key?: string }> {
+    let u = this.uploadSockets.get(actorId);
+    if (u) return u;
+    const domain = ZapAuthenticator.domain(`upload/${this.uploadSockets.size}`);
+    const puller = await UploadPuller.bind({
+      address: `tcp://${this.zmqHost}:*`,
+      actorId,
+      curve: { secretKey: this.serverKeys!.secretKey, domain },
+      maxPendingBytes: this.config.distributed.maxPendingUploadBytes,
+      onUpload: (x) => this.intake.upload(x),
+      onReject: (code, message) => this.intake.rejectedChunk(actorId, code, message),
+    });
+    u = { puller, domain };
+    this.uploadSockets.set(actorId, u);
+    return u;
+  }
+
+  private async register(hello: Hello, ctx: ActorContext): Promise<RegisterResult> {
+    try {
+      return await this.admit(hello, ctx);
+    } catch (e) {
+      this.membership.refused(hello, ctx, e as Error);
+      throw e;
+    }
+  }
+
+  private async admit(hello: Hello, ctx: ActorContext): Promise<RegisterResult> {
+    // A second Hello for an actor with a live stream would take over its slot: refuse it (the real
+    // actor keeps its stream; a genuine reconnect retries until the learner has seen the old one end).
+    const live = this.registry.get(hello.actorId);
+    if ((live?.ctx && live.ctx !== ctx) || this.registering.has(hello.actorId)) {
+      throw new ProtocolError(
+        'ALREADY_REGISTERED',
+        `actor id "${hello.actorId}" already has a live stream on this learner: each actor needs its own --actor-id`,
+      );
+    }
+    const maxEnvs = this.config.distributed.maxEnvsPerActor;
+    if (hello.numEnvs > maxEnvs) {
+      throw new ProtocolError(
+        'OVER_BUDGET',
+        `Hello.numEnvs ${hello.numEnvs} exceeds this learner's limit of ${maxEnvs} envs per actor (distributed.maxEnvsPerActor)`,
+      );
+    }
+    this.membership.checkShape(hello);
+    this.registering.add(hello.actorId);
+    let up: { puller: UploadPuller; domain: string; key?: string };
+    try {
+      up = await this.uploadSocket(hello.actorId);
+    } finally {
+      this.registering.delete(hello.actorId);
+    }
+    const keys = curveKeyPair();
+    if (up.key) {
+      this.zap!.revoke(up.domain, up.key);
+      this.zap!.revoke(this.paramsDomain, up.key);
+    }
+    up.key = keys.publicKey;
+    this.zap!.allow(up.domain, keys.publicKey);
+    this.zap!.allow(this.paramsDomain, keys.publicKey);
     const a = this.membership.admit(hello, ctx);
     this.inference.recheck(); // the plan may have moved other actors away from their split point
     const contract = contractFor(this.config, this.model.spec, this.K);
@@ -232,9 +327,48 @@ export class Learner {
       numLayers: this.K,
       paramVersion: this.model.version,
       paramsAddress: this.endpoint(this.publisher!.endpoint),
-      uploadAddress: this.endpoint(this.puller!.endpoint),
-      learnerConfig: { ...contract, actorIndex: a.index, registration: a.registrations },
+      uploadAddress: this.endpoint(up.puller.endpoint),
+      learnerConfig: {
+        ...contract,
+        actorIndex: a.index,
+        registration: a.registrations,
+        curve: { serverKey: this.serverKeys!.publicKey, publicKey: keys.publicKey, secretKey: keys.secretKey },
+      },
     };
+  }
+
+  private disconnect(ctx: ActorContext, details: string): void {
+    const a = this.membership.leave(ctx, details, !this.running);
+    this.inference.recheck();
+    if (!a) return;
+    // Its keys admit no new ZeroMQ connection any more.
+    const up = this.uploadSockets.get(a.id);
+    if (up?.key) {
+      this.zap?.revoke(up.domain, up.key);
+      this.zap?.revoke(this.paramsDomain, up.key);
+      up.key = undefined;
+    }
+    this.forgetDeparted();
+  }
+
+  /** Bounded memory over a long run: departed actors beyond distributed.maxDepartedActors are forgotten. */
+  private forgetDeparted(): void {
+    for (const f of this.registry.forgetDeparted(this.config.distributed.maxDepartedActors)) {
+      const up = this.uploadSockets.get(f.id);
+      if (up) {
+        this.uploadSockets.delete(f.id);
+        this.zap?.forgetDomain(up.domain);
+        up.puller.close().catch((e: Error) => this.opts.sink.log(`closing the upload socket of actor ${f.id} failed: ${e.message}`));
+      }
+      this.metrics.splitPoint.remove({ actor: f.id });
+      this.metrics.actorEnvSteps.remove({ actor: f.id });
+      for (const channel of ['inference', 'upload', 'params']) {
+        for (const direction of ['sent', 'received']) {
+          this.metrics.actorBytes.remove({ actor: f.id, channel, direction });
+          this.metrics.actorBytesPerSecond.remove({ actor: f.id, channel, direction });
+        }
+      }
+    }
   }
 
   private onEpisode(index: number, env: number, ret: number, length: number): void {
@@ -277,6 +411,15 @@ export class Learner {
       let lag = 0;
       for (const u of batchUnrolls) lag += this.model.version - u.minVersion;
       const stats = this.trainStep.step(batch);
+      if (stats.skipped) {
+        // Weights untouched; the batch is counted as discarded so the step accounting still holds.
+        this.skippedUpdates++;
+        this.discardedUnrolls += B;
+        this.metrics.skippedUpdates.inc();
+        this.skipLog.note('learner', 'NON_FINITE', `skipped an update: loss ${stats.loss} or the gradient is not finite (${this.skippedUpdates} so far)`);
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
       this.updates++;
       this.trainMs += performance.now() - t0;
       this.lagSum += lag / B;
@@ -331,6 +474,7 @@ export class Learner {
       pending: this.assembler.pendingSteps(),
       dropped,
       duplicates: this.assembler.duplicates,
+      stale: this.assembler.stale,
       trained: (this.updates - this.updatesAtStart) * this.config.hyper.batchSize * T,
       queued: this.unrolls.length * T,
       discarded: this.discardedUnrolls * T,
@@ -353,7 +497,7 @@ export class Learner {
 
   /** Bytes the learner received on the upload channel from one actor. */
   uploadBytes(actorId: string): number {
-    return this.puller?.statsFor(actorId).snapshot().upload.receivedBytes ?? 0;
+    return this.uploadSockets.get(actorId)?.puller.statsFor(actorId).snapshot().upload.receivedBytes ?? 0;
   }
 
   async save(): Promise<LearnerState> {
@@ -385,7 +529,30 @@ export class Learner {
     if (runEnd === null) await this.server?.close();
     else await this.server?.endRun(runEnd);
     this.publisher?.close();
-    await this.puller?.close();
+    for (const u of this.uploadSockets.values()) await u.puller.close();
+    await this.zap?.release([this.paramsDomain, ...[...this.uploadSockets.values()].map((u) => u.domain)]);
+    this.zap = undefined;
+  }
+
+  /** Rejections the transport counts itself (gRPC streams and messages, ZeroMQ handshakes), as metrics. */
+  private securityMetrics(): void {
+    const st = this.server?.stats;
+    if (st) {
+      for (const [code, n] of Object.entries(st.rejectedByCode)) this.metrics.grpcRejected.set({ reason: code }, n);
+      for (const [status, n] of Object.entries(st.rejectedByStatus)) this.metrics.grpcRejected.set({ reason: `status_${status}` }, n);
+    }
+    this.metrics.zmqAuthDenied.set(this.zmqAuthDenied);
+  }
+
+  /** ZeroMQ CURVE handshakes refused by the process's ZAP handler (all learners of the process). */
+  get zmqAuthDenied(): number {
+    return this.zap?.stats.denied ?? 0;
+  }
+
+  /** Partial uploads and their bytes held for one actor (for tests and metrics). */
+  uploadPending(actorId: string): { partials: number; bytes: number } {
+    const p = this.uploadSockets.get(actorId)?.puller;
+    return { partials: p?.partialCount ?? 0, bytes: p?.counters.pendingBytes ?? 0 };
   }
 
   dispose(): void {

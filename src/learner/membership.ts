@@ -23,31 +23,20 @@ export class Membership {
     private readonly sink: LearnerSink,
   ) {}
 
-  /** Registers an actor at the split point the plan gives it; throws ProtocolError (logged) to refuse it. */
+  /** Registers an actor at the split point the plan gives it; throws ProtocolError to refuse it. */
   admit(hello: Hello, ctx: ActorContext): ActorState {
-    try {
-      return this.join(hello, ctx);
-    } catch (e) {
-      this.sink.log(`refused actor ${hello.actorId} (peer ${ctx.peer}): ${(e as Error).message}`);
-      this.sink.event({ event: 'refused', actor: hello.actorId, reason: (e as Error).message });
-      throw e;
-    }
+    return this.join(hello, ctx);
   }
 
-  /** An actor's stream ended (whatever the reason); `quiet` skips the log line (the learner is stopping). */
-  leave(ctx: ActorContext, details: string, quiet: boolean): void {
-    const a = this.registry.live(ctx);
-    if (!a) return;
-    this.registry.detach(a);
-    this.dropUnrolls(a);
-    this.apply(this.planner.leave(a.id), a.id);
-    this.planChanged(a);
-    if (!quiet) this.sink.log(`actor ${a.id} left (${details})`);
-    this.sink.event({ event: 'leave', actor: a.id, details });
+  /** Reports a refused registration (whatever refused it). */
+  refused(hello: Hello, ctx: ActorContext, e: Error): void {
+    this.sink.log(`refused actor ${hello.actorId} (peer ${ctx.peer}): ${e.message}`);
+    this.sink.event({ event: 'refused', actor: hello.actorId, reason: e.message });
   }
 
-  private join(hello: Hello, ctx: ActorContext): ActorState {
-    const { inputShape: shape, numActions, K } = this.model;
+  /** The actor must run the learner's env: same observation shape and action count. */
+  checkShape(hello: Hello): void {
+    const { inputShape: shape, numActions } = this.model;
     if (hello.obsShape.join('x') !== shape.join('x') || hello.numActions !== numActions) {
       throw new ProtocolError(
         'BAD_SHAPE',
@@ -55,6 +44,23 @@ export class Membership {
           `${this.envId} ([${shape.join(', ')}], ${numActions} actions): start the actor without --env (it then takes the learner's)`,
       );
     }
+  }
+
+  /** An actor's stream ended (whatever the reason); `quiet` skips the log line (the learner is stopping). Returns the actor, if it was live. */
+  leave(ctx: ActorContext, details: string, quiet: boolean): ActorState | undefined {
+    const a = this.registry.live(ctx);
+    if (!a) return undefined;
+    this.registry.detach(a);
+    this.dropUnrolls(a);
+    this.apply(this.planner.leave(a.id), a.id);
+    this.planChanged(a);
+    if (!quiet) this.sink.log(`actor ${a.id} left (${details})`);
+    this.sink.event({ event: 'leave', actor: a.id, details });
+    return a;
+  }
+
+  private join(hello: Hello, ctx: ActorContext): ActorState {
+    this.checkShape(hello);
     const { actor: a, returning } = this.registry.register(hello.actorId, hello.numEnvs, ctx);
     if (returning) {
       // A reconnecting actor restarts its envs and step ids: forget its unfinished unrolls.
@@ -65,7 +71,7 @@ export class Membership {
     a.splitPoint = plan.splitPoint;
     this.apply(plan.changes, a.id);
     this.planChanged(a);
-    this.sink.log(`actor ${a.id} joined (${hello.numEnvs} envs, peer ${ctx.peer}) at split point ${a.splitPoint}/${K}`);
+    this.sink.log(`actor ${a.id} joined (${hello.numEnvs} envs, peer ${ctx.peer}) at split point ${a.splitPoint}/${this.model.K}`);
     this.sink.event({ event: 'join', actor: a.id, splitPoint: a.splitPoint, profile: hello.profile ?? {}, plan: this.planner.describe() });
     return a;
   }

@@ -19,7 +19,7 @@ import type { PolicyModel } from '../model/index.js';
 import { impalaLoss } from '../vtrace/impala-loss.js';
 import { vtraceFlat } from '../vtrace/vtrace.js';
 import { sliceBatchColumns, type TrainBatch } from './batch.js';
-import { clipByGlobalNorm } from './grad-clip.js';
+import { clipByGlobalNorm, globalNorm } from './grad-clip.js';
 import { resolveLearnerHyperParams, type LearnerHyperParams } from './hyperparams.js';
 import { linearAnnealedLr } from './schedule.js';
 
@@ -45,6 +45,8 @@ export interface TrainStats {
   readonly frames: number;
   /** Parameter version after this update. */
   readonly version: number;
+  /** Set when the loss or the gradient was not finite: no update was applied (weights, frames, version unchanged). */
+  readonly skipped?: boolean;
 }
 
 /** One optimizer slot as stored in a checkpoint. */
@@ -117,9 +119,12 @@ export class TrainStep {
     const take = (name: string, shape: readonly number[]): OptimizerSlot => {
       const s = byName.get(name);
       if (!s) throw new Error(`optimizer state has no '${name}'; was it saved from a ${this.model.spec} model?`);
-      if (s.shape.join('x') !== shape.join('x') || s.data.length !== shape.reduce((a, b) => a * b, 1)) {
+      if (s.shape.join('x') !== shape.join('x')) {
         throw new Error(`optimizer state '${name}' has shape [${s.shape.join(', ')}], expected [${shape.join(', ')}]`);
       }
+      const size = shape.reduce((a, b) => a * b, 1);
+      if (s.data.length !== size) throw new Error(`optimizer state '${name}' holds ${s.data.length} values, but its shape [${shape.join(', ')}] needs ${size}`);
+      for (const v of s.data) if (!Number.isFinite(v)) throw new Error(`optimizer state '${name}' holds a non-finite value (${v})`);
       return s;
     };
     const iterations = take('iterations', []).data[0];
@@ -168,16 +173,35 @@ export class TrainStep {
       }
     }
     const accumulated = summed as tf.Tensor[];
+    const lr = this.learningRate;
+    const n = T * B;
+    if (!Number.isFinite(totals.loss) || !Number.isFinite(globalNorm(accumulated))) {
+      // A non-finite loss or gradient would poison every weight: skip the update instead.
+      tf.dispose(accumulated);
+      return {
+        loss: totals.loss,
+        pgLoss: totals.pgLoss,
+        baselineLoss: totals.baselineLoss,
+        entropyLoss: totals.entropyLoss,
+        entropy: -totals.entropyLoss / n,
+        gradNorm: NaN,
+        lr,
+        meanVs: totals.vs / n,
+        meanPgAdvantage: totals.adv / n,
+        meanRho: totals.rho / n,
+        frames: this.frames,
+        version: this.model.version,
+        skipped: true,
+      };
+    }
     const { grads: clipped, norm } = clipByGlobalNorm(accumulated, this.hp.gradClipNorm);
     tf.dispose(accumulated);
-    const lr = this.learningRate;
     this.optimizer.setLearningRate(lr);
     this.optimizer.applyGradients(this.vars.map((v, i) => ({ name: v.name, tensor: clipped[i] })));
     tf.dispose(clipped);
 
     this.frames += T * B * this.hp.actionRepeat;
     this.model.version += 1;
-    const n = T * B;
     return {
       loss: totals.loss,
       pgLoss: totals.pgLoss,

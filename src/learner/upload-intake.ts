@@ -14,6 +14,61 @@ export interface IntakeDims {
   readonly numActions: number;
 }
 
+/** Magnitudes beyond which intake rejects data (defence in depth: finite but absurd values poison training). */
+export interface IntakeLimits {
+  readonly maxAbsReward: number;
+  readonly maxAbsLogit: number;
+  readonly maxAbsActivation: number;
+  /** Largest value an observation byte may hold (MinAtar: 1, Atari: 255). */
+  readonly maxObsValue: number;
+}
+
+export const DEFAULT_INTAKE_LIMITS: IntakeLimits = { maxAbsReward: 1e6, maxAbsLogit: 1e4, maxAbsActivation: 1e8, maxObsValue: 255 };
+
+function checkRange(what: string, values: ArrayLike<number>, max: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(Math.abs(v) <= max)) throw new ProtocolError('BAD_FIELD', `${what}[${i}] = ${v} is outside ±${max}`);
+  }
+}
+
+function checkObs(what: string, obs: Uint8Array, max: number): void {
+  if (max >= 255) return;
+  for (let i = 0; i < obs.length; i++) if (obs[i] > max) throw new ProtocolError('BAD_FIELD', `${what}[${i}] = ${obs[i]} is above ${max}`);
+}
+
+/**
+ * One log line per actor and reason for the first few rejections, then at most one per interval
+ * saying how many were suppressed: a flood of bad uploads cannot flood the log (all are counted).
+ */
+export class RejectLog {
+  private readonly seen = new Map<string, { n: number; suppressed: number; lastAt: number }>();
+
+  constructor(
+    private readonly log: (actor: string, reason: string, message: string) => void,
+    private readonly burst = 5,
+    private readonly intervalMs = 10_000,
+    private readonly maxKeys = 1024,
+  ) {}
+
+  note(actor: string, reason: string, message: string, now = performance.now()): void {
+    const key = `${actor}\u0000${reason}`;
+    let e = this.seen.get(key);
+    if (!e) {
+      if (this.seen.size >= this.maxKeys) this.seen.clear();
+      e = { n: 0, suppressed: 0, lastAt: -Infinity };
+      this.seen.set(key, e);
+    }
+    e.n++;
+    if (e.n <= this.burst || now - e.lastAt >= this.intervalMs) {
+      const more = e.suppressed > 0 ? ` (${e.suppressed} more like it not logged)` : '';
+      e.suppressed = 0;
+      e.lastAt = now;
+      this.log(actor, reason, message + more);
+    } else e.suppressed++;
+  }
+}
+
 export class UploadIntake {
   /** Rejected uploads by ProtocolError code. */
   readonly rejected: Record<string, number> = {};
@@ -23,12 +78,32 @@ export class UploadIntake {
     private readonly registry: ActorRegistry,
     private readonly assembler: TrajectoryAssembler,
     private readonly metrics: LearnerMetrics,
-    private readonly onReject: (actor: string, reason: string, message: string) => void,
-  ) {}
+    onReject: (actor: string, reason: string, message: string) => void,
+    private readonly limits: IntakeLimits = DEFAULT_INTAKE_LIMITS,
+  ) {
+    this.rejectLog = new RejectLog(onReject);
+  }
+
+  private readonly rejectLog: RejectLog;
+
+  /** A chunk the actor's upload socket refused (bad chunk, wrong actor id, over budget). */
+  rejectedChunk(actorId: string, code: string, message: string): void {
+    this.count(`chunk_${code}`);
+    this.rejectLog.note(actorId, code, message);
+  }
+
+  /** Range checks of a request's data, before any of it reaches the assembler. */
+  checkRequest(req: StepRequest): void {
+    checkRange('StepRequest.rewards', req.rewards, this.limits.maxAbsReward);
+    if (req.splitPoint === 0) checkObs('StepRequest.payload', req.payload as Uint8Array, this.limits.maxObsValue);
+    else checkRange('StepRequest.payload', req.payload as Float32Array, this.limits.maxAbsActivation);
+  }
 
   /** Observations (y = 0) and the previous step's outcomes that travel with an inference request. */
   request(a: ActorState, req: StepRequest): void {
     const S = this.dims.obsSize;
+    this.checkRequest(req);
+    this.assembler.checkStep(a.index, req.stepId);
     if (req.splitPoint === 0) {
       const obs = req.payload as Uint8Array;
       for (let e = 0; e < req.numEnvs; e++) this.assembler.observation(a.index, e, req.stepId, obs.subarray(e * S, (e + 1) * S));
@@ -45,10 +120,25 @@ export class UploadIntake {
       this.count('UNKNOWN_ACTOR');
       return;
     }
-    const registration = Number(u.meta?.registration ?? a.registrations);
-    if (registration !== a.registrations) return; // from before the actor reconnected: its unrolls were dropped
     try {
+      const registration = u.meta?.registration;
+      if (typeof registration !== 'number')
+        throw new ProtocolError('BAD_FIELD', 'upload meta.registration is missing: every upload names the registration it belongs to');
+      if (registration !== a.registrations) {
+        this.count('STALE_REGISTRATION'); // from before the actor reconnected: its unrolls were dropped
+        return;
+      }
       const block = decodeStepBlock(u.data, { numEnvs: a.numEnvs, obsSize: this.dims.obsSize, numActions: this.dims.numActions });
+      // Validate the whole block first, so a rejected upload leaves nothing behind.
+      this.assembler.checkStep(a.index, block.steps[0].step);
+      this.assembler.checkStep(a.index, block.steps[block.steps.length - 1].step);
+      for (const s of block.steps) {
+        if (s.obs) checkObs(`upload step ${s.step} obs`, s.obs, this.limits.maxObsValue);
+        if (s.local) {
+          checkRange(`upload step ${s.step} rewards`, s.local.prevRewards, this.limits.maxAbsReward);
+          checkRange(`upload step ${s.step} logits`, s.local.logits, this.limits.maxAbsLogit);
+        }
+      }
       const A = this.dims.numActions;
       const S = this.dims.obsSize;
       for (const s of block.steps) {
@@ -60,15 +150,15 @@ export class UploadIntake {
           const l = s.local;
           for (let e = 0; e < a.numEnvs; e++) {
             if (s.step > 0) this.assembler.outcome(a.index, e, s.step - 1, l.prevRewards[e], l.prevDones[e] === 1);
-            this.assembler.served(a.index, e, s.step, l.actions[e], l.logits.subarray(e * A, (e + 1) * A), l.version);
+            // Only steps that land in an open unroll count as produced (a replay or a duplicate does not).
+            if (this.assembler.served(a.index, e, s.step, l.actions[e], l.logits.subarray(e * A, (e + 1) * A), l.version) === 'ok') a.stepsLocal++;
           }
-          a.stepsLocal += a.numEnvs;
         }
       }
     } catch (e) {
       const code = e instanceof ProtocolError ? e.code : 'UNKNOWN';
       this.count(code);
-      this.onReject(a.id, code, (e as Error).message);
+      this.rejectLog.note(a.id, code, (e as Error).message);
     }
   }
 

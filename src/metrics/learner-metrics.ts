@@ -91,6 +91,27 @@ export class LearnerMetrics {
     labelNames: ['actor'],
     registers: [this.registry],
   });
+  readonly skippedUpdates = new Counter({
+    name: 'coknight_skipped_updates_total',
+    help: 'train steps skipped because the loss or a gradient was not finite (weights left unchanged)',
+    registers: [this.registry],
+  });
+  readonly zmqAuthDenied = new Gauge({
+    name: 'coknight_zmq_auth_denied',
+    help: 'ZeroMQ CURVE handshakes refused (keys the learner did not hand out)',
+    registers: [this.registry],
+  });
+  readonly grpcRejected = new Gauge({
+    name: 'coknight_grpc_rejected',
+    help: 'rejected gRPC streams and messages by protocol code (or status when there is none)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly droppedPendingSteps = new Counter({
+    name: 'coknight_dropped_pending_steps_total',
+    help: "served steps dropped because an actor's unfinished unrolls exceeded their cap",
+    registers: [this.registry],
+  });
   private server: Server | null = null;
 
   constructor(defaultMetrics = false) {

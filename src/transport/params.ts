@@ -6,6 +6,7 @@
  * Bytes are counted in a LinkStats ('params') and paced by the actor's downlink Pacer.
  */
 import * as zmq from 'zeromq';
+import { type CurveClientKeys, curveClientOptions, curveServerOptions } from './curve.js';
 import { type Pacer, LinkStats } from './pacer.js';
 import { countInto, SendQueue } from './send-queue.js';
 import { decodeAs, encode, type LayerBlob, type ParamUpdate, ProtocolError } from './wire/index.js';
@@ -23,7 +24,12 @@ export interface ParamPublisherOptions {
   address: string;
   stats?: LinkStats;
   pacer?: Pacer;
+  /** CURVE server: only subscribers whose key the ZAP handler admits on `domain` receive anything. */
+  curve?: { secretKey: string; domain: string };
 }
+
+/** Largest parameter message a subscriber accepts by default (a bigger one drops the connection). */
+export const DEFAULT_PARAM_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 export class ParamPublisher {
   readonly stats: LinkStats;
@@ -39,7 +45,8 @@ export class ParamPublisher {
   }
 
   static async bind(opts: ParamPublisherOptions): Promise<ParamPublisher> {
-    const socket = new zmq.Publisher({ linger: 0 });
+    // Inbound on a PUB socket are only subscriptions (a topic of a few bytes).
+    const socket = new zmq.Publisher({ linger: 0, maxMessageSize: 4096, ...(opts.curve ? curveServerOptions(opts.curve.secretKey, opts.curve.domain) : {}) });
     try {
       await socket.bind(opts.address);
     } catch (e) {
@@ -74,6 +81,10 @@ export interface ParamSubscriberOptions {
   pacer?: Pacer;
   /** Called for each accepted (newer) update. */
   onUpdate?: (topic: string, update: ParamUpdate) => void;
+  /** CURVE keys from the learner's registration. */
+  curve?: CurveClientKeys;
+  /** Largest message accepted (default 256 MiB). */
+  maxMessageBytes?: number;
 }
 
 export interface ParamSubscriberStats {
@@ -104,7 +115,11 @@ export class ParamSubscriber {
 
   static connect(opts: ParamSubscriberOptions): ParamSubscriber {
     if (opts.topics.length === 0) throw new RangeError('ParamSubscriber needs at least one topic (e.g. paramTopic(1, y) or ALL_PARAMS_TOPIC)');
-    const socket = new zmq.Subscriber({ linger: 0 });
+    const socket = new zmq.Subscriber({
+      linger: 0,
+      maxMessageSize: opts.maxMessageBytes ?? DEFAULT_PARAM_MESSAGE_BYTES,
+      ...(opts.curve ? curveClientOptions(opts.curve) : {}),
+    });
     socket.connect(opts.address);
     for (const t of opts.topics) socket.subscribe(t);
     return new ParamSubscriber(socket, opts);

@@ -3,6 +3,8 @@
  * StreamSession — token check, Hello → RegisterReply, then StepRequest → StepReply in any order —
  * ending only that stream, with a status naming the fault, when anything is wrong.
  */
+import type { Http2Server, ServerHttp2Session } from 'node:http2';
+import { createServer, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { LinkStats } from '../pacer.js';
 import {
@@ -71,6 +73,10 @@ export interface InferenceServerOptions {
   maxMessageBytes?: number;
   /** Version this server speaks; only tests change it. */
   protocolVersion?: number;
+  /** TCP connections held at once (default 1024); more are dropped on accept and counted (CONNECTION_LIMIT). */
+  maxConnections?: number;
+  /** A connection with no open stream (including one that never completes the HTTP/2 handshake) is closed after this long (default 30 s). */
+  connectionIdleMs?: number;
 }
 
 export interface ServerStats {
@@ -85,6 +91,8 @@ export interface ServerStats {
   handlerErrors: number;
   bytesReceived: number;
   bytesSent: number;
+  /** TCP connections open now. */
+  connections: number;
 }
 
 export interface InferenceServer {
@@ -108,6 +116,8 @@ interface SessionEnv {
   readonly stats: ServerStats;
   readonly live: Map<string, ActorContext>;
   readonly sessions: Set<StreamSession>;
+  /** A call on this peer's connection presented the right token (its connection is kept past the auth deadline). */
+  readonly authenticated: (peer: string) => void;
 }
 
 function count(rec: Record<string, number>, key: string): void {
@@ -120,6 +130,7 @@ class StreamSession {
   private ended = false;
   private registering = false;
   private readonly inFlight = new Set<number>();
+  private lastStepId = -1;
 
   constructor(
     private readonly call: grpc.ServerDuplexStream<Buffer, Buffer>,
@@ -139,6 +150,7 @@ class StreamSession {
       );
       return;
     }
+    env.authenticated(call.getPeer());
     call.on('data', (buf: Buffer) => this.onData(buf));
     call.on('end', () => {
       this.finish(grpc.status.OK, 'actor closed the stream');
@@ -210,6 +222,14 @@ class StreamSession {
       if (this.inFlight.has(req.stepId)) {
         throw new ProtocolError('BAD_SEQUENCE', `StepRequest.stepId ${req.stepId} is already in flight on this stream: step ids must be unique`);
       }
+      // Step ids only grow on a stream (a replay would be served twice and counted as new).
+      if (req.stepId <= this.lastStepId) {
+        throw new ProtocolError(
+          'BAD_SEQUENCE',
+          `StepRequest.stepId ${req.stepId} is not after the previous one (${this.lastStepId}): step ids must increase on a stream`,
+        );
+      }
+      this.lastStepId = req.stepId;
       this.inFlight.add(req.stepId);
       this.env.stats.requests++;
       const c = this.ctx;
@@ -294,6 +314,7 @@ function serveContract(env: SessionEnv, call: grpc.ServerUnaryCall<Buffer, Buffe
     done({ code: grpc.status.UNAUTHENTICATED, details: `missing or bad ${TOKEN_METADATA_KEY} metadata: present the learner's shared token` });
     return;
   }
+  env.authenticated(call.getPeer());
   const contract = env.opts.handler.contract?.();
   if (!contract) {
     done({ code: grpc.status.UNIMPLEMENTED, details: 'this learner does not publish its contract: start the actor with --env' });
@@ -321,11 +342,25 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
       handlerErrors: 0,
       bytesReceived: 0,
       bytesSent: 0,
+      connections: 0,
     },
     live: new Map(),
     sessions: new Set(),
+    authenticated: (peer) => pendingAuth.get(peer)?.(),
   };
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': maxBytes, 'grpc.max_send_message_length': maxBytes });
+  /** peer (host:port as gRPC names it) → clears that connection's auth deadline. */
+  const pendingAuth = new Map<string, () => void>();
+  const idleMs = opts.connectionIdleMs ?? 30_000;
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': maxBytes,
+    'grpc.max_send_message_length': maxBytes,
+    // Sessions without a stream (idle, or never past the HTTP/2 preface) are closed after idleMs.
+    'grpc.max_connection_idle_ms': idleMs,
+    // Pings find a dead peer within ~25 s, so its stream ends and a reconnect under the same actor id
+    // (refused while the old stream looks live) gets through.
+    'grpc.keepalive_time_ms': 20_000,
+    'grpc.keepalive_timeout_ms': 5_000,
+  });
   server.addService(inferenceService, {
     Step: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => new StreamSession(call, env),
     Contract: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => serveContract(env, call, done),
@@ -333,12 +368,74 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   const creds = opts.tls
     ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) }], false)
     : grpc.ServerCredentials.createInsecure();
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(opts.address, creds, (err, p) =>
-      err ? reject(new Error(`cannot bind inference server to ${opts.address}: ${err.message}`)) : resolve(p),
-    );
+  // The server owns its TCP listener and hands each socket to gRPC, so it can cap connections.
+  const injector = server.createConnectionInjector(creds);
+  // Once HTTP/2 owns a socket, destroying the socket no longer closes the connection: the deadline
+  // must destroy the session. gRPC keeps the injector's HTTP/2 server in a private map (grpc-js 1.x).
+  const sessions = new Map<string, ServerHttp2Session>();
+  const internal = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
+  for (const h of internal?.keys() ?? []) {
+    h.on('session', (session: ServerHttp2Session) => {
+      const key = `${session.socket?.remoteAddress}:${session.socket?.remotePort}`;
+      sessions.set(key, session);
+      session.once('close', () => sessions.delete(key));
+    });
+  }
+  const sockets = new Set<Socket>();
+  const tcp = createServer((socket) => {
+    sockets.add(socket);
+    env.stats.connections++;
+    socket.once('close', () => {
+      sockets.delete(socket);
+      env.stats.connections--;
+    });
+    socket.on('error', () => socket.destroy());
+    // Pre-authentication deadline: a connection on which no call presents the token within idleMs
+    // (a silent socket, an unfinished TLS or HTTP/2 handshake, only bad tokens) is closed. After
+    // that, gRPC's idle timer closes it once it has had no stream for idleMs.
+    const addr = socket.remoteAddress ?? '';
+    const peers = [`${addr}:${socket.remotePort}`, `[${addr}]:${socket.remotePort}`];
+    const deadline = setTimeout(() => {
+      session()?.destroy();
+      socket.destroy();
+      for (const p of peers) pendingAuth.delete(p);
+    }, idleMs);
+    deadline.unref();
+    const clear = (): void => {
+      clearTimeout(deadline);
+      for (const p of peers) pendingAuth.delete(p);
+    };
+    for (const p of peers) pendingAuth.set(p, clear);
+    // Not cleared when the socket closes: gRPC's graceful idle close can leave the session waiting on
+    // a peer that never answers; the deadline destroys it (and then forgets the peer).
+    const session = (): ServerHttp2Session | undefined => sessions.get(peers[0]);
+    socket.once('close', () => {
+      if (!session()) clear();
+    });
+    injector.injectConnection(socket);
   });
-  const host = opts.address.slice(0, opts.address.lastIndexOf(':'));
+  tcp.maxConnections = opts.maxConnections ?? 1024;
+  tcp.on('drop', () => count(env.stats.rejectedByStatus, 'CONNECTION_LIMIT'));
+  const i = opts.address.lastIndexOf(':');
+  const host = opts.address.slice(0, i);
+  const listenHost = host.replace(/^\[(.*)\]$/, '$1');
+  const wantPort = Number(opts.address.slice(i + 1));
+  if (i < 0 || !Number.isInteger(wantPort) || wantPort < 0 || wantPort > 65535) {
+    throw new Error(`cannot bind inference server to ${opts.address}: the address must be host:port`);
+  }
+  const port = await new Promise<number>((resolve, reject) => {
+    tcp.once('error', (err) => reject(new Error(`cannot bind inference server to ${opts.address}: ${err.message}`)));
+    tcp.listen(wantPort, listenHost, () => {
+      const a = tcp.address();
+      resolve(typeof a === 'object' && a ? a.port : wantPort);
+    });
+  });
+  const shutdown = (): void => {
+    server.forceShutdown();
+    injector.destroy();
+    tcp.close();
+    for (const sk of sockets) sk.destroy();
+  };
   return {
     port,
     address: `${host}:${port}`,
@@ -346,20 +443,18 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     actors: () => [...env.live.values()],
     endRun: async (reason: string, graceMs = 2000) => {
       for (const s of [...env.sessions]) s.endRun(reason);
-      // Let the trailers reach the actors, then stop listening.
+      // Let the trailers reach the actors (calls end), then stop listening.
       await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
+        const t = setTimeout(resolve, graceMs);
         server.tryShutdown(() => {
           clearTimeout(t);
           resolve();
         });
       });
+      shutdown();
     },
     close: async () => {
-      server.forceShutdown();
+      shutdown();
     },
   };
 }

@@ -57,7 +57,12 @@ export function statusForProtocolError(code: ProtocolErrorCode): grpc.status {
     case 'UNAUTHENTICATED':
       return grpc.status.UNAUTHENTICATED;
     case 'UNKNOWN_ACTOR':
+    case 'WRONG_ACTOR':
       return grpc.status.PERMISSION_DENIED;
+    case 'ALREADY_REGISTERED':
+      return grpc.status.ALREADY_EXISTS;
+    case 'OVER_BUDGET':
+      return grpc.status.RESOURCE_EXHAUSTED;
     default:
       return grpc.status.INVALID_ARGUMENT;
   }

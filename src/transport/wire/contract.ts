@@ -29,6 +29,18 @@ export const learnerContractSchema = z.strictObject({
   /** Set in a RegisterReply: this actor's index and how many times it has registered. */
   actorIndex: z.number().int().min(0).optional(),
   registration: z.number().int().min(1).optional(),
+  /**
+   * Set in a RegisterReply: the CURVE keys of this registration's ZeroMQ channels (Z85) — the
+   * learner's server key and a keypair made for this actor alone. The parameter and upload sockets
+   * admit only keys the learner handed out, and the upload socket only this actor's.
+   */
+  curve: z
+    .strictObject({
+      serverKey: z.string().length(40),
+      publicKey: z.string().length(40),
+      secretKey: z.string().length(40),
+    })
+    .optional(),
 });
 export type LearnerContract = z.infer<typeof learnerContractSchema>;
 

@@ -62,7 +62,13 @@ export type ProtocolErrorCode =
   | 'NON_FINITE'
   | 'UNKNOWN_ACTOR'
   | 'UNAUTHENTICATED'
-  | 'BAD_SEQUENCE';
+  | 'BAD_SEQUENCE'
+  /** An upload on another actor's socket (uploads are bound to the sender's registration). */
+  | 'WRONG_ACTOR'
+  /** Beyond a per-actor memory budget (partial uploads, pending unrolls). */
+  | 'OVER_BUDGET'
+  /** An actor id that already has a live stream (a second Hello would take over its slot). */
+  | 'ALREADY_REGISTERED';
 
 /** A malformed or unacceptable message; `code` classifies it, the message names the field and the fix. */
 export class ProtocolError extends Error {
