@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
+import type { StepAccounting } from '../src/learner/index.js';
 import type { LearnerService } from '../src/run/learner-service.js';
 import { encode, openRawInferenceStream, type StepRequest, type TransportError } from '../src/transport/index.js';
 import {
@@ -60,7 +61,7 @@ function hello(s: LearnerService, actorId: string, numEnvs: number): Buffer {
   return encode({ type: 'Hello', protocolVersion: 1, actorId, token: TOKEN, numEnvs, obsShape: [...m.inputShape], numActions: m.numActions, splitPoint: 0 });
 }
 
-function identity(s: Record<string, number>): void {
+function identity(s: StepAccounting): void {
   expect(s.served).toBe(s.assembled + s.pending + s.dropped);
 }
 
