@@ -10,6 +10,8 @@ import { registerAtari } from './commands/atari.js';
 import { registerPartition } from './commands/partition.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerProfile } from './commands/profile.js';
+import { registerDashboard } from './commands/dashboard.js';
+import { registerCompare } from './commands/compare.js';
 import { VERSION } from './version.js';
 
 /** Builds the `coknight` command line. Each sub-command lives in its own module under commands/. */
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerPartition(program);
   registerSimulate(program);
   registerProfile(program);
+  registerDashboard(program);
+  registerCompare(program);
   return program;
 }
 
