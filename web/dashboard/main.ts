@@ -150,8 +150,10 @@ function drawPicture(actors: ActorView[], K: number | undefined): void {
     const cap = a.linkCap ?? maxRate;
     const bar = (v: number | undefined, yy: number, color: string) => {
       const frac = Math.min(1, (v ?? 0) / cap);
+      // Red only against a real cap: a saturated link.
+      const full = a.linkCap !== undefined && frac > 0.9;
       parts.push(
-        `<rect x="520" y="${yy}" width="240" height="8" fill="#eee"/><rect x="520" y="${yy}" width="${240 * frac}" height="8" fill="${frac > 0.9 ? '#c0392b' : color}"/>`,
+        `<rect x="520" y="${yy}" width="240" height="8" fill="#eee"/><rect x="520" y="${yy}" width="${240 * frac}" height="8" fill="${full ? '#c0392b' : color}"/>`,
       );
     };
     bar(a.upPerSec, y + 3, '#27ae60');
