@@ -52,7 +52,9 @@ export class Dashboard {
     this.tail.poll();
   }
 
+  /** Everything so far (the run directory is read up to now first). */
   snapshot(): Snapshot {
+    if (this.tail.poll().reset) this.tail.poll();
     return {
       run: this.tail.info(this.opts.live !== undefined, this.opts.live?.K),
       episodes: this.tail.episodes,
@@ -136,6 +138,7 @@ export class Dashboard {
     let message: string;
     try {
       const d = this.tail.poll();
+      // A reset (log rewritten on resume) has re-read the files: the page starts over.
       if (d.reset) message = `event: snapshot\ndata: ${JSON.stringify(this.snapshot())}\n\n`;
       else {
         const delta: Delta = { episodes: d.episodes, train: d.train, events: d.events, actors: this.actors(), status: this.status() };
