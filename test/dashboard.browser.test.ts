@@ -121,7 +121,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
       await page.screenshot({ path: join(OUT, 'finished.png'), fullPage: true });
       // The server goes away (a learner restart) and comes back on the same port: the page reconnects.
       await served.close();
-      await until('the page to notice', async () => (await page.locator('#conn').innerText()).startsWith('disconnected'));
+      await until('the page to notice', async () => (await page.locator('#conn').innerText()).includes('server stopped'));
       served = await serveRunDashboard(runDir, `127.0.0.1:${port}`);
       await until('the page to reconnect', async () => (await page.locator('#conn').innerText()) === 'finished run');
       expect(await points(page)).toBe(episodes);

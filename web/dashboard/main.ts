@@ -17,6 +17,8 @@ interface Curve {
 }
 
 let snap: Snapshot | null = null;
+/** The server sent 'end' (it is stopping). */
+let ended = false;
 let curve: Curve = { frames: [], t: [], ret: [], smooth: [], sum: 0 };
 const charts = new Map<string, uPlot>();
 
@@ -181,6 +183,7 @@ function drawEvents(events: PlanEvent[], reset: boolean): void {
 
 function onSnapshot(s: Snapshot): void {
   snap = s;
+  ended = false;
   curve = { frames: [], t: [], ret: [], smooth: [], sum: 0 };
   addEpisodes(s.episodes, s.run.returnWindow);
   drawCurves();
@@ -205,7 +208,11 @@ function onDelta(d: Delta): void {
 
 function setConn(lost = false): void {
   const el = $<HTMLElement>('#conn');
-  if (lost) {
+  if (lost && ended) {
+    // The server said it was stopping; the page keeps trying in case it comes back.
+    el.className = snap?.status.done ? 'conn finished' : 'conn lost';
+    el.textContent = snap?.status.done ? 'run finished (server stopped)' : 'server stopped: reconnecting…';
+  } else if (lost) {
     el.className = 'conn lost';
     el.textContent = 'disconnected: reconnecting…';
   } else if (snap && (!snap.run.live || snap.status.done)) {
@@ -221,6 +228,7 @@ function connect(): void {
   const es = new EventSource(api('events'));
   es.addEventListener('snapshot', (m) => onSnapshot(JSON.parse((m as MessageEvent<string>).data) as Snapshot));
   es.addEventListener('delta', (m) => onDelta(JSON.parse((m as MessageEvent<string>).data) as Delta));
+  es.addEventListener('end', () => (ended = true));
   es.onerror = () => {
     setConn(true);
     // The browser retries by itself while the stream is only interrupted; once it gives up, start again.

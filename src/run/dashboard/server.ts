@@ -152,10 +152,13 @@ export class Dashboard {
 
   /** Ends every event stream (the HTTP server can then close). */
   close(): void {
+    // A last delta (the final counters), then 'end': the page says the learner stopped, and keeps
+    // trying to reconnect in case it comes back (a restart on the same port).
+    if (this.clients.size > 0 && !this.closed) this.tick();
     this.closed = true;
     clearInterval(this.timer);
     this.timer = undefined;
-    for (const c of this.clients) c.end();
+    for (const c of this.clients) c.end('event: end\ndata: {}\n\n');
     this.clients.clear();
   }
 }
