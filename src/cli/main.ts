@@ -11,6 +11,8 @@ import { registerPartition } from './commands/partition.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerProfile } from './commands/profile.js';
 import { registerTestbed } from './commands/testbed.js';
+import { registerDashboard } from './commands/dashboard.js';
+import { registerCompare } from './commands/compare.js';
 import { VERSION } from './version.js';
 
 /** Builds the `coknight` command line. Each sub-command lives in its own module under commands/. */
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerProfile(program);
   registerTestbed(program);
+  registerDashboard(program);
+  registerCompare(program);
   return program;
 }
 

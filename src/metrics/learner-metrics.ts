@@ -1,5 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** A handler for paths other than /metrics (see LearnerMetrics.addRoute). */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
  * The learner's Prometheus metrics, on their own registry (so tests can start several learners in
@@ -113,6 +116,7 @@ export class LearnerMetrics {
     registers: [this.registry],
   });
   private server: Server | null = null;
+  private readonly routes: { prefix: string; handler: RouteHandler }[] = [];
 
   constructor(defaultMetrics = false) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
@@ -129,6 +133,14 @@ export class LearnerMetrics {
     this.actorEnvSteps.set({ actor }, 0);
   }
 
+  /**
+   * Serves other paths on the same server (the dashboard): a request whose path starts with `prefix`
+   * (or is `/` when prefix is '/') goes to `handler`; routes are tried in the order added.
+   */
+  addRoute(prefix: string, handler: RouteHandler): void {
+    this.routes.push({ prefix, handler });
+  }
+
   /** Serves /metrics on host:port (port 0 = any free port); resolves with the bound address. */
   listen(address: string): Promise<string> {
     const i = address.lastIndexOf(':');
@@ -138,7 +150,10 @@ export class LearnerMetrics {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`metrics address "${address}": port must be 0..65535`);
     this.server = createServer((req, res) => {
       if (req.url !== '/metrics') {
-        res.writeHead(404).end('see /metrics\n');
+        const path = (req.url ?? '/').split('?')[0];
+        const route = this.routes.find((r) => path === '/' || path.startsWith(r.prefix));
+        if (route) route.handler(req, res);
+        else res.writeHead(404).end('see /metrics\n');
         return;
       }
       this.registry.metrics().then(

@@ -64,7 +64,7 @@ export async function runDistributed(config: RunConfig, opts: DistributedRunOpti
     h.log(
       `learner listening on ${svc.address} (${config.mode} mode, ${l.model.spec} network K=${l.K}, ` +
         `learner ${(l.edgeFlops / 1e9).toFixed(2)} GFLOP/s)` +
-        (svc.metricsAddress ? `; metrics at http://${svc.metricsAddress}/metrics` : ''),
+        (svc.metricsAddress ? `; metrics at http://${svc.metricsAddress}/metrics, dashboard at http://${svc.metricsAddress}/dashboard/` : ''),
     );
     opts.onListening?.(svc);
     actors = new ActorProcesses(config, svc.address, { token: svc.token, log: h.log, onSpawn: opts.onActorSpawn });

@@ -36,6 +36,7 @@ export function scorePolicy(
   greedy: boolean,
   seed: number,
   parallel = 16,
+  onEpisode?: () => void,
 ): PolicyScore {
   const n = Math.min(parallel, episodes);
   const env = new VectorEnv(envId, n, { ...envOpts, seed });
@@ -52,6 +53,7 @@ export function scorePolicy(
       if ((r.terminated[i] || r.truncated[i]) && returns.length < episodes) {
         returns.push(r.episodeReturns[i]);
         lengths.push(r.episodeLengths[i]);
+        onEpisode?.();
       }
     }
     obs = r.observations;
@@ -67,7 +69,14 @@ export function scorePolicy(
 }
 
 /** Loads a checkpoint and scores its greedy and its sampling policy on fresh seeded episodes. */
-export function evaluateCheckpoint(pathOrDir: string, episodes: number, seed = 12345, maxEpisodeSteps?: number): EvalResult {
+export function evaluateCheckpoint(
+  pathOrDir: string,
+  episodes: number,
+  seed = 12345,
+  maxEpisodeSteps?: number,
+  /** Called after each scored episode (2 × episodes in all), for a progress display. */
+  onEpisode?: (policy: 'greedy' | 'sampling') => void,
+): EvalResult {
   const ckpt = loadCheckpoint(pathOrDir);
   const config = validateConfig(ckpt.meta.config, `checkpoint ${pathOrDir}`);
   const meta = ckpt.meta as unknown as { modelSpec: string; inputShape: [number, number, number]; numActions: number };
@@ -83,8 +92,8 @@ export function evaluateCheckpoint(pathOrDir: string, episodes: number, seed = 1
     return {
       env: config.env.id,
       checkpointFrames: ckpt.meta.frames,
-      greedy: scorePolicy(model, config.env.id, envOpts, episodes, true, seed),
-      sampling: scorePolicy(model, config.env.id, envOpts, episodes, false, seed),
+      greedy: scorePolicy(model, config.env.id, envOpts, episodes, true, seed, 16, onEpisode && (() => onEpisode('greedy'))),
+      sampling: scorePolicy(model, config.env.id, envOpts, episodes, false, seed, 16, onEpisode && (() => onEpisode('sampling'))),
     };
   } finally {
     model.dispose();

@@ -11,6 +11,8 @@ import type { PolicyModel } from '../model/index.js';
 import { type Checkpoint, loadCheckpoint } from './checkpoint.js';
 import { RunRecorder } from './recorder.js';
 import { writeRunCheckpoint } from './checkpoint.js';
+import { mountDashboard } from './dashboard/mount.js';
+import type { Dashboard } from './dashboard/server.js';
 
 export interface LearnerServiceOptions {
   readonly runDir: string;
@@ -50,6 +52,8 @@ export function readTokenFile(path: string, warn: (msg: string) => void = (m) =>
 
 export class LearnerService {
   metricsAddress = '';
+  /** The live dashboard at http://<metricsAddress>/dashboard/ (when /metrics is served). */
+  dashboard: Dashboard | undefined;
 
   private constructor(
     readonly learner: Learner,
@@ -78,7 +82,7 @@ export class LearnerService {
         const fps = recorder.update(u.stats, { policyLag: u.policyLag, inferenceBusy: u.inferenceBusy, trainingBusy: u.trainingBusy });
         if (fps !== null && ref.learner) {
           ref.learner.metrics.framesPerSecond.set(fps);
-          rates.update(ref.learner);
+          rates.update(ref.learner, recorder);
         }
         return opts.onUpdate?.(u);
       },
@@ -94,7 +98,10 @@ export class LearnerService {
     await learner.start();
     const svc = new LearnerService(learner, recorder, token, opts.runDir, log);
     try {
-      if (d.metricsListen) svc.metricsAddress = await learner.metrics.listen(d.metricsListen);
+      if (d.metricsListen) {
+        svc.metricsAddress = await learner.metrics.listen(d.metricsListen);
+        svc.dashboard = mountDashboard(learner, opts.runDir, svc.metricsAddress, token);
+      }
     } catch (e) {
       await learner.stop(null);
       learner.dispose();
@@ -114,6 +121,7 @@ export class LearnerService {
   /** See Learner.stop: `runEnd` null cuts the actors' streams as a crash would. */
   async stop(runEnd: string | null = 'finished'): Promise<void> {
     await this.learner.stop(runEnd);
+    this.dashboard?.close();
     await this.learner.metrics.close();
   }
 
@@ -126,8 +134,9 @@ export class LearnerService {
 class ActorRates {
   private readonly last = new Map<string, { at: number; values: number[] }>();
 
-  update(l: Learner): void {
+  update(l: Learner, recorder: RunRecorder): void {
     const now = performance.now();
+    const tb: Record<string, number> = {};
     for (const a of l.registry.all()) {
       const inf = l.registry.inferenceBytes(a);
       const series: [string, string, number][] = [
@@ -140,10 +149,12 @@ class ActorRates {
       const prev = this.last.get(a.id);
       series.forEach(([channel, direction, v], i) => {
         l.metrics.actorBytes.set({ actor: a.id, channel, direction }, v);
+        tb[`actor/${a.id}/${channel}_${direction}_bytes`] = v;
         if (prev) l.metrics.actorBytesPerSecond.set({ actor: a.id, channel, direction }, ((v - prev.values[i]) * 1000) / Math.max(1, now - prev.at));
       });
       if (prev) l.metrics.actorEnvSteps.set({ actor: a.id }, ((steps - prev.values[series.length]) * 1000) / Math.max(1, now - prev.at));
       this.last.set(a.id, { at: now, values: [...series.map((x) => x[2]), steps] });
     }
+    recorder.tb.scalars(l.frames, tb);
   }
 }

@@ -3,6 +3,7 @@ import type { RunConfig } from '../config/schema.js';
 import { JsonlLog, Window } from './run-log.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { TrainStats } from '../learner/index.js';
+import { TfEventsWriter } from '../metrics/tfevents.js';
 
 export interface EpisodePoint {
   readonly frames: number;
@@ -13,12 +14,14 @@ export interface EpisodePoint {
 /**
  * Everything a run writes about its progress, shared by every mode: episodes.jsonl (one line per
  * finished episode), train.jsonl (periodic learner statistics), and the in-memory history that the
- * summary and the learning curve are drawn from.
+ * summary and the learning curve are drawn from; and the same scalars as TensorBoard event files in tb/.
  */
 export class RunRecorder {
   readonly episodesLog: JsonlLog;
   readonly trainLog: JsonlLog;
   readonly recent: Window;
+  /** TensorBoard scalars (tb/events.out.tfevents.*), step = frames; others (per-actor bytes) may add theirs. */
+  readonly tb: TfEventsWriter;
   readonly episodes: EpisodePoint[] = [];
   frames = 0;
   updates = 0;
@@ -37,6 +40,7 @@ export class RunRecorder {
     this.episodesLog = new JsonlLog(runDir, 'episodes.jsonl');
     this.trainLog = new JsonlLog(runDir, 'train.jsonl');
     this.recent = new Window(config.run.returnWindow);
+    this.tb = new TfEventsWriter(join(runDir, 'tb'), (m) => console.error(m));
   }
 
   /**
@@ -65,6 +69,7 @@ export class RunRecorder {
     const point = { frames: this.frames, ret, length };
     this.episodes.push(point);
     this.episodesLog.write({ ...point, return: ret, ...extra });
+    this.tb.scalars(this.frames, { 'episode/return': ret, 'episode/length': length });
   }
 
   /** Records an update; writes a train.jsonl line at most every run.logEverySeconds. Returns fps since the last line. */
@@ -84,6 +89,7 @@ export class RunRecorder {
       episodes: this.episodes.length,
       ...extra,
     });
+    this.tb.scalars(this.frames, tbScalars(stats, fps, this.recent.mean(), extra));
     this.lastLogAt = now;
     this.lastLogTime = now;
     this.framesAtLastLog = this.frames;
@@ -108,4 +114,23 @@ export class RunRecorder {
     writeFileAtomic(join(this.runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     return summary;
   }
+}
+
+/** The train.jsonl line's numbers under TensorBoard tags. */
+function tbScalars(s: TrainStats, fps: number, meanReturn: number, extra: Record<string, unknown>): Record<string, number | undefined> {
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  return {
+    'return/mean': meanReturn,
+    'loss/total': s.loss,
+    'loss/pg': s.pgLoss,
+    'loss/baseline': s.baselineLoss,
+    'loss/entropy': s.entropyLoss,
+    'policy/entropy': s.entropy,
+    'policy/lag': num(extra.policyLag),
+    'train/lr': s.lr,
+    'train/grad_norm': s.gradNorm,
+    'throughput/frames_per_second': fps,
+    'learner/inference_busy': num(extra.inferenceBusy),
+    'learner/training_busy': num(extra.trainingBusy),
+  };
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { initBackend } from '../../backend/index.js';
 import { evaluateCheckpoint } from '../../run/evaluate.js';
+import { TaskProgress } from '../../run/task-progress.js';
 import { parseIntArg } from '../args.js';
 
 export function registerEval(program: Command): void {
@@ -15,7 +16,9 @@ export function registerEval(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (o: { checkpoint: string; episodes: number; seed: number; maxEpisodeSteps?: number; backend: 'auto'; json?: boolean }) => {
       await initBackend({ prefer: o.backend, log: o.json ? () => {} : (m) => console.error(m) });
-      const r = evaluateCheckpoint(o.checkpoint, o.episodes, o.seed, o.maxEpisodeSteps);
+      const progress = new TaskProgress('eval', 2 * o.episodes, { unit: 'episodes', kind: o.json ? 'none' : 'auto' });
+      const r = evaluateCheckpoint(o.checkpoint, o.episodes, o.seed, o.maxEpisodeSteps, (policy) => progress.tick(1, policy));
+      progress.stop();
       if (o.json) {
         console.log(JSON.stringify(r));
         return;

@@ -19,7 +19,7 @@ export function registerLearner(program: Command): void {
     .option('--mode <mode>', 'seed | impala | coknight', 'coknight')
     .option('--listen <host:port>', 'gRPC address (default from config; 0.0.0.0:8686 to serve other hosts)')
     .option('--token <secret>', 'shared token actors must present (default: $COKNIGHT_TOKEN)')
-    .option('--metrics <host:port>', "Prometheus /metrics address ('' disables)")
+    .option('--metrics <host:port>', "Prometheus /metrics and the dashboard (/dashboard/) address ('' disables)")
     .action(async (f: LearnerFlags) => {
       const extra: Record<string, unknown> = {};
       if (f.listen) setPath(extra, 'distributed.listen', f.listen);

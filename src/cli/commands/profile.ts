@@ -5,6 +5,7 @@ import { initBackend } from '../../backend/index.js';
 import { makeEnv } from '../../env/index.js';
 import { createModel, NETWORK_SPECS, type NetworkSpec, networkSpecFromName, resolveNetworkSpec } from '../../model/index.js';
 import { parseBandwidth } from '../../transport/index.js';
+import { TaskProgress } from '../../run/task-progress.js';
 import { parseIntArg } from '../args.js';
 
 export interface LayerProfile {
@@ -19,7 +20,15 @@ export interface LayerProfile {
  * Times layers 1..k for every k (median of `reps` after a warm-up) and takes differences, so each
  * layer's time includes what running it after the previous ones really costs on this device.
  */
-export function profileLayers(spec: NetworkSpec, inputShape: [number, number, number], numActions: number, batch: number, reps: number): LayerProfile[] {
+export function profileLayers(
+  spec: NetworkSpec,
+  inputShape: [number, number, number],
+  numActions: number,
+  batch: number,
+  reps: number,
+  /** Called after each of the K timings (layers 1..k), for a progress display. */
+  onLayer?: (k: number, K: number) => void,
+): LayerProfile[] {
   const model = createModel(spec, { inputShape, numActions });
   const x = tf.zeros([batch, ...inputShape]);
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -40,6 +49,7 @@ export function profileLayers(spec: NetworkSpec, inputShape: [number, number, nu
         ts.push((performance.now() - t0) / 1000);
       }
       cumulative.push(Math.max(median(ts), cumulative[k - 1]));
+      onLayer?.(k, model.K);
     }
     return model.layers.map((l, i) => ({ name: l.name, flops: l.flops * batch, outBytes: l.outBytes, seconds: cumulative[i + 1] - cumulative[i] }));
   } finally {
@@ -66,7 +76,12 @@ export function registerProfile(program: Command): void {
       const env = makeEnv(o.env, { seed: 0, ...(o.romDir ? { romDir: o.romDir } : {}) });
       const shape = env.observationShape as [number, number, number];
       const spec = o.model === 'auto' ? resolveNetworkSpec('auto', shape) : networkSpecFromName(o.model, '--model');
-      const layers = profileLayers(spec, shape, env.numActions, o.batch, o.reps);
+      let progress: TaskProgress | undefined;
+      const layers = profileLayers(spec, shape, env.numActions, o.batch, o.reps, (k, K) => {
+        progress ??= new TaskProgress('profile', K, { unit: 'layer timings', kind: o.json ? 'none' : 'auto' });
+        progress.tick(1, `layers 1..${k} of ${K} timed`);
+      });
+      progress?.stop();
       const seconds = layers.reduce((a, l) => a + l.seconds, 0);
       const flops = layers.reduce((a, l) => a + l.flops, 0) / seconds;
       const link = parseBandwidth(o.link);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
-import cliProgress from 'cli-progress';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NETWORKS } from '../../partition/networks.js';
@@ -8,6 +7,7 @@ import { DEFAULT_SIMULATION, runSimulation, type SimulationConfig, type Simulati
 import { simulationCharts } from '../../partition/simulatePlots.js';
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../../partition/solve.js';
 import { svgToPng } from '../../plot/png.js';
+import { TaskProgress } from '../../run/task-progress.js';
 import { parseIntArg, parseNumberArg } from '../args.js';
 
 function parseCounts(value: string): number[] {
@@ -81,17 +81,12 @@ export function registerSimulate(program: Command): void {
           defpPasses: opts.passes,
         };
         const total = 2 * config.actorCounts.length * config.algorithms.length;
-        const bar = process.stderr.isTTY
-          ? new cliProgress.SingleBar({ format: 'simulate [{bar}] {value}/{total} {last}', stream: process.stderr }, cliProgress.Presets.shades_classic)
-          : undefined;
-        bar?.start(total, 0, { last: '' });
-        const onPoint = (p: SimulationPoint) => {
-          const line = `${p.server} N=${p.actors} ${p.algorithm}: reduction ${p.latencyReductionMs.toFixed(2)} ms, ${p.solveMs.toFixed(1)} ms`;
-          if (bar) bar.increment({ last: line });
-          else if (!opts.json) console.error(line);
-        };
+        // A bar with an ETA on a TTY; otherwise a line per point (as before), with the count and ETA.
+        const progress = new TaskProgress('simulate', total, { unit: 'points', kind: opts.json ? 'none' : 'auto', lineEverySeconds: 0 });
+        const onPoint = (p: SimulationPoint) =>
+          progress.tick(1, `${p.server} N=${p.actors} ${p.algorithm}: reduction ${p.latencyReductionMs.toFixed(2)} ms, ${p.solveMs.toFixed(1)} ms`);
         const result = await runSimulation(config, onPoint);
-        bar?.stop();
+        progress.stop();
         mkdirSync(opts.out, { recursive: true });
         writeFileSync(join(opts.out, 'results.json'), JSON.stringify(result, null, 2) + '\n');
         const files = [join(opts.out, 'results.json')];
