@@ -1,6 +1,7 @@
 /** The flags `coknight train` and `coknight learner` share, and how they become config overrides. */
 import type { Command } from 'commander';
 import { type ConfigOverrides, deepMerge, describeConfig, type ResolvedConfig, resolveConfig, setPath } from '../config/load.js';
+import { readTokenFile } from '../run/learner-service.js';
 import { parseIntArg, parseNumberArg } from './args.js';
 
 export interface RunFlags {
@@ -84,4 +85,18 @@ export function configFromFlags(flags: RunFlags, extra: ConfigOverrides = {}): R
     return null;
   }
   return resolved;
+}
+
+/**
+ * The shared token from `--token-file` (preferred: not in `ps` or shell history), else `--token`
+ * (with a warning), else $COKNIGHT_TOKEN. Both flags together are refused.
+ */
+export function tokenFromFlags(f: { token?: string; tokenFile?: string }, warn: (m: string) => void): string | undefined {
+  if (f.token && f.tokenFile) throw new Error('give the token once: --token-file or --token, not both');
+  if (f.tokenFile) return readTokenFile(f.tokenFile, warn);
+  if (f.token) {
+    warn('warning: --token is visible to every user of this machine (ps) and in shell history; prefer --token-file or $COKNIGHT_TOKEN');
+    return f.token;
+  }
+  return process.env.COKNIGHT_TOKEN;
 }

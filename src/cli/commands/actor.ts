@@ -6,10 +6,12 @@ import { initBackend } from '../../backend/index.js';
 import { networkSpecFromName } from '../../model/index.js';
 import { fetchLearnerContract, makeLink, parseLearnerContract } from '../../transport/index.js';
 import { parseDurationArg, parseIntArg, parseNumberArg } from '../args.js';
+import { tokenFromFlags } from '../run-flags.js';
 
 interface ActorFlags {
   learner: string;
   token?: string;
+  tokenFile?: string;
   actorId?: string;
   envs: number;
   env?: string;
@@ -32,7 +34,8 @@ export function registerActor(program: Command): void {
     .command('actor')
     .description('run an actor: environments and the head layers here, the rest on the learner')
     .requiredOption('--learner <host:port>', 'learner address')
-    .option('--token <secret>', 'shared token (default: $COKNIGHT_TOKEN)')
+    .option('--token-file <path>', "read the learner's token from the first line of this file")
+    .option('--token <secret>', 'shared token (visible in ps: prefer --token-file or $COKNIGHT_TOKEN)')
     .option('--actor-id <id>', 'unique id of this actor (default: hostname-pid)')
     .option('--envs <n>', 'environments stepped together', parseIntArg('--envs', 1), 4)
     .option('--env <id>', 'check that the learner trains this env (the env and its options always come from the learner)')
@@ -54,8 +57,8 @@ export function registerActor(program: Command): void {
     .option('--exit-with-parent', 'exit when standard input closes (spawned actors: die with the process that started them)')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
     .action(async (f: ActorFlags) => {
-      const token = f.token ?? process.env.COKNIGHT_TOKEN;
-      if (!token) throw new Error('actor: no token; pass --token or set COKNIGHT_TOKEN to the learner token');
+      const token = tokenFromFlags(f, (m) => console.error(m));
+      if (!token) throw new Error("actor: no token; pass --token-file FILE or set COKNIGHT_TOKEN to the learner's token");
       const actorId = f.actorId ?? `${process.env.HOSTNAME ?? 'actor'}-${process.pid}`;
       // Stop requests are honoured from the first moment, wherever the actor waits; a second one, or
       // 2 s without a clean end, quits at once.

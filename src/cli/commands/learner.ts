@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { setPath } from '../../config/load.js';
 import { runDistributed } from '../../run/distributed.js';
-import { addRunFlags, configFromFlags, type RunFlags } from '../run-flags.js';
+import { addRunFlags, configFromFlags, type RunFlags, tokenFromFlags } from '../run-flags.js';
 
 interface LearnerFlags extends RunFlags {
   mode: string;
   listen?: string;
   token?: string;
+  tokenFile?: string;
   metrics?: string;
 }
 
@@ -18,19 +19,23 @@ export function registerLearner(program: Command): void {
   )
     .option('--mode <mode>', 'seed | impala | coknight', 'coknight')
     .option('--listen <host:port>', 'gRPC address (default from config; 0.0.0.0:8686 to serve other hosts)')
-    .option('--token <secret>', 'shared token actors must present (default: $COKNIGHT_TOKEN)')
+    .option('--token-file <path>', 'read the shared token from the first line of this file (keep it mode 0600)')
+    .option('--token <secret>', 'shared token actors must present (visible in ps: prefer --token-file or $COKNIGHT_TOKEN)')
     .option('--metrics <host:port>', "Prometheus /metrics and the dashboard (/dashboard/) address ('' disables)")
     .action(async (f: LearnerFlags) => {
       const extra: Record<string, unknown> = {};
       if (f.listen) setPath(extra, 'distributed.listen', f.listen);
-      if (f.token) setPath(extra, 'distributed.token', f.token);
+      const token = tokenFromFlags(f, (m) => console.error(m));
+      if (token) setPath(extra, 'distributed.token', token);
       if (f.metrics !== undefined) setPath(extra, 'distributed.metricsListen', f.metrics);
       const resolved = configFromFlags(f, extra);
       if (!resolved) return;
       const config = resolved.config;
       if (config.mode === 'local') throw new Error('learner: --mode local runs without actors; use `coknight train --mode local`');
       if (!config.distributed.token && !process.env.COKNIGHT_TOKEN) {
-        throw new Error('learner: remote actors need a shared token: pass --token or set COKNIGHT_TOKEN');
+        throw new Error(
+          'learner: remote actors need a shared token: pass --token-file FILE or set COKNIGHT_TOKEN (the token is never written to the run directory: give it again on --resume)',
+        );
       }
       const summary = await runDistributed(config, { resume: f.resume, spawnActors: 0 });
       console.log(JSON.stringify(summary, null, 2));

@@ -58,6 +58,8 @@ export interface InferenceClientOptions {
   backoff?: Partial<BackoffOptions>;
   /** Seed for backoff jitter. */
   seed?: number;
+  /** Give up when the learner keeps refusing this actor id as already live for this long (default 60 s). */
+  duplicateIdGiveUpMs?: number;
   /** Give up reconnecting after this long without a learner (default 5 minutes); the client then fails. */
   giveUpAfterMs?: number;
   /** Time a step may wait for a connection and its reply (default 30 s). */
@@ -100,6 +102,7 @@ export class InferenceClient {
   private recvChain: Promise<void> = Promise.resolve();
   /** When the client last lost (or started without) a registered stream; null while registered. */
   private lostAt: number | null = Date.now();
+  private duplicateSince: number | undefined;
 
   constructor(private readonly opts: InferenceClientOptions) {
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
@@ -236,6 +239,7 @@ export class InferenceClient {
     }
     this.attempt = 0;
     this.lostAt = null;
+    this.duplicateSince = undefined;
     this.setState('ready', `registered at split point ${reply.splitPoint}`);
     const waiters = this.readyWaiters;
     this.readyWaiters = [];
@@ -250,6 +254,15 @@ export class InferenceClient {
       this.fail(new TransportError(`${name}: ${details}`, code, false));
       return;
     }
+    // ALREADY_EXISTS: the learner still holds a live stream for this id. After a reconnect that clears
+    // once it notices the old stream ended; if it lasts, another actor runs with the same id.
+    if (code === grpc.status.ALREADY_EXISTS) {
+      this.duplicateSince ??= Date.now();
+      if (Date.now() - this.duplicateSince > (this.opts.duplicateIdGiveUpMs ?? 60_000)) {
+        this.fail(new TransportError(`${name}: ${details}; another actor is using this id: start this one with a different --actor-id`, code, false));
+        return;
+      }
+    } else this.duplicateSince = undefined;
     // In-flight steps may or may not have been processed: the caller decides whether to resend.
     this.failAll(new TransportError(`${name}: ${details} (reconnecting)`, code, true));
     this.lostAt ??= Date.now();
