@@ -60,6 +60,13 @@ export function createGroups(cap: NonNullable<HostCapabilities['cgroup']>, testb
   return { dirs, procsFiles };
 }
 
+/** Changes the cpu quota of a group made by createGroups (its first directory is the cpu group). */
+export function setQuota(cap: NonNullable<HostCapabilities['cgroup']>, plan: CgroupPlan, quota: number): void {
+  const q = quota >= 1 ? null : Math.max(1000, Math.round(quota * PERIOD_US));
+  if (cap.version === 1) write(join(plan.dirs[0], 'cpu.cfs_quota_us'), q === null ? '-1' : String(q));
+  else write(join(plan.dirs[0], 'cpu.max'), `${q ?? 'max'} ${PERIOD_US}`);
+}
+
 /** Pids still in a group directory (and its children). */
 export function groupPids(dir: string): number[] {
   if (!existsSync(dir)) return [];
@@ -94,5 +101,11 @@ export function removeGroups(cap: NonNullable<HostCapabilities['cgroup']>, testb
       }
     };
     rm(top);
+    // The shared parent goes too once no testbed uses it.
+    try {
+      rmdirSync(join(root, 'coknight'));
+    } catch {
+      /* another testbed's groups are still there, or it never existed */
+    }
   }
 }

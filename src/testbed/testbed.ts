@@ -17,7 +17,7 @@ import { makeEnv } from '../env/index.js';
 import { resolveNetworkSpec } from '../model/index.js';
 import { parseBandwidth } from '../util/bandwidth.js';
 import { calibrate, DEVICE_CLASSES } from './classes.js';
-import { createGroups, removeGroups } from './cgroups.js';
+import { type CgroupPlan, createGroups, removeGroups, setQuota } from './cgroups.js';
 import { type HostCapabilities, probeHost } from './host.js';
 import { actorHost, buildNetwork, HOST_ADDRESS, LEARNER_ADDRESS, leftovers, learnerHost, netemAvailable, removeNetwork } from './network.js';
 import { actorsOf, type Topology } from './topology.js';
@@ -31,8 +31,11 @@ export interface TestbedActor {
   readonly name: string;
   readonly index: number;
   readonly group: Topology['devices'][number];
-  /** FLOP/s its class should measure on this host, and the CPU share that gives it. */
+  /** FLOP/s its class should measure on this host, and the CPU share first estimated to give it. */
   readonly target: { flops: number; quota: number };
+  /** The CPU share after calibration inside its cgroup, and what it measured there last. */
+  quota: number;
+  calibratedFlops?: number;
 }
 
 export interface TestbedReport {
@@ -46,6 +49,9 @@ export interface TestbedReport {
     class: string;
     targetFlops: number;
     quota: number;
+    /** Measured in its cgroup by the calibration probe, alone on its cores. */
+    calibratedFlops: number | null;
+    /** What the actor itself measured at start-up (with its neighbours starting beside it). */
     measuredFlops: number | null;
     linkRate: number;
     measuredUpRate: number | null;
@@ -57,7 +63,10 @@ export interface TestbedReport {
 
 /** The plan of a testbed: its actors and what each must measure (calibrated on this host). */
 export function planTestbed(t: Topology, hostFlops: number, mhz: number): TestbedActor[] {
-  return actorsOf(t).map((a) => ({ ...a, target: calibrate(DEVICE_CLASSES[a.group.class], hostFlops, mhz) }));
+  return actorsOf(t).map((a) => {
+    const target = calibrate(DEVICE_CLASSES[a.group.class], hostFlops, mhz);
+    return { ...a, target, quota: target.quota };
+  });
 }
 
 /** This host's FLOP/s on the network the run trains (best of 3, one thread, like an actor). */
@@ -161,7 +170,12 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
       '[learner]',
     );
     for (const a of actors) {
-      const groups = real ? createGroups(cap.cgroup!, t.name, a.name, a.target.quota, t.actorCpus).procsFiles : [];
+      let groups: string[] = [];
+      if (real) {
+        const plan = createGroups(cap.cgroup!, t.name, a.name, a.target.quota, t.actorCpus);
+        a.quota = await calibrateQuota(cap.cgroup!, plan, a, t.train.env, log);
+        groups = plan.procsFiles;
+      }
       const args = ['actor', '--learner', listen, '--actor-id', a.name, '--envs', String(a.group.envs), '--streams', String(a.group.streams)];
       args.push('--link-bytes-per-sec', String(parseBandwidth(a.group.link.rate)), '--final-stats', '--exit-with-parent', '--give-up-after', '120s');
       if (!real) args.push('--bandwidth', a.group.link.rate, '--device-flops', String(a.target.flops));
@@ -187,7 +201,8 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
           name: a.name,
           class: a.group.class,
           targetFlops: a.target.flops,
-          quota: a.target.quota,
+          quota: a.quota,
+          calibratedFlops: a.calibratedFlops ?? null,
           measuredFlops: joins.get(a.name)?.flops ?? null,
           linkRate: parseBandwidth(a.group.link.rate),
           measuredUpRate: bytes?.total?.sentBytes && wall > 0 ? bytes.total.sentBytes / wall : null,
@@ -226,6 +241,53 @@ export function testbedUp(t: Topology, log: (m: string) => void): TestbedActor[]
   for (const a of actors)
     log(`${a.name}: ip netns exec ${actorHost(t, a.index).ns} coknight actor --learner ${LEARNER_ADDRESS}:${PORT} … (cgroup coknight/${t.name}/${a.name})`);
   return actors;
+}
+
+/** FLOP/s measured by a short process inside the group (what the actor will measure at start-up). */
+function probeFlops(procsFiles: string[], envId: string): Promise<number> {
+  // The built package (also when this module runs from src/ under a test runner).
+  const dist = join(BIN, '..', '..', 'dist');
+  const script = `const { initBackend } = await import(${JSON.stringify(join(dist, 'backend/index.js'))});
+    await initBackend({ prefer: 'wasm', log: () => {}, gradients: false });
+    const { measureDeviceFlops } = await import(${JSON.stringify(join(dist, 'actor/profile.js'))});
+    console.log(measureDeviceFlops(${JSON.stringify(envId)}));`;
+  return new Promise((resolveFlops, reject) => {
+    const child = spawn('sh', ['-c', 'for f in $CK_PROCS; do echo $$ > "$f"; done; exec "$@"', 'sh', process.execPath, '--input-type=module', '-e', script], {
+      env: { ...process.env, CK_PROCS: procsFiles.join(' ') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => (code === 0 && Number(out.trim()) > 0 ? resolveFlops(Number(out.trim())) : reject(new Error(`FLOP/s probe failed (${code}): ${err.trim()}`))));
+  });
+}
+
+/**
+ * Closed-loop calibration: a CPU quota does not scale a process's speed exactly (its other threads,
+ * scheduler granularity, the neighbours on its core), so the testbed measures inside the group and
+ * corrects the quota until the measured FLOP/s is within 10% of the target: a proportional first
+ * step, then regula falsi between the closest quotas measured below and above (at most 6 rounds).
+ * Records the last measurement as the device's calibrated FLOP/s.
+ */
+async function calibrateQuota(cap: NonNullable<HostCapabilities['cgroup']>, plan: CgroupPlan, a: TestbedActor, envId: string, log: (m: string) => void): Promise<number> {
+  let quota = a.target.quota;
+  if (quota >= 1) return 1;
+  let lo: { q: number; f: number } | undefined;
+  let hi: { q: number; f: number } | undefined;
+  for (let round = 0; round < 6; round++) {
+    const measured = await probeFlops(plan.procsFiles, envId);
+    a.calibratedFlops = measured;
+    log(`  ${a.name}: ${(100 * quota).toFixed(1)}% of a core measures ${(measured / 1e9).toFixed(3)} GFLOP/s (target ${(a.target.flops / 1e9).toFixed(3)})`);
+    if (Math.abs(measured / a.target.flops - 1) <= 0.1) break;
+    if (measured < a.target.flops) lo = !lo || quota > lo.q ? { q: quota, f: measured } : lo;
+    else hi = !hi || quota < hi.q ? { q: quota, f: measured } : hi;
+    quota = lo && hi ? lo.q + ((a.target.flops - lo.f) * (hi.q - lo.q)) / (hi.f - lo.f) : quota * (a.target.flops / measured);
+    quota = Math.min(1, Math.max(0.01, quota));
+    setQuota(cap, plan, quota);
+  }
+  return quota;
 }
 
 function lastJson(out: string): Record<string, unknown> | null {
