@@ -175,24 +175,25 @@ export class TrainStep {
     const accumulated = summed as tf.Tensor[];
     const lr = this.learningRate;
     const n = T * B;
+    const report = (gradNorm: number, skipped: boolean): TrainStats => ({
+      loss: totals.loss,
+      pgLoss: totals.pgLoss,
+      baselineLoss: totals.baselineLoss,
+      entropyLoss: totals.entropyLoss,
+      entropy: -totals.entropyLoss / n,
+      gradNorm,
+      lr,
+      meanVs: totals.vs / n,
+      meanPgAdvantage: totals.adv / n,
+      meanRho: totals.rho / n,
+      frames: this.frames,
+      version: this.model.version,
+      ...(skipped ? { skipped: true } : {}),
+    });
     if (!Number.isFinite(totals.loss) || !Number.isFinite(globalNorm(accumulated))) {
       // A non-finite loss or gradient would poison every weight: skip the update instead.
       tf.dispose(accumulated);
-      return {
-        loss: totals.loss,
-        pgLoss: totals.pgLoss,
-        baselineLoss: totals.baselineLoss,
-        entropyLoss: totals.entropyLoss,
-        entropy: -totals.entropyLoss / n,
-        gradNorm: NaN,
-        lr,
-        meanVs: totals.vs / n,
-        meanPgAdvantage: totals.adv / n,
-        meanRho: totals.rho / n,
-        frames: this.frames,
-        version: this.model.version,
-        skipped: true,
-      };
+      return report(NaN, true);
     }
     const { grads: clipped, norm } = clipByGlobalNorm(accumulated, this.hp.gradClipNorm);
     tf.dispose(accumulated);
@@ -202,20 +203,7 @@ export class TrainStep {
 
     this.frames += T * B * this.hp.actionRepeat;
     this.model.version += 1;
-    return {
-      loss: totals.loss,
-      pgLoss: totals.pgLoss,
-      baselineLoss: totals.baselineLoss,
-      entropyLoss: totals.entropyLoss,
-      entropy: -totals.entropyLoss / n,
-      gradNorm: norm,
-      lr,
-      meanVs: totals.vs / n,
-      meanPgAdvantage: totals.adv / n,
-      meanRho: totals.rho / n,
-      frames: this.frames,
-      version: this.model.version,
-    };
+    return report(norm, false);
   }
 
   dispose(): void {
