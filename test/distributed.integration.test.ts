@@ -93,8 +93,11 @@ describe('distributed training on loopback', () => {
 
   it('impala mode: actors run the whole network and upload unrolls', async () => {
     const logs: string[] = [];
-    // A queue of one batch: IMPALA actors outrun the learner, and the run must say how much it threw away.
-    const s: Summary = await runDistributed(config({ mode: 'impala', distributed: { maxQueuedUnrolls: 4 } }), { spawnActors: 2, log: (m) => logs.push(m) });
+    // A queue of one batch with drop-oldest: IMPALA actors outrun the learner, and the run must say how much it threw away.
+    const s: Summary = await runDistributed(config({ mode: 'impala', distributed: { maxQueuedUnrolls: 4, queueFull: 'drop-oldest' } }), {
+      spawnActors: 2,
+      log: (m) => logs.push(m),
+    });
     const lossLine = logs.find((l) => l.startsWith('actor steps:'));
     expect(lossLine).toMatch(/actor steps: \d+ produced, \d+ trained on, [\d.]+% discarded/);
     expect(s.discardedFraction).toBeCloseTo((s.stepAccounting.discarded + s.stepAccounting.dropped) / s.stepAccounting.served, 9);
@@ -106,6 +109,14 @@ describe('distributed training on loopback', () => {
       expect(a.actorView.bytes.params.receivedBytes).toBeGreaterThan(0);
       expect(a.actorView.bytes.upload.sentBytes).toBeGreaterThan(0);
     }
+    checkAccounting(s);
+  });
+
+  it('backpressure: with queueFull wait (the default) a full queue holds IMPALA actors back and drops none of their work', async () => {
+    const s: Summary = await runDistributed(config({ mode: 'impala', distributed: { maxQueuedUnrolls: 4 } }), { spawnActors: 2, log: () => {} });
+    expect(s.queueFull).toBe('wait');
+    expect(s.queueFullHolds).toBeGreaterThan(0);
+    expect(s.stepAccounting.discardedQueueFull).toBe(0);
     checkAccounting(s);
   });
 

@@ -18,8 +18,12 @@ import { parseTopology } from '../src/testbed/topology.js';
 
 describe('testbed topology and calibration', () => {
   it('validates a topology, naming the bad field', () => {
-    expect(() => parseTopology({ name: 'x', devices: [{ id: 'a', class: 'toaster', link: { rate: '1MB/s' } }] }, 't.yaml')).toThrow(/devices\.0\.class: one of rpi3, rpi4/);
-    expect(() => parseTopology({ name: 'x', devices: [{ id: 'a', class: 'rpi4', link: { rate: '1XB/s' } }] }, 't.yaml')).toThrow(/devices\.0\.link\.rate: .*unknown unit/);
+    expect(() => parseTopology({ name: 'x', devices: [{ id: 'a', class: 'toaster', link: { rate: '1MB/s' } }] }, 't.yaml')).toThrow(
+      /devices\.0\.class: one of rpi3, rpi4/,
+    );
+    expect(() => parseTopology({ name: 'x', devices: [{ id: 'a', class: 'rpi4', link: { rate: '1XB/s' } }] }, 't.yaml')).toThrow(
+      /devices\.0\.link\.rate: .*unknown unit/,
+    );
     expect(() => parseTopology({ name: 'Bad-Name', devices: [{ id: 'a', class: 'rpi4', link: { rate: '1MB/s' } }] }, 't.yaml')).toThrow(/name: lower-case/);
     expect(() => parseTopology({ name: 'x', devices: [] }, 't.yaml')).toThrow(/devices/);
   });

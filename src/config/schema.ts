@@ -92,6 +92,12 @@ export const distributedSchema = z.strictObject({
   actorBandwidth: z.array(bandwidth).default([]),
   /** Unrolls waiting for the learner beyond this are dropped oldest-first (bounded memory and policy lag). */
   maxQueuedUnrolls: z.number().int().positive().default(256),
+  /**
+   * When the unroll queue is full: 'wait' holds the actors back (uploads are not read and inference
+   * replies wait, so nothing they produce is thrown away); 'drop-oldest' keeps them running and drops
+   * the oldest unrolls (more data, more of it stale, some of it discarded).
+   */
+  queueFull: z.enum(['wait', 'drop-oldest']).default('wait'),
   /** Publish parameters every this many updates. */
   paramSyncEvery: z.number().int().positive().default(1),
   /** Prometheus /metrics address ('' disables); binds to localhost unless told otherwise. */

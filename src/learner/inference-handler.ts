@@ -20,6 +20,8 @@ export interface InferenceHandlerOptions {
   readonly maxWaitMs: number;
   /** Connected actors at a split point: a batch goes as soon as each has a request waiting. */
   readonly streamsAt?: (splitPoint: number) => number;
+  /** Resolves when the learner has room for more data (backpressure; immediate when it has). */
+  readonly room?: () => Promise<void> | undefined;
 }
 
 export class InferenceHandler {
@@ -33,7 +35,7 @@ export class InferenceHandler {
     private readonly assembler: TrajectoryAssembler,
     private readonly metrics: LearnerMetrics,
     private readonly rng: Rng,
-    opts: InferenceHandlerOptions,
+    private readonly opts: InferenceHandlerOptions,
   ) {
     this.batcher = new DynamicBatcher<Pending, Outcome>({
       maxBatch: opts.maxBatch,
@@ -48,6 +50,8 @@ export class InferenceHandler {
     if (req.splitPoint >= K) {
       throw new ProtocolError('BAD_FIELD', `StepRequest.splitPoint ${req.splitPoint}: an actor at split point K=${K} computes locally and uploads unrolls`);
     }
+    const wait = this.opts.room?.();
+    if (wait) await wait;
     this.intake.request(a, req);
     const res = await this.batcher.submit(req.splitPoint, req.numEnvs, { req, actor: a });
     if (res instanceof ProtocolError) throw res;

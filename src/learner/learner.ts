@@ -59,6 +59,8 @@ export interface StepAccounting {
   readonly trained: number;
   readonly queued: number;
   readonly discarded: number;
+  /** The part of `discarded` dropped because the unroll queue was full (the rest: after the frame budget). */
+  readonly discardedQueueFull: number;
 }
 
 /** What a checkpoint holds of a learner. */
@@ -76,6 +78,12 @@ export class Learner {
   private updatesAtStart = 0;
   private readonly unrolls: Unroll[] = [];
   private discardedUnrolls = 0;
+  /** Set while the unroll queue is full and actors are held back. */
+  private full: { promise: Promise<void>; release: () => void } | undefined;
+  /** How often the queue filled and held the actors back. */
+  heldCount = 0;
+  /** Unrolls dropped because the queue was full (distributed.queueFull 'drop-oldest'). */
+  private queueFullUnrolls = 0;
   /** Train steps skipped for a non-finite loss or gradient. */
   skippedUpdates = 0;
   private readonly skipLog = new RejectLog((_a, _r, m) => this.opts.sink.log(m));
@@ -157,7 +165,8 @@ export class Learner {
       for (const a of registry.all()) if (a.ctx && a.splitPoint === y) n++;
       return n;
     };
-    const inference = new InferenceHandler(model, intake, assembler, metrics, new Rng(c.seed * 31 + 7), { ...c.distributed, streamsAt });
+    const room = (): Promise<void> | undefined => ref.learner?.room();
+    const inference = new InferenceHandler(model, intake, assembler, metrics, new Rng(c.seed * 31 + 7), { ...c.distributed, streamsAt, room });
     const planner = opts.planner(model, edgeFlops);
     const membership = new Membership(c.env.id, model, registry, planner, assembler, metrics, opts.sink);
     const learner = new Learner(opts, metrics, registry, model, trainStep, planner, edgeFlops, assembler, intake, inference, membership);
@@ -272,6 +281,7 @@ export class Learner {
       onUpload: (x) => this.intake.upload(x),
       onReject: (code, message) => this.intake.rejectedChunk(actorId, code, message),
     });
+    if (this.full) puller.pause(); // joining while the queue is full: held back like the others
     u = { puller, domain };
     this.uploadSockets.set(actorId, u);
     return u;
@@ -376,12 +386,39 @@ export class Learner {
     this.metrics.episodes.inc();
   }
 
+  /** Backpressure (distributed.queueFull 'wait'): while the queue is full, resolves once it has room. */
+  room(): Promise<void> | undefined {
+    return this.full?.promise;
+  }
+
+  /** The queue is full: stop reading uploads and hold inference replies until training makes room. */
+  private holdActors(): void {
+    if (this.full) return;
+    let release!: () => void;
+    const promise = new Promise<void>((r) => (release = r));
+    this.full = { promise, release };
+    this.heldCount++;
+    for (const u of this.uploadSockets.values()) u.puller.pause();
+  }
+
+  private releaseActors(): void {
+    if (!this.full) return;
+    this.full.release();
+    this.full = undefined;
+    for (const u of this.uploadSockets.values()) u.puller.resume();
+  }
+
   private onUnroll(u: Unroll): void {
     this.unrolls.push(u);
-    const excess = this.unrolls.length - this.config.distributed.maxQueuedUnrolls;
+    const max = this.config.distributed.maxQueuedUnrolls;
+    if (this.config.distributed.queueFull === 'wait') {
+      if (this.unrolls.length >= max && !this.done) this.holdActors();
+    }
+    const excess = this.config.distributed.queueFull === 'wait' ? 0 : this.unrolls.length - max;
     if (excess > 0) {
       this.unrolls.splice(0, excess);
       this.discardedUnrolls += excess;
+      this.queueFullUnrolls += excess;
       this.metrics.discardedSteps.inc({ why: 'queue_full' }, excess * this.config.hyper.unrollLength);
     }
     this.metrics.unrollQueue.set(this.unrolls.length);
@@ -400,12 +437,14 @@ export class Learner {
         continue;
       }
       if (this.done) {
+        this.releaseActors();
         this.discardedUnrolls += this.unrolls.length;
         this.metrics.discardedSteps.inc({ why: 'budget_reached' }, this.unrolls.length * T);
         this.unrolls.length = 0;
         continue;
       }
       const batchUnrolls = this.unrolls.splice(0, B);
+      if (this.unrolls.length < this.config.distributed.maxQueuedUnrolls) this.releaseActors();
       const t0 = performance.now();
       const batch = stackUnrolls(batchUnrolls, T, this.model.numActions, this.assembler.dims.obsSize);
       let lag = 0;
@@ -478,6 +517,7 @@ export class Learner {
       trained: (this.updates - this.updatesAtStart) * this.config.hyper.batchSize * T,
       queued: this.unrolls.length * T,
       discarded: this.discardedUnrolls * T,
+      discardedQueueFull: this.queueFullUnrolls * T,
     };
   }
 
@@ -520,6 +560,7 @@ export class Learner {
    */
   async stop(runEnd: string | null = 'finished'): Promise<void> {
     this.running = false;
+    this.releaseActors();
     clearInterval(this.republishTimer);
     this.wake?.();
     this.wake = null;

@@ -22,6 +22,7 @@ export function lossWarning(acc: Accounting, queueLimit: number): string | null 
   return (
     `warning: ${(100 * f).toFixed(0)}% of actor steps were discarded (${acc.discarded} with the unroll queue full, ${acc.dropped} with actors that left): ` +
     `the learner trains slower than the actors act. Fewer actors (--actors, distributed.actors) or envs per actor (distributed.envsPerActor) ` +
-    `waste less; a longer queue (distributed.maxQueuedUnrolls, now ${queueLimit}) keeps more at the cost of memory and policy lag.`
+    `waste less; a longer queue (distributed.maxQueuedUnrolls, now ${queueLimit}) keeps more at the cost of memory and policy lag, ` +
+    `and distributed.queueFull: wait (the default) holds the actors back instead of dropping their work.`
   );
 }

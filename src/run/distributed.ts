@@ -97,6 +97,8 @@ export async function runDistributed(config: RunConfig, opts: DistributedRunOpti
       inferenceRequests: stats?.requests ?? 0,
       stepAccounting: acc,
       discardedFraction: lostFraction(acc),
+      queueFull: config.distributed.queueFull,
+      queueFullHolds: l.heldCount,
       rejected: { ...stats?.rejectedByCode, ...Object.fromEntries(Object.entries(l.intake.rejected).map(([k, v]) => [`upload_${k}`, v])) },
       actors: actorSummaries(svc, (id) => actors!.summaryFor(id)),
     });

@@ -260,7 +260,9 @@ function probeFlops(procsFiles: string[], envId: string): Promise<number> {
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => (code === 0 && Number(out.trim()) > 0 ? resolveFlops(Number(out.trim())) : reject(new Error(`FLOP/s probe failed (${code}): ${err.trim()}`))));
+    child.on('exit', (code) =>
+      code === 0 && Number(out.trim()) > 0 ? resolveFlops(Number(out.trim())) : reject(new Error(`FLOP/s probe failed (${code}): ${err.trim()}`)),
+    );
   });
 }
 
@@ -271,7 +273,13 @@ function probeFlops(procsFiles: string[], envId: string): Promise<number> {
  * step, then regula falsi between the closest quotas measured below and above (at most 6 rounds).
  * Records the last measurement as the device's calibrated FLOP/s.
  */
-async function calibrateQuota(cap: NonNullable<HostCapabilities['cgroup']>, plan: CgroupPlan, a: TestbedActor, envId: string, log: (m: string) => void): Promise<number> {
+async function calibrateQuota(
+  cap: NonNullable<HostCapabilities['cgroup']>,
+  plan: CgroupPlan,
+  a: TestbedActor,
+  envId: string,
+  log: (m: string) => void,
+): Promise<number> {
   let quota = a.target.quota;
   if (quota >= 1) return 1;
   let lo: { q: number; f: number } | undefined;

@@ -49,7 +49,7 @@ export class UploadPusher {
 
   static connect(opts: UploadPusherOptions): UploadPusher {
     if (opts.actorId.length === 0) throw new RangeError('UploadPusher.actorId must be a non-empty string');
-    const socket = new zmq.Push({ linger: 1000, maxMessageSize: 1024, ...(opts.curve ? curveClientOptions(opts.curve) : {}) });
+    const socket = new zmq.Push({ linger: 1000, maxMessageSize: 1024, sendHighWaterMark: 16, ...(opts.curve ? curveClientOptions(opts.curve) : {}) });
     socket.connect(opts.address);
     return new UploadPusher(socket, opts);
   }
@@ -181,6 +181,8 @@ export class UploadPuller {
   static async bind(opts: UploadPullerOptions): Promise<UploadPuller> {
     const socket = new zmq.Pull({
       linger: 0,
+      // A small queue, so that a paused puller holds its senders back within a few messages.
+      receiveHighWaterMark: 16,
       maxMessageSize: opts.maxMessageBytes ?? DEFAULT_UPLOAD_MESSAGE_BYTES,
       ...(opts.curve ? curveServerOptions(opts.curve.secretKey, opts.curve.domain) : {}),
     });
@@ -345,9 +347,25 @@ export class UploadPuller {
     }
   }
 
+  private gate: Promise<void> | null = null;
+  private openGate: (() => void) | null = null;
+
+  /** Stops reading: ZeroMQ's queues fill and the sending actor blocks (backpressure). */
+  pause(): void {
+    if (this.gate) return;
+    this.gate = new Promise((r) => (this.openGate = r));
+  }
+
+  resume(): void {
+    this.openGate?.();
+    this.gate = null;
+    this.openGate = null;
+  }
+
   private async receiveLoop(): Promise<void> {
     try {
       for await (const frames of this.socket) {
+        if (this.gate) await this.gate;
         if (frames.length !== 1) {
           countInto(this.counters.rejected, 'BAD_FRAMES');
           continue;
