@@ -23,6 +23,30 @@ export class Membership {
     private readonly sink: LearnerSink,
   ) {}
 
+  /** Actor ids whose registration is under way (their upload socket is being bound). */
+  readonly registering = new Set<string>();
+
+  /**
+   * Refusals before anything is allocated for a Hello: a second Hello for an actor id with a live
+   * stream (it would take over the slot: the real actor keeps its stream, and a genuine reconnect
+   * retries until the learner has seen the old stream end), and more envs than the learner allows.
+   */
+  precheck(hello: Hello, ctx: ActorContext, maxEnvs: number): void {
+    const live = this.registry.get(hello.actorId);
+    if ((live?.ctx && live.ctx !== ctx) || this.registering.has(hello.actorId)) {
+      throw new ProtocolError(
+        'ALREADY_REGISTERED',
+        `actor id "${hello.actorId}" already has a live stream on this learner: each actor needs its own --actor-id`,
+      );
+    }
+    if (hello.numEnvs > maxEnvs) {
+      throw new ProtocolError(
+        'OVER_BUDGET',
+        `Hello.numEnvs ${hello.numEnvs} exceeds this learner's limit of ${maxEnvs} envs per actor (distributed.maxEnvsPerActor)`,
+      );
+    }
+  }
+
   /** Registers an actor at the split point the plan gives it; throws ProtocolError to refuse it. */
   admit(hello: Hello, ctx: ActorContext): ActorState {
     return this.join(hello, ctx);

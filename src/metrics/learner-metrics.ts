@@ -125,6 +125,36 @@ export class LearnerMetrics {
     this.rejected.inc({ reason: 'none' }, 0);
   }
 
+  /** The gauges of one training update. */
+  recordUpdate(
+    stats: { loss: number; pgLoss: number; baselineLoss: number; entropyLoss: number; entropy: number; lr: number; gradNorm: number },
+    u: { policyLag: number; frames: number; inferenceBusy: number; trainingBusy: number },
+  ): void {
+    this.policyLag.set(u.policyLag);
+    this.frames.inc(u.frames);
+    this.inferenceBusy.set(u.inferenceBusy);
+    this.trainingBusy.set(u.trainingBusy);
+    for (const [term, v] of [
+      ['total', stats.loss],
+      ['pg', stats.pgLoss],
+      ['baseline', stats.baselineLoss],
+      ['entropy', stats.entropyLoss],
+    ] as const)
+      this.loss.set({ term }, v);
+    this.entropy.set(stats.entropy);
+    this.learningRate.set(stats.lr);
+    this.gradNorm.set(stats.gradNorm);
+  }
+
+  /** Rejections the transport counts itself (gRPC streams and messages, ZeroMQ handshakes). */
+  recordTransport(st: { rejectedByCode: Record<string, number>; rejectedByStatus: Record<string, number> } | undefined, zmqDenied: number): void {
+    if (st) {
+      for (const [code, n] of Object.entries(st.rejectedByCode)) this.grpcRejected.set({ reason: code }, n);
+      for (const [status, n] of Object.entries(st.rejectedByStatus)) this.grpcRejected.set({ reason: `status_${status}` }, n);
+    }
+    this.zmqAuthDenied.set(zmqDenied);
+  }
+
   /** Zero-valued series for a newly joined actor (bytes/s per channel and direction, env steps/s). */
   actorJoined(actor: string): void {
     for (const channel of ['inference', 'upload', 'params']) {

@@ -3,10 +3,10 @@
  * StreamSession — token check, Hello → RegisterReply, then StepRequest → StepReply in any order —
  * ending only that stream, with a status naming the fault, when anything is wrong.
  */
-import type { Http2Server, ServerHttp2Session } from 'node:http2';
-import { createServer, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { LinkStats } from '../pacer.js';
+import { countInto } from '../send-queue.js';
+import { listenGuarded } from './listener.js';
 import {
   decodeAs,
   encode,
@@ -120,10 +120,6 @@ interface SessionEnv {
   readonly authenticated: (peer: string) => void;
 }
 
-function count(rec: Record<string, number>, key: string): void {
-  rec[key] = (rec[key] ?? 0) + 1;
-}
-
 /** One actor's stream, from the token check to its end; faults end this stream only. */
 class StreamSession {
   private ctx: ActorContext | undefined;
@@ -174,8 +170,8 @@ class StreamSession {
 
   private reject(code: grpc.status, details: string, protocolCode?: string): void {
     if (this.ended) return;
-    count(this.env.stats.rejectedByStatus, grpc.status[code] ?? String(code));
-    if (protocolCode) count(this.env.stats.rejectedByCode, protocolCode);
+    countInto(this.env.stats.rejectedByStatus, grpc.status[code] ?? String(code));
+    if (protocolCode) countInto(this.env.stats.rejectedByCode, protocolCode);
     this.finish(code, details);
     // grpc-js turns an 'error' event on a server stream into the call's final status.
     this.call.emit('error', { code, details });
@@ -309,8 +305,8 @@ class StreamSession {
 function serveContract(env: SessionEnv, call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>): void {
   const presented = call.metadata.get(TOKEN_METADATA_KEY)[0];
   if (typeof presented !== 'string' || !tokenMatches(env.expectedToken, presented)) {
-    count(env.stats.rejectedByStatus, 'UNAUTHENTICATED');
-    count(env.stats.rejectedByCode, 'UNAUTHENTICATED');
+    countInto(env.stats.rejectedByStatus, 'UNAUTHENTICATED');
+    countInto(env.stats.rejectedByCode, 'UNAUTHENTICATED');
     done({ code: grpc.status.UNAUTHENTICATED, details: `missing or bad ${TOKEN_METADATA_KEY} metadata: present the learner's shared token` });
     return;
   }
@@ -368,74 +364,15 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   const creds = opts.tls
     ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) }], false)
     : grpc.ServerCredentials.createInsecure();
-  // The server owns its TCP listener and hands each socket to gRPC, so it can cap connections.
-  const injector = server.createConnectionInjector(creds);
-  // Once HTTP/2 owns a socket, destroying the socket no longer closes the connection: the deadline
-  // must destroy the session. gRPC keeps the injector's HTTP/2 server in a private map (grpc-js 1.x).
-  const sessions = new Map<string, ServerHttp2Session>();
-  const internal = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
-  for (const h of internal?.keys() ?? []) {
-    h.on('session', (session: ServerHttp2Session) => {
-      const key = `${session.socket?.remoteAddress}:${session.socket?.remotePort}`;
-      sessions.set(key, session);
-      session.once('close', () => sessions.delete(key));
-    });
-  }
-  const sockets = new Set<Socket>();
-  const tcp = createServer((socket) => {
-    sockets.add(socket);
-    env.stats.connections++;
-    socket.once('close', () => {
-      sockets.delete(socket);
-      env.stats.connections--;
-    });
-    socket.on('error', () => socket.destroy());
-    // Pre-authentication deadline: a connection on which no call presents the token within idleMs
-    // (a silent socket, an unfinished TLS or HTTP/2 handshake, only bad tokens) is closed. After
-    // that, gRPC's idle timer closes it once it has had no stream for idleMs.
-    const addr = socket.remoteAddress ?? '';
-    const peers = [`${addr}:${socket.remotePort}`, `[${addr}]:${socket.remotePort}`];
-    const deadline = setTimeout(() => {
-      session()?.destroy();
-      socket.destroy();
-      for (const p of peers) pendingAuth.delete(p);
-    }, idleMs);
-    deadline.unref();
-    const clear = (): void => {
-      clearTimeout(deadline);
-      for (const p of peers) pendingAuth.delete(p);
-    };
-    for (const p of peers) pendingAuth.set(p, clear);
-    // Not cleared when the socket closes: gRPC's graceful idle close can leave the session waiting on
-    // a peer that never answers; the deadline destroys it (and then forgets the peer).
-    const session = (): ServerHttp2Session | undefined => sessions.get(peers[0]);
-    socket.once('close', () => {
-      if (!session()) clear();
-    });
-    injector.injectConnection(socket);
+  const { port, shutdown } = await listenGuarded(server, creds, {
+    address: opts.address,
+    maxConnections: opts.maxConnections ?? 1024,
+    idleMs,
+    pendingAuth,
+    stats: env.stats,
+    onDrop: () => countInto(env.stats.rejectedByStatus, 'CONNECTION_LIMIT'),
   });
-  tcp.maxConnections = opts.maxConnections ?? 1024;
-  tcp.on('drop', () => count(env.stats.rejectedByStatus, 'CONNECTION_LIMIT'));
-  const i = opts.address.lastIndexOf(':');
-  const host = opts.address.slice(0, i);
-  const listenHost = host.replace(/^\[(.*)\]$/, '$1');
-  const wantPort = Number(opts.address.slice(i + 1));
-  if (i < 0 || !Number.isInteger(wantPort) || wantPort < 0 || wantPort > 65535) {
-    throw new Error(`cannot bind inference server to ${opts.address}: the address must be host:port`);
-  }
-  const port = await new Promise<number>((resolve, reject) => {
-    tcp.once('error', (err) => reject(new Error(`cannot bind inference server to ${opts.address}: ${err.message}`)));
-    tcp.listen(wantPort, listenHost, () => {
-      const a = tcp.address();
-      resolve(typeof a === 'object' && a ? a.port : wantPort);
-    });
-  });
-  const shutdown = (): void => {
-    server.forceShutdown();
-    injector.destroy();
-    tcp.close();
-    for (const sk of sockets) sk.destroy();
-  };
+  const host = opts.address.slice(0, opts.address.lastIndexOf(':'));
   return {
     port,
     address: `${host}:${port}`,

@@ -1,0 +1,86 @@
+/**
+ * The parts a Learner is composed of, wired together: the network and its optimizer, the actor
+ * registry, the trajectory assembler, the upload intake (every range limit), the inference handler
+ * (batching that fills, backpressure through `room`), the split planner and membership.
+ */
+import type { LearnerOptions } from './learner-types.js';
+import { makeEnv } from '../env/index.js';
+import { LearnerMetrics } from '../metrics/learner-metrics.js';
+import { createModel, measureForwardFlops, type PolicyModel } from '../model/index.js';
+import { Rng } from '../util/rng.js';
+import { ActorRegistry } from './actor-registry.js';
+import { InferenceHandler } from './inference-handler.js';
+import { Membership } from './membership.js';
+import { learnerHyperFromConfig, modelSpecFor, trainingEnvOptions } from './setup.js';
+import type { SplitPlanner } from './split-planner.js';
+import { TrainStep } from './train-step.js';
+import { TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
+import { UploadIntake } from './upload-intake.js';
+
+export interface LearnerParts {
+  readonly metrics: LearnerMetrics;
+  readonly registry: ActorRegistry;
+  readonly model: PolicyModel;
+  readonly trainStep: TrainStep;
+  readonly planner: SplitPlanner;
+  readonly edgeFlops: number;
+  readonly assembler: TrajectoryAssembler;
+  readonly intake: UploadIntake;
+  readonly inference: InferenceHandler;
+  readonly membership: Membership;
+}
+
+/** Where the parts call back into the learner that owns them. */
+export interface LearnerHooks {
+  onUnroll(u: Unroll): void;
+  onEpisode(actorIndex: number, env: number, ret: number, length: number): void;
+  room(): Promise<void> | undefined;
+}
+
+export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHooks): Promise<LearnerParts> {
+  const c = opts.config;
+  const probe = makeEnv(c.env.id, { ...trainingEnvOptions(c), seed: 0 });
+  const obsShape = probe.observationShape as [number, number, number];
+  const model = createModel(modelSpecFor(c, obsShape), { inputShape: obsShape, numActions: probe.numActions, seed: c.seed });
+  const trainStep = await TrainStep.create(model, learnerHyperFromConfig(c));
+  const edgeFlops = measureForwardFlops(model, 32);
+  const dims = { unrollLength: c.hyper.unrollLength, numActions: probe.numActions, obsSize: obsShape[0] * obsShape[1] * obsShape[2] };
+  const registry = new ActorRegistry();
+  const metrics = new LearnerMetrics();
+  const assembler = new TrajectoryAssembler(
+    dims,
+    (u) => hooks.onUnroll(u),
+    (e) => hooks.onEpisode(e.actorId, e.env, e.ret, e.length),
+    { maxPendingPerEnv: c.distributed.maxPendingUnrollsPerEnv, maxUnrollsAhead: Math.max(64, 4 * c.distributed.maxPendingUnrollsPerEnv) },
+    (actor, steps) => {
+      const a = registry.at(actor);
+      if (a) a.droppedSteps += steps;
+      metrics.droppedPendingSteps.inc(steps);
+    },
+  );
+  const d = c.distributed;
+  // MinAtar observations are 0/1 per cell and channel; anything else is uint8 (0..255).
+  const maxObsValue = c.env.id.startsWith('minatar/') ? 1 : 255;
+  const limits = { maxAbsReward: d.maxAbsReward, maxAbsLogit: d.maxAbsLogit, maxAbsActivation: d.maxAbsActivation, maxObsValue };
+  const intake = new UploadIntake(
+    dims,
+    registry,
+    assembler,
+    metrics,
+    (actor, reason, message) => {
+      opts.sink.event({ event: 'upload_rejected', actor, reason });
+      opts.sink.log(`rejected an upload from actor ${actor}: ${message}`);
+    },
+    limits,
+  );
+  const streamsAt = (y: number): number => {
+    let n = 0;
+    for (const a of registry.all()) if (a.ctx && a.splitPoint === y) n++;
+    return n;
+  };
+  const room = (): Promise<void> | undefined => hooks.room();
+  const inference = new InferenceHandler(model, intake, assembler, metrics, new Rng(c.seed * 31 + 7), { ...c.distributed, streamsAt, room });
+  const planner = opts.planner(model, edgeFlops);
+  const membership = new Membership(c.env.id, model, registry, planner, assembler, metrics, opts.sink);
+  return { metrics, registry, model, trainStep, planner, edgeFlops, assembler, intake, inference, membership };
+}

@@ -1,0 +1,40 @@
+/** The Learner's options, the state it saves to a checkpoint, and its step accounting. */
+import type { RunConfig } from '../config/schema.js';
+import type { PolicyModel } from '../model/index.js';
+import type { ServerTls } from '../transport/index.js';
+import type { LearnerSink } from './sink.js';
+import type { SplitPlanner } from './split-planner.js';
+import type { OptimizerSlot } from './train-step.js';
+
+export interface LearnerOptions {
+  readonly config: RunConfig;
+  readonly token: string;
+  readonly sink: LearnerSink;
+  /** Builds the split planner once the model (and the learner's measured FLOP/s) are known. */
+  readonly planner: (model: PolicyModel, edgeFlops: number) => SplitPlanner;
+  readonly tls?: ServerTls;
+}
+
+/** Step counts whose identities (served = assembled + pending + dropped; assembled = trained + queued + discarded) must hold. */
+export interface StepAccounting {
+  readonly served: number;
+  readonly assembled: number;
+  readonly pending: number;
+  readonly dropped: number;
+  readonly duplicates: number;
+  /** Pieces of unrolls that were already closed (replays), ignored and never counted as served. */
+  readonly stale: number;
+  readonly trained: number;
+  readonly queued: number;
+  readonly discarded: number;
+  /** The part of `discarded` dropped because the unroll queue was full (the rest: after the frame budget). */
+  readonly discardedQueueFull: number;
+}
+
+/** What a checkpoint holds of a learner. */
+export interface LearnerState {
+  readonly weights: Uint8Array;
+  readonly optimizer: readonly OptimizerSlot[];
+  readonly frames: number;
+  readonly updates: number;
+}
