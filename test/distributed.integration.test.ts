@@ -295,47 +295,51 @@ describe('faults at the learner', () => {
     learner.dispose();
   });
 
-  it('live DEFP: a newcomer that gains more takes the budget, the learner moves the first actor, no step lost or duplicated', async () => {
-    // MinAtar net: c_1 = 73,728, c_2 = 263,936 FLOPs; budget 400k FLOPs fits one actor at y = 0.
-    // a: 1 MFLOP/s device → offloading saves ≈ 0.34 s; b: 0.1 MFLOP/s → saves ≈ 3.4 s. When b joins,
-    // DEFP gives it the budget and sends a to y = K = 2.
-    const cfg = config({ mode: 'coknight', frames: 100_000, partition: { edgeFlops: 1e10, computeBudget: 400_000 } });
-    learner = await LearnerService.start(cfg, { runDir: cfg.run.dir!, log: () => {} });
-    const start = (id: string, flops: number): ChildProcess =>
-      spawn(
-        process.execPath,
-        [BIN, 'actor', '--learner', learner.address, '--actor-id', id, '--envs', '2', '--device-flops', String(flops), '--link-bytes-per-sec', '1000000'],
-        {
-          env: { ...process.env, COKNIGHT_TOKEN: cfg.distributed.token },
-          stdio: 'ignore',
-        },
-      );
-    const a = start('a', 1e6);
-    await until(() => (learner.learner.registry.get('a')?.stepsServed ?? 0) > 50, 30_000, 'actor a served at y=0');
-    expect(learner.learner.registry.get('a')!.splitPoint).toBe(0);
-    const b = start('b', 1e5);
-    try {
-      await until(
-        () => (learner.learner.registry.get('b')?.stepsServed ?? 0) > 50 && (learner.learner.registry.get('a')?.stepsLocal ?? 0) > 50,
-        30_000,
-        'the plan change',
-      );
-      expect(learner.learner.registry.get('a')!.splitPoint).toBe(2);
-      expect(learner.learner.registry.get('b')!.splitPoint).toBe(0);
-      const before = learner.recorder.updates;
-      await until(() => learner.recorder.updates >= before + 3, 30_000, 'training after the switch');
-      const acc = learner.learner.stepAccounting();
-      expect(acc.served).toBe(acc.assembled + acc.pending + acc.dropped);
-      expect(acc.dropped).toBe(0);
-      expect(acc.duplicates).toBe(0);
-      const text = await (await fetch(`http://${learner.metricsAddress}/metrics`)).text();
-      expect(text).toMatch(/coknight_actor_split_point\{actor="a"\} 2/);
-      expect(text).toMatch(/coknight_partition_budget_used\{resource="compute"\}/);
-    } finally {
-      a.kill('SIGKILL');
-      b.kill('SIGKILL');
-      await learner.stop();
-      learner.dispose();
-    }
-  });
+  it(
+    'live DEFP: a newcomer that gains more takes the budget, the learner moves the first actor, no step lost or duplicated',
+    { timeout: 120_000 },
+    async () => {
+      // MinAtar net: c_1 = 73,728, c_2 = 263,936 FLOPs; budget 400k FLOPs fits one actor at y = 0.
+      // a: 1 MFLOP/s device → offloading saves ≈ 0.34 s; b: 0.1 MFLOP/s → saves ≈ 3.4 s. When b joins,
+      // DEFP gives it the budget and sends a to y = K = 2.
+      const cfg = config({ mode: 'coknight', frames: 100_000, partition: { edgeFlops: 1e10, computeBudget: 400_000 } });
+      learner = await LearnerService.start(cfg, { runDir: cfg.run.dir!, log: () => {} });
+      const start = (id: string, flops: number): ChildProcess =>
+        spawn(
+          process.execPath,
+          [BIN, 'actor', '--learner', learner.address, '--actor-id', id, '--envs', '2', '--device-flops', String(flops), '--link-bytes-per-sec', '1000000'],
+          {
+            env: { ...process.env, COKNIGHT_TOKEN: cfg.distributed.token },
+            stdio: 'ignore',
+          },
+        );
+      const a = start('a', 1e6);
+      await until(() => (learner.learner.registry.get('a')?.stepsServed ?? 0) > 50, 50_000, 'actor a served at y=0');
+      expect(learner.learner.registry.get('a')!.splitPoint).toBe(0);
+      const b = start('b', 1e5);
+      try {
+        await until(
+          () => (learner.learner.registry.get('b')?.stepsServed ?? 0) > 50 && (learner.learner.registry.get('a')?.stepsLocal ?? 0) > 50,
+          50_000,
+          'the plan change',
+        );
+        expect(learner.learner.registry.get('a')!.splitPoint).toBe(2);
+        expect(learner.learner.registry.get('b')!.splitPoint).toBe(0);
+        const before = learner.recorder.updates;
+        await until(() => learner.recorder.updates >= before + 3, 30_000, 'training after the switch');
+        const acc = learner.learner.stepAccounting();
+        expect(acc.served).toBe(acc.assembled + acc.pending + acc.dropped);
+        expect(acc.dropped).toBe(0);
+        expect(acc.duplicates).toBe(0);
+        const text = await (await fetch(`http://${learner.metricsAddress}/metrics`)).text();
+        expect(text).toMatch(/coknight_actor_split_point\{actor="a"\} 2/);
+        expect(text).toMatch(/coknight_partition_budget_used\{resource="compute"\}/);
+      } finally {
+        a.kill('SIGKILL');
+        b.kill('SIGKILL');
+        await learner.stop();
+        learner.dispose();
+      }
+    },
+  );
 });
