@@ -139,7 +139,8 @@ describe('distributed training on loopback', () => {
     let killed = false;
     const stop = new AbortController();
     let learner: LearnerService | undefined;
-    const cfg = config({ mode: 'seed', frames: 100_000 });
+    // A budget the run never reaches: it ends through the abort once the killed actor is back.
+    const cfg = config({ mode: 'seed', frames: 10_000_000 });
     const s: Summary = await runDistributed(cfg, {
       spawnActors: 2,
       log: () => {},
@@ -157,8 +158,10 @@ describe('distributed training on loopback', () => {
       },
       onActorSpawn: (i, child) => {
         if (i === 0 && !killed) {
+          // Kill it once it has registered and been served (on a loaded machine it may join after
+          // the other actor's first updates), so that its restart is a second registration.
           const poll = setInterval(() => {
-            if ((learner?.recorder.updates ?? 0) < 3) return;
+            if ((learner?.recorder.updates ?? 0) < 3 || (learner?.learner.registry.get('a0')?.stepsServed ?? 0) === 0) return;
             clearInterval(poll);
             killed = true;
             child.kill('SIGKILL');
