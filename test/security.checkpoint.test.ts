@@ -7,8 +7,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/index.js';
+import { describe, expect, it } from 'vitest';
 import { encodeLayerWeights } from '../src/model/weights-codec.js';
 import {
   CHECKPOINT_FILE,
@@ -20,23 +19,11 @@ import {
   saveCheckpoint,
   writeRunCheckpoint,
 } from '../src/run/checkpoint.js';
-import { readTokenFile, type LearnerService } from '../src/run/learner-service.js';
+import { readTokenFile } from '../src/run/learner-service.js';
 import { prepareRunDir } from '../src/run/run-dir.js';
-import { register, type Registered, securityConfig, startLearner, TOKEN, until } from './helpers/security.js';
+import { register, securityConfig, startLearner, TOKEN, until, learnerFixture } from './helpers/security.js';
 
-let svc: LearnerService | undefined;
-const clients: Registered[] = [];
-
-beforeAll(async () => {
-  await initBackend({ log: () => {} });
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.client.close();
-  await svc?.stop();
-  svc?.dispose();
-  svc = undefined;
-});
+const fx = learnerFixture();
 
 function sample(values: number[] = [1, 2, 3, 4], slot: number[] = [0.5, 1.5]): Checkpoint {
   return {
@@ -62,10 +49,10 @@ function withHeader(ckpt: Checkpoint, edit: (h: Record<string, any>) => void): U
 
 describe('no poisoned model', () => {
   it('a batch whose loss is not finite is skipped: weights unchanged and finite, counted, and the checkpoint after it loads', async () => {
-    svc = await startLearner();
-    const a = await register(svc, 'a');
-    clients.push(a);
-    const l = svc.learner;
+    fx.svc = await startLearner();
+    const a = await register(fx.svc, 'a');
+    fx.clients.push(a);
+    const l = fx.svc.learner;
     const idx = l.registry.get('a')!.index;
     const T = l.config.hyper.unrollLength;
     const S = l.assembler.dims.obsSize;
@@ -84,11 +71,11 @@ describe('no poisoned model', () => {
     await until(() => l.skippedUpdates >= 1, 10_000, 'the skipped update');
     expect(l.updates).toBe(0);
     expect(Buffer.from(l.model.getLayerWeights(1, l.K)).equals(Buffer.from(before))).toBe(true);
-    const text = await (await fetch(`http://${svc.metricsAddress}/metrics`)).text();
+    const text = await (await fetch(`http://${fx.svc.metricsAddress}/metrics`)).text();
     expect(text).toMatch(/coknight_skipped_updates_total 1/);
     const acc = l.stepAccounting();
     expect(acc.assembled).toBe(acc.trained + acc.queued + acc.discarded);
-    const path = await svc.checkpoint();
+    const path = await fx.svc.checkpoint();
     const back = loadCheckpoint(path);
     expect(back.meta.updates).toBe(0);
     // The token never reaches the checkpoint, which only its owner can read.

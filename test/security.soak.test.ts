@@ -8,16 +8,13 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as grpc from '@grpc/grpc-js';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/index.js';
-import type { LearnerService } from '../src/run/learner-service.js';
+import { describe, expect, it } from 'vitest';
 import { encode, openRawInferenceStream } from '../src/transport/index.js';
 import {
   forgedUnroll,
   obsBlock,
   pushSocket,
   register,
-  type Registered,
   sendAll,
   sleep,
   startLearner,
@@ -25,6 +22,7 @@ import {
   TOKEN,
   until,
   uploadMessage,
+  learnerFixture,
 } from './helpers/security.js';
 
 const LONG = process.env.COKNIGHT_SECURITY_LONG === '1';
@@ -40,30 +38,18 @@ function live(): number {
   return (m.heapUsed + m.arrayBuffers) / MB;
 }
 
-let svc: LearnerService | undefined;
-const clients: Registered[] = [];
-
-beforeAll(async () => {
-  await initBackend({ log: () => {} });
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.client.close();
-  await svc?.stop();
-  svc?.dispose();
-  svc = undefined;
-});
+const fx = learnerFixture();
 
 describe.skipIf(!LONG)('long attacks: memory stays bounded and returns after the offender leaves', () => {
   it('2,000 step requests of 256 envs, each opening new unrolls: pending capped, live memory back at baseline after the offender leaves', async () => {
-    svc = await startLearner({ distributed: { maxWaitMs: 0 } });
-    const l = svc.learner;
+    fx.svc = await startLearner({ distributed: { maxWaitMs: 0 } });
+    const l = fx.svc.learner;
     const m = l.model;
     const S = m.inputShape.reduce((a, b) => a * b, 1);
     const T = l.config.hyper.unrollLength;
     const base = rss();
     const liveBase = live();
-    const raw = openRawInferenceStream({ address: svc.address, token: TOKEN });
+    const raw = openRawInferenceStream({ address: fx.svc.address, token: TOKEN });
     const st = statusOf(raw.stream);
     raw.stream.write(
       encode({
@@ -124,12 +110,12 @@ describe.skipIf(!LONG)('long attacks: memory stays bounded and returns after the
   });
 
   it('10,000 forged uploads without keys and 500 keyed partial uploads declaring 256 MiB: nothing accepted, RSS bounded', async () => {
-    svc = await startLearner();
-    const a = await register(svc, 'a');
-    clients.push(a);
-    const l = svc.learner;
+    fx.svc = await startLearner();
+    const a = await register(fx.svc, 'a');
+    fx.clients.push(a);
+    const l = fx.svc.learner;
     const base = rss();
-    const block = forgedUnroll(svc, 2, 1000);
+    const block = forgedUnroll(fx.svc, 2, 1000);
     // sendTimeout 0: once ZeroMQ's queue for the never-authenticated peer is full, sends fail at once.
     const plain = pushSocket(a.reply.uploadAddress, undefined, 0);
     for (let i = 0; i < 10; i++)
@@ -149,7 +135,7 @@ describe.skipIf(!LONG)('long attacks: memory stays bounded and returns after the
     }
     await until(() => (l.intake.rejected.chunk_OVER_BUDGET ?? 0) + l.uploadPending('a').partials >= sent, 30_000, 'the keyed partials');
     // Observation-only uploads for far-future step ids (the 239 → 1,102 MB attack).
-    const far = Array.from({ length: 2000 }, (_, i) => uploadMessage('a', 10_000 + i, obsBlock(svc!, 2, 1e9 + i * 5, 5), { registration: 1 }));
+    const far = Array.from({ length: 2000 }, (_, i) => uploadMessage('a', 10_000 + i, obsBlock(fx.svc!, 2, 1e9 + i * 5, 5), { registration: 1 }));
     await sendAll(keyed, far);
     await until(() => (l.intake.rejected.BAD_SEQUENCE ?? 0) >= 2000, 30_000, 'far-future rejections');
     keyed.close();
@@ -166,11 +152,11 @@ describe.skipIf(!LONG)('long attacks: memory stays bounded and returns after the
   });
 
   it('2,000 bad-token streams and 2,000 idle sockets: all refused or closed, training state untouched', async () => {
-    svc = await startLearner({ distributed: { connectionIdleMs: 1000, maxConnections: 500 } });
+    fx.svc = await startLearner({ distributed: { connectionIdleMs: 1000, maxConnections: 500 } });
     const { connect } = await import('node:net');
     let closed = 0;
     const socks = Array.from({ length: 2000 }, () => {
-      const s = connect(Number(svc!.address.split(':').pop()), '127.0.0.1');
+      const s = connect(Number(fx.svc!.address.split(':').pop()), '127.0.0.1');
       s.on('error', () => undefined);
       s.on('close', () => closed++);
       s.resume();
@@ -180,7 +166,7 @@ describe.skipIf(!LONG)('long attacks: memory stays bounded and returns after the
     let capped = 0;
     for (let i = 0; i < 2000; i += 100) {
       const batch = Array.from({ length: 100 }, (_, j) => {
-        const bad = openRawInferenceStream({ address: svc!.address, token: `bad-${i + j}` });
+        const bad = openRawInferenceStream({ address: fx.svc!.address, token: `bad-${i + j}` });
         const p = statusOf(bad.stream).then((s) => {
           if (s.code === grpc.status.UNAUTHENTICATED) unauth++;
           else if (s.code === grpc.status.UNAVAILABLE) capped++; // refused by the connection cap
@@ -193,14 +179,14 @@ describe.skipIf(!LONG)('long attacks: memory stays bounded and returns after the
     }
     // Every connection the learner accepted is closed again (sockets the kernel never handed over,
     // beyond the listen backlog, stay half-open on the client side only and hold no learner fd).
-    await until(() => svc!.learner.serverStats!.connections === 0, 30_000, 'idle connections closed');
+    await until(() => fx.svc!.learner.serverStats!.connections === 0, 30_000, 'idle connections closed');
     socks.forEach((s) => s.destroy());
     console.log(
       `pre-auth: ${unauth} bad-token streams refused UNAUTHENTICATED and ${capped} UNAVAILABLE (cap), ${closed} of 2000 idle sockets closed by the learner, ` +
-        `${svc.learner.serverStats!.rejectedByStatus.CONNECTION_LIMIT ?? 0} over the cap, learner connections now 0`,
+        `${fx.svc.learner.serverStats!.rejectedByStatus.CONNECTION_LIMIT ?? 0} over the cap, learner connections now 0`,
     );
     expect(unauth + capped).toBe(2000);
     expect(unauth).toBeGreaterThan(0);
-    expect(svc.learner.registry.size).toBe(0);
+    expect(fx.svc.learner.registry.size).toBe(0);
   });
 });

@@ -4,44 +4,30 @@
  * through partial uploads and oversized frames, far-future step ids. Each attack is bounded in count
  * and time; the assertions are on the learner's state after it.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/index.js';
-import type { LearnerService } from '../src/run/learner-service.js';
+import { describe, expect, it } from 'vitest';
 import { curveKeyPair, encode, UploadPuller } from '../src/transport/index.js';
 import {
   forgedUnroll,
   obsBlock,
   pushSocket,
   register,
-  type Registered,
   sendAll,
   sleep,
   startLearner,
   subscribeFor,
   until,
   uploadMessage,
+  learnerFixture,
 } from './helpers/security.js';
 
-let svc: LearnerService | undefined;
-const clients: Registered[] = [];
-
-beforeAll(async () => {
-  await initBackend({ log: () => {} });
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.client.close();
-  await svc?.stop();
-  svc?.dispose();
-  svc = undefined;
-});
+const fx = learnerFixture();
 
 describe('ZeroMQ channels are authenticated and encrypted (CURVE)', () => {
   it('forged uploads without the keys are never accepted, even naming a registered actor', async () => {
-    svc = await startLearner();
-    const a0 = await register(svc, 'a0');
-    clients.push(a0);
-    const block = forgedUnroll(svc, 2, 1000);
+    fx.svc = await startLearner();
+    const a0 = await register(fx.svc, 'a0');
+    fx.clients.push(a0);
+    const block = forgedUnroll(fx.svc, 2, 1000);
     const forged = Array.from({ length: 50 }, (_, i) => uploadMessage('a0', i, block, { registration: 1 }));
     // A plain socket (no CURVE), and a CURVE socket with a keypair the learner never handed out.
     const plain = pushSocket(a0.reply.uploadAddress);
@@ -53,21 +39,21 @@ describe('ZeroMQ channels are authenticated and encrypted (CURVE)', () => {
     await sleep(500);
     plain.close();
     selfKeyed.close();
-    const l = svc.learner;
+    const l = fx.svc.learner;
     const a = l.registry.get('a0')!;
     expect(a.stepsLocal).toBe(0);
     expect(a.framesUploaded).toBe(0);
     expect(l.assembler.pendingUnrolls()).toBe(0);
     expect(l.assembler.stepsAssembled).toBe(0);
-    expect(svc.recorder.episodes.length).toBe(0);
+    expect(fx.svc.recorder.episodes.length).toBe(0);
     expect(l.uploadPending('a0')).toEqual({ partials: 0, bytes: 0 });
     expect(l.zmqAuthDenied).toBeGreaterThan(0);
   });
 
   it('an unauthenticated subscriber receives no parameters; the registered actor does', async () => {
-    svc = await startLearner();
-    const a0 = await register(svc, 'a0');
-    clients.push(a0);
+    fx.svc = await startLearner();
+    const a0 = await register(fx.svc, 'a0');
+    fx.clients.push(a0);
     const addr = a0.reply.paramsAddress;
     // The learner republishes every layer about every 0.5 s: 1.5 s is three rounds.
     const own = curveKeyPair();
@@ -82,12 +68,12 @@ describe('ZeroMQ channels are authenticated and encrypted (CURVE)', () => {
   });
 
   it("actor A's key cannot post for actor B: not on B's socket, not naming B on its own", async () => {
-    svc = await startLearner();
-    const a = await register(svc, 'a');
-    const b = await register(svc, 'b');
-    clients.push(a, b);
-    const l = svc.learner;
-    const block = forgedUnroll(svc, 2, 1);
+    fx.svc = await startLearner();
+    const a = await register(fx.svc, 'a');
+    const b = await register(fx.svc, 'b');
+    fx.clients.push(a, b);
+    const l = fx.svc.learner;
+    const block = forgedUnroll(fx.svc, 2, 1);
     // A's keys on B's upload socket: the handshake is refused (B's socket admits only B's key).
     const onB = pushSocket(b.reply.uploadAddress, a.keys);
     await sendAll(onB, [uploadMessage('b', 0, block, { registration: 1 })]);
@@ -109,13 +95,13 @@ describe('ZeroMQ channels are authenticated and encrypted (CURVE)', () => {
   });
 
   it('a token holder cannot poison training: rewards of 3e38 and logits of 1e30 are rejected at intake', async () => {
-    svc = await startLearner();
-    const a = await register(svc, 'a');
-    clients.push(a);
-    const l = svc.learner;
+    fx.svc = await startLearner();
+    const a = await register(fx.svc, 'a');
+    fx.clients.push(a);
+    const l = fx.svc.learner;
     const push = pushSocket(a.reply.uploadAddress, a.keys);
     const msgs = Array.from({ length: 20 }, (_, i) =>
-      uploadMessage('a', i, forgedUnroll(svc!, 2, i < 10 ? 3e38 : 0, 0, undefined, i < 10 ? 0 : 1e30), { registration: 1 }),
+      uploadMessage('a', i, forgedUnroll(fx.svc!, 2, i < 10 ? 3e38 : 0, 0, undefined, i < 10 ? 0 : 1e30), { registration: 1 }),
     );
     expect(await sendAll(push, msgs)).toBe(20);
     await until(() => (l.intake.rejected.BAD_FIELD ?? 0) >= 20, 3000, 'the reward rejections');
@@ -127,10 +113,10 @@ describe('ZeroMQ channels are authenticated and encrypted (CURVE)', () => {
 
 describe('bounded memory per client on the upload channel', () => {
   it('partial uploads allocate only what arrived and stay within the per-actor budget', async () => {
-    svc = await startLearner({ distributed: { maxPendingUploadBytes: 8 * 1024 * 1024 } });
-    const a = await register(svc, 'a');
-    clients.push(a);
-    const l = svc.learner;
+    fx.svc = await startLearner({ distributed: { maxPendingUploadBytes: 8 * 1024 * 1024 } });
+    const a = await register(fx.svc, 'a');
+    fx.clients.push(a);
+    const l = fx.svc.learner;
     // 100 uploads that each declare 200 MiB in 800 chunks and send only their first 256 KiB chunk.
     const total = 200 * 1024 * 1024;
     const chunk = new Uint8Array(Math.ceil(total / 800));
@@ -149,10 +135,10 @@ describe('bounded memory per client on the upload channel', () => {
   });
 
   it('a frame larger than maxMessageSize is refused before it is buffered', async () => {
-    svc = await startLearner();
-    const a = await register(svc, 'a');
-    clients.push(a);
-    const l = svc.learner;
+    fx.svc = await startLearner();
+    const a = await register(fx.svc, 'a');
+    fx.clients.push(a);
+    const l = fx.svc.learner;
     const push = pushSocket(a.reply.uploadAddress, a.keys);
     // 3 MB, over the 2 MiB limit: the connection drops, nothing reaches the puller.
     await sendAll(push, [Buffer.alloc(3_000_000)]);
@@ -179,20 +165,20 @@ describe('bounded memory per client on the upload channel', () => {
   });
 
   it('far-future step ids are refused and pending unrolls per env are capped', async () => {
-    svc = await startLearner({ distributed: { maxPendingUnrollsPerEnv: 4 } });
-    const a = await register(svc, 'a');
-    clients.push(a);
-    const l = svc.learner;
+    fx.svc = await startLearner({ distributed: { maxPendingUnrollsPerEnv: 4 } });
+    const a = await register(fx.svc, 'a');
+    fx.clients.push(a);
+    const l = fx.svc.learner;
     const idx = l.registry.get('a')!.index;
     const T = l.config.hyper.unrollLength;
     const push = pushSocket(a.reply.uploadAddress, a.keys);
     // Observation-only uploads for step ids around 1e9: refused whole.
-    const far = Array.from({ length: 20 }, (_, i) => uploadMessage('a', i, obsBlock(svc!, 2, 1e9 + i * T, T), { registration: 1 }));
+    const far = Array.from({ length: 20 }, (_, i) => uploadMessage('a', i, obsBlock(fx.svc!, 2, 1e9 + i * T, T), { registration: 1 }));
     expect(await sendAll(push, far)).toBe(20);
     await until(() => (l.intake.rejected.BAD_SEQUENCE ?? 0) >= 20, 3000, 'far-future rejections');
     expect(l.assembler.pendingUnrolls(idx)).toBe(0);
     // 200 unrolls of observations that never complete: at most 4 per env are held.
-    const walk = Array.from({ length: 200 }, (_, k) => uploadMessage('a', 100 + k, obsBlock(svc!, 2, k * T + 1, 1), { registration: 1 }));
+    const walk = Array.from({ length: 200 }, (_, k) => uploadMessage('a', 100 + k, obsBlock(fx.svc!, 2, k * T + 1, 1), { registration: 1 }));
     expect(await sendAll(push, walk)).toBe(200);
     await until(() => l.intake.rejected.BAD_SEQUENCE === 20 && l.registry.get('a')!.framesUploaded === 400, 5000, 'the walk');
     push.close();

@@ -3,6 +3,8 @@
  * hold the keys the learner handed them, and raw ZeroMQ sockets as an attacker would open them.
  * Every attack is bounded in count and time.
  */
+import { initBackend } from '../../src/backend/index.js';
+import { afterEach, beforeAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,4 +178,29 @@ export const statusOf = (st: grpc.ClientDuplexStream<Buffer, Buffer>): Promise<g
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+export interface LearnerFixture {
+  svc: LearnerService | undefined;
+  readonly clients: Registered[];
+  readonly cleanups: (() => void)[];
+}
+
+/**
+ * The set-up every attack file shares: the backend once; after each test, its cleanups run, its
+ * registered clients close and its learner stops.
+ */
+export function learnerFixture(): LearnerFixture {
+  const f: LearnerFixture = { svc: undefined, clients: [], cleanups: [] };
+  beforeAll(async () => {
+    await initBackend({ log: () => {} });
+  });
+  afterEach(async () => {
+    for (const c of f.cleanups.splice(0)) c();
+    for (const c of f.clients.splice(0)) c.client.close();
+    await f.svc?.stop();
+    f.svc?.dispose();
+    f.svc = undefined;
+  });
+  return f;
 }
