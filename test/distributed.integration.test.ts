@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -16,6 +15,7 @@ import type { RunConfig } from '../src/config/schema.js';
 import { LearnerService } from '../src/run/learner-service.js';
 import { runDistributed } from '../src/run/distributed.js';
 import { encode, openRawInferenceStream } from '../src/transport/index.js';
+import { freePort, until } from './helpers/wait.js';
 
 const BIN = join(__dirname, '..', 'bin', 'coknight.js');
 
@@ -210,24 +210,6 @@ describe('faults at the learner', () => {
   afterAll(async () => {
     actor?.kill('SIGKILL');
   });
-
-  async function freePort(): Promise<number> {
-    return new Promise((resolve) => {
-      const srv = createServer();
-      srv.listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolve(p));
-      });
-    });
-  }
-
-  async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-    const t0 = Date.now();
-    while (!cond()) {
-      if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   it('rejects malformed messages with a gRPC status, keeps serving, resumes after a restart and actors reconnect', async () => {
     const port = await freePort();

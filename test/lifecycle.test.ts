@@ -16,6 +16,7 @@ import { validateConfig } from '../src/config/load.js';
 import type { RunConfig } from '../src/config/schema.js';
 import { LearnerService } from '../src/run/learner-service.js';
 import { runTraining } from '../src/run/train.js';
+import { freePort, until } from './helpers/wait.js';
 
 const BIN = join(__dirname, '..', 'bin', 'coknight.js');
 const TOKEN = 'lifecycle-token';
@@ -49,24 +50,6 @@ async function timeToExit(exit: Promise<Exit>): Promise<Exit & { after: number }
   const t0 = Date.now();
   const e = await exit;
   return { ...e, after: Date.now() - t0 };
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
 }
 
 function config(over: Record<string, unknown> = {}): RunConfig {

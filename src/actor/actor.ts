@@ -143,9 +143,9 @@ export class Actor {
       env = new VectorEnv(c.env.id, o.numEnvs, { ...envOptions, seed });
       await this.loop(env, block, seed);
     } catch (e) {
+      // A transport failure is settled below (run end, give-up); anything else is a bug unless stopping.
       this.failure ??= e instanceof TransportError ? e : undefined;
       if (!(e instanceof TransportError) && !this.stopping) throw e;
-      if (!this.failure && !this.stopping) throw e;
     } finally {
       // Uploads to a learner that is gone would wait forever: give them a moment, then drop them.
       await Promise.race([block.settle(), new Promise((r) => setTimeout(r, this.stopping || this.ended !== 'running' ? 500 : 5000).unref())]);
@@ -160,7 +160,7 @@ export class Actor {
       this.ended = f.runEnded;
       this.log(`the learner ended the run (${f.runEnded}); exiting`);
     } else if (f && !this.abort.signal.aborted) throw f;
-    else if (this.ended === 'running' || this.abort.signal.aborted) this.ended = this.abort.signal.aborted ? 'stopped' : this.ended;
+    else if (this.abort.signal.aborted) this.ended = 'stopped';
     return this.stats;
   }
 

@@ -3,6 +3,7 @@
  * hold the keys the learner handed them, and raw ZeroMQ sockets as an attacker would open them.
  * Every attack is bounded in count and time.
  */
+import { until as waitUntil } from './wait.js';
 import { initBackend } from '../../src/backend/index.js';
 import { afterEach, beforeAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -166,12 +167,9 @@ export async function subscribeFor(address: string, ms: number, curve?: CurveCli
   return n;
 }
 
-export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Polls every 20 ms (the attacks' counters move fast). */
+export function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  return waitUntil(cond, ms, what, 20);
 }
 
 export const statusOf = (st: grpc.ClientDuplexStream<Buffer, Buffer>): Promise<grpc.StatusObject> => new Promise<grpc.StatusObject>((r) => st.on('status', r));
