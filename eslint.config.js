@@ -33,8 +33,8 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
-    // Tests and benches read JSON summaries and child-process output: `any` there is the data's shape, not a bug.
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    // Tests, benches and experiments read JSON summaries and child-process output: `any` there is the data's shape, not a bug.
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'experiments/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
