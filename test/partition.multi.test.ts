@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import {
+  countViolations,
+  energy,
+  evaluateMulti,
+  parseMultiInstance,
+  responseTime,
+  shieldActions,
+  solveMultiBruteForce,
+  solveMultiDefp,
+  solveMultiGreedy,
+  solveMultiMilp,
+  strategies,
+  type MultiInstance,
+  type Strategy,
+} from '../src/partition/multi/index.js';
+import { Rng } from '../src/util/rng.js';
+
+const uniform = (seed: number) => {
+  const rng = new Rng(seed);
+  return () => rng.random();
+};
+
+/** Two layers (c = 100, 200 FLOPs; b = 50, 10 B), b_0 = 400 B; one server of 1000 FLOP/s, R_c = 250, B = 1000 B/s; Q = 4. */
+const tiny = (actors = 1): MultiInstance =>
+  parseMultiInstance({
+    inputBytes: 400,
+    layers: [
+      { name: 'l1', flops: 100, outBytes: 50 },
+      { name: 'l2', flops: 200, outBytes: 10 },
+    ],
+    servers: [{ id: 's0', flops: 1000, computeBudget: 250, ingressBytesPerSec: 1000 }],
+    actors: Array.from({ length: actors }, (_, i) => ({ id: i, flops: 100, links: [500] })),
+  });
+
+describe('multi-server cost model (by hand)', () => {
+  const inst = tiny();
+  const a = inst.actors[0];
+  it('local: T = C_d(K)/f_d = 300/100 = 3 s; E = 5 W · 3 s = 15 J', () => {
+    expect(responseTime(inst, a, { server: -1, y: 2, q: 0 })).toBeCloseTo(3, 12);
+    expect(energy(inst, a, { server: -1, y: 2, q: 0 })).toBeCloseTo(15, 12);
+  });
+  it('y = 1, q = 2: 100/100 + 200/1000 + (50 + 10)/min(500, 2/4·1000) = 1 + 0.2 + 0.12 = 1.32 s; E = 5·1 + 1·0.12', () => {
+    expect(responseTime(inst, a, { server: 0, y: 1, q: 2 })).toBeCloseTo(1.32, 12);
+    expect(energy(inst, a, { server: 0, y: 1, q: 2 })).toBeCloseTo(5.12, 12);
+  });
+  it('y = 1, q = 1: the share caps the rate at 250 B/s: 1 + 0.2 + 60/250 = 1.44 s', () => {
+    expect(responseTime(inst, a, { server: 0, y: 1, q: 1 })).toBeCloseTo(1.44, 12);
+  });
+  it('y = 0 breaks R_c (300 > 250 FLOPs): the evaluation says which server and why', () => {
+    const ev = evaluateMulti(inst, [{ server: 0, y: 0, q: 4 }]);
+    expect(ev.feasible).toBe(false);
+    expect(ev.violations).toEqual(['server s0: compute 300 FLOPs per round exceeds its computeBudget 250']);
+    expect(ev.objective).toBeCloseTo(0.3 + 410 / 500, 12);
+  });
+  it('rejects bad strategies and instances naming the field', () => {
+    expect(() => responseTime(inst, a, { server: 0, y: 1, q: 5 })).toThrow(/share level q must be an integer in 1\.\.4/);
+    expect(() => responseTime(inst, a, { server: 0, y: 2, q: 1 })).toThrow(/local strategy/);
+    expect(() => parseMultiInstance({ ...tiny(), actors: [{ id: 0, flops: 1, links: [1, 2] }] })).toThrow(/actors\[0\]\.links: has 2 link rates for 1 servers/);
+    expect(() => parseMultiInstance({ ...tiny(), servers: [] })).toThrow(/servers: servers must list at least one inference server/);
+  });
+  it('lists local then every (server, y < K, q)', () => {
+    expect(strategies(inst)).toHaveLength(1 + 1 * 2 * 4);
+  });
+});
+
+describe('multi-server planners', () => {
+  it('two actors, room for one split: the optimum puts one at y = 1 and one local (Σ T = 1.32 + 3)', async () => {
+    const inst = tiny(2);
+    const best = solveMultiBruteForce(inst);
+    expect(evaluateMulti(inst, best).objective).toBeCloseTo(4.32, 12);
+    const milp = await solveMultiMilp(inst);
+    expect(milp.optimal).toBe(true);
+    expect(evaluateMulti(inst, milp.assignment).objective).toBeCloseTo(4.32, 12);
+    for (const s of [solveMultiGreedy(inst), solveMultiDefp(inst).assignment]) expect(evaluateMulti(inst, s).objective).toBeCloseTo(4.32, 12);
+  });
+
+  const random = (seed: number, actors: number, servers: number): MultiInstance => {
+    const r = uniform(seed);
+    return parseMultiInstance({
+      inputBytes: 1000 + 4000 * r(),
+      layers: Array.from({ length: 3 }, (_, k) => ({ name: `l${k}`, flops: 1e6 * (0.2 + r()), outBytes: 200 + 3000 * r() })),
+      servers: Array.from({ length: servers }, (_, s) => ({
+        id: `s${s}`,
+        flops: 2e7 * (0.5 + r()),
+        computeBudget: 3e6 * (0.3 + r()),
+        ingressBytesPerSec: 2e4 * (0.5 + r()),
+      })),
+      actors: Array.from({ length: actors }, (_, i) => ({
+        id: i,
+        flops: 1e6 * (0.5 + 3 * r()),
+        links: Array.from({ length: servers }, () => 5e3 + 2e4 * r()),
+      })),
+      shareLevels: 2,
+    });
+  };
+
+  it('MILP equals the brute force on 30 random small instances; greedy and DEFP are feasible and never beat it', async () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const inst = random(seed, 3, 2);
+      const exact = evaluateMulti(inst, solveMultiBruteForce(inst));
+      const milp = await solveMultiMilp(inst);
+      const ev = evaluateMulti(inst, milp.assignment);
+      expect(ev.feasible).toBe(true);
+      expect(ev.objective).toBeCloseTo(exact.objective, 9);
+      for (const s of [solveMultiGreedy(inst), solveMultiDefp(inst).assignment]) {
+        const e = evaluateMulti(inst, s);
+        expect(e.feasible).toBe(true);
+        expect(e.objective).toBeGreaterThanOrEqual(exact.objective - 1e-9);
+      }
+    }
+  });
+
+  it('DEFP stops at an equilibrium: no actor has a better strategy that fits', () => {
+    const inst = random(7, 12, 3);
+    const r = solveMultiDefp(inst);
+    expect(r.converged).toBe(true);
+    const base = evaluateMulti(inst, r.assignment).objective;
+    for (let i = 0; i < inst.actors.length; i++)
+      for (const s of strategies(inst)) {
+        const alt = r.assignment.slice();
+        alt[i] = s;
+        const ev = evaluateMulti(inst, alt);
+        if (ev.feasible) expect(ev.objective).toBeGreaterThanOrEqual(base - 1e-9);
+      }
+  });
+});
+
+describe('SROLE-style shield', () => {
+  it('everyone asking for the fastest strategy on one server collides; the shield resolves it with no violation', () => {
+    const inst = tiny(3);
+    const greedyAsk: Strategy[] = inst.actors.map(() => ({ server: 0, y: 1, q: 4 }));
+    expect(countViolations(inst, greedyAsk)).toBe(2); // compute 600 > 250 and shares 12 > 4
+    const { assignment, substituted, sentLocal } = shieldActions(inst, greedyAsk);
+    expect(countViolations(inst, assignment)).toBe(0);
+    expect(assignment[0]).toEqual({ server: 0, y: 1, q: 4 }); // ties by gain: the first actor is granted
+    expect(substituted).toBe(2);
+    expect(sentLocal).toBe(2); // no other strategy on s0 fits next to a y = 1 request (200 + 200 > 250)
+  });
+
+  it('property: over 300 random instances and random proposals the shielded joint action never exceeds a budget', () => {
+    const r = uniform(99);
+    let unshielded = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const servers = 1 + Math.floor(r() * 3);
+      const inst = parseMultiInstance({
+        inputBytes: 500 + 5000 * r(),
+        layers: Array.from({ length: 1 + Math.floor(r() * 4) }, (_, k) => ({ name: `l${k}`, flops: 1e6 * r(), outBytes: 100 + 4000 * r() })),
+        servers: Array.from({ length: servers }, (_, s) => ({
+          id: `s${s}`,
+          flops: 1e7 * (0.2 + r()),
+          computeBudget: 4e6 * r(),
+          ingressBytesPerSec: 1e4 + 1e5 * r(),
+        })),
+        actors: Array.from({ length: 1 + Math.floor(r() * 20) }, (_, i) => ({
+          id: i,
+          flops: 1e6 * (0.1 + r()),
+          links: Array.from({ length: servers }, () => 1e3 + 1e5 * r()),
+        })),
+        shareLevels: 1 + Math.floor(r() * 8),
+      });
+      const all = strategies(inst);
+      const proposals = inst.actors.map(() => all[Math.floor(r() * all.length)]);
+      unshielded += countViolations(inst, proposals) > 0 ? 1 : 0;
+      const shielded = shieldActions(inst, proposals).assignment;
+      expect(evaluateMulti(inst, shielded).violations).toEqual([]);
+    }
+    expect(unshielded).toBeGreaterThan(50); // the property is not vacuous: most random joint actions collide
+  });
+});
