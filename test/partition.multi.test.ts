@@ -21,7 +21,7 @@ const uniform = (seed: number) => {
   return () => rng.random();
 };
 
-/** Two layers (c = 100, 200 FLOPs; b = 50, 10 B), b_0 = 400 B; one server of 1000 FLOP/s, R_c = 250, B = 1000 B/s; Q = 4. */
+/** Two layers (c = 100, 200 FLOPs; b = 50, 10 B), b_0 = 400 B; one server of 1000 FLOP/s, R_c = 250, B = 1000 B/s; links 500 B/s; Q = 4. */
 const tiny = (actors = 1): MultiInstance =>
   parseMultiInstance({
     inputBytes: 400,
@@ -40,12 +40,12 @@ describe('multi-server cost model (by hand)', () => {
     expect(responseTime(inst, a, { server: -1, y: 2, q: 0 })).toBeCloseTo(3, 12);
     expect(energy(inst, a, { server: -1, y: 2, q: 0 })).toBeCloseTo(15, 12);
   });
-  it('y = 1, q = 2: 100/100 + 200/1000 + (50 + 10)/min(500, 2/4·1000) = 1 + 0.2 + 0.12 = 1.32 s; E = 5·1 + 1·0.12', () => {
-    expect(responseTime(inst, a, { server: 0, y: 1, q: 2 })).toBeCloseTo(1.32, 12);
-    expect(energy(inst, a, { server: 0, y: 1, q: 2 })).toBeCloseTo(5.12, 12);
+  it('y = 1, q = 4 (the whole link): 100/100 + 200/1000 + (50 + 10)/500 = 1 + 0.2 + 0.12 = 1.32 s; E = 5·1 + 1·0.12', () => {
+    expect(responseTime(inst, a, { server: 0, y: 1, q: 4 })).toBeCloseTo(1.32, 12);
+    expect(energy(inst, a, { server: 0, y: 1, q: 4 })).toBeCloseTo(5.12, 12);
   });
-  it('y = 1, q = 1: the share caps the rate at 250 B/s: 1 + 0.2 + 60/250 = 1.44 s', () => {
-    expect(responseTime(inst, a, { server: 0, y: 1, q: 1 })).toBeCloseTo(1.44, 12);
+  it('y = 1, q = 1: a quarter of the link, 125 B/s: 1 + 0.2 + 60/125 = 1.68 s', () => {
+    expect(responseTime(inst, a, { server: 0, y: 1, q: 1 })).toBeCloseTo(1.68, 12);
   });
   it('y = 0 breaks R_c (300 > 250 FLOPs): the evaluation says which server and why', () => {
     const ev = evaluateMulti(inst, [{ server: 0, y: 0, q: 4 }]);
@@ -130,7 +130,7 @@ describe('SROLE-style shield', () => {
   it('everyone asking for the fastest strategy on one server collides; the shield resolves it with no violation', () => {
     const inst = tiny(3);
     const greedyAsk: Strategy[] = inst.actors.map(() => ({ server: 0, y: 1, q: 4 }));
-    expect(countViolations(inst, greedyAsk)).toBe(2); // compute 600 > 250 and shares 12 > 4
+    expect(countViolations(inst, greedyAsk)).toBe(2); // compute 600 > 250 FLOPs and ingress 1500 > 1000 B/s
     const { assignment, substituted, sentLocal } = shieldActions(inst, greedyAsk);
     expect(countViolations(inst, assignment)).toBe(0);
     expect(assignment[0]).toEqual({ server: 0, y: 1, q: 4 }); // ties by gain: the first actor is granted

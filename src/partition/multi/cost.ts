@@ -4,7 +4,7 @@ import type { MultiActorSpec, MultiInstance } from './instance.js';
 /**
  * Costs of one strategy in the multi-server problem (pure). A strategy is (server, y, q): split y on
  * server `server` holding q of the Q share levels; y = K (local) has server −1 and q = 0.
- *   T_i = C_d(y)/f_i + C_e(y)/f_s + (b_y + b_K) / min(tr_{i,s}, (q/Q)·B_s)      (the paper's Eq. 6 per server)
+ *   T_i = C_d(y)/f_i + C_e(y)/f_s + (b_y + b_K) / ((q/Q)·tr_{i,s})               (the paper's Eq. 6 per server)
  *   E_i = P_compute · C_d(y)/f_i + P_transmit · (b_y + b_K) / rate              (MAHPPO's energy term)
  */
 export interface Strategy {
@@ -35,8 +35,9 @@ export function stepBytes(inst: MultiInstance, y: number): number {
   return (y === 0 ? inst.inputBytes : inst.layers[y - 1].outBytes) + inst.layers[K - 1].outBytes;
 }
 
+/** The rate an actor commits on its server: share q/Q of its own link (0 when local). */
 export function rate(inst: MultiInstance, actor: MultiActorSpec, s: Strategy): number {
-  return Math.min(actor.links[s.server], (s.q / inst.shareLevels) * inst.servers[s.server].ingressBytesPerSec);
+  return isLocal(inst, s) ? 0 : (s.q / inst.shareLevels) * actor.links[s.server];
 }
 
 export function checkStrategy(inst: MultiInstance, s: Strategy): void {
@@ -73,31 +74,35 @@ export function strategies(inst: MultiInstance): Strategy[] {
   return out;
 }
 
-/** What a joint assignment uses on each server: FLOPs per round (vs R_c^s) and share levels (vs Q, integers: no round-off). */
+/** What a joint assignment uses on each server: FLOPs per round (vs R_c^s) and committed bytes/s (vs B_s). */
 export interface ServerLoad {
   compute: number[];
-  shares: number[];
+  ingress: number[];
 }
 
 export function emptyLoad(inst: MultiInstance): ServerLoad {
-  return { compute: inst.servers.map(() => 0), shares: inst.servers.map(() => 0) };
+  return { compute: inst.servers.map(() => 0), ingress: inst.servers.map(() => 0) };
 }
 
-export function addLoad(inst: MultiInstance, load: ServerLoad, s: Strategy, sign: 1 | -1 = 1): void {
+/** Adds (or with sign −1 removes) actor i's strategy s to the load. */
+export function addLoad(inst: MultiInstance, load: ServerLoad, i: number, s: Strategy, sign: 1 | -1 = 1): void {
   if (isLocal(inst, s)) return;
   load.compute[s.server] += sign * serverFlops(inst, s.y);
-  load.shares[s.server] += sign * s.q;
+  load.ingress[s.server] += sign * rate(inst, inst.actors[i], s);
 }
 
 export function serverLoad(inst: MultiInstance, assignment: readonly Strategy[]): ServerLoad {
   const load = emptyLoad(inst);
-  for (const s of assignment) addLoad(inst, load, s);
+  assignment.forEach((s, i) => addLoad(inst, load, i, s));
   return load;
 }
 
-/** Whether strategy s still fits on its server on top of `load` (local always fits). */
-export function fits(inst: MultiInstance, load: ServerLoad, s: Strategy): boolean {
+/** Whether actor i's strategy s still fits on its server on top of `load` (local always fits). */
+export function fits(inst: MultiInstance, load: ServerLoad, i: number, s: Strategy): boolean {
   if (isLocal(inst, s)) return true;
   const srv = inst.servers[s.server];
-  return fitsBudget(load.compute[s.server] + serverFlops(inst, s.y), srv.computeBudget) && load.shares[s.server] + s.q <= inst.shareLevels;
+  return (
+    fitsBudget(load.compute[s.server] + serverFlops(inst, s.y), srv.computeBudget) &&
+    fitsBudget(load.ingress[s.server] + rate(inst, inst.actors[i], s), srv.ingressBytesPerSec)
+  );
 }

@@ -1,5 +1,5 @@
 import { fitsBudget } from '../cost.js';
-import { checkStrategy, energy, responseTime, serverLoad, LOCAL, type Strategy } from './cost.js';
+import { addLoad, checkStrategy, emptyLoad, energy, responseTime, LOCAL, type Strategy } from './cost.js';
 import type { MultiInstance } from './instance.js';
 
 /** What a joint multi-server assignment costs and whether it respects every server's budgets. */
@@ -11,7 +11,7 @@ export interface MultiEvaluation {
   /** Σ_i E_i (joules per step). */
   energy: number;
   compute: number[];
-  shares: number[];
+  ingress: number[];
   feasible: boolean;
   /** One line per broken constraint; empty when feasible. */
   violations: string[];
@@ -25,6 +25,7 @@ export function evaluateMulti(inst: MultiInstance, assignment: readonly Strategy
   let latencyReduction = 0;
   let joules = 0;
   const valid: Strategy[] = [];
+  const validIdx: number[] = [];
   for (let i = 0; i < Math.min(assignment.length, inst.actors.length); i++) {
     const a = inst.actors[i];
     try {
@@ -34,17 +35,19 @@ export function evaluateMulti(inst: MultiInstance, assignment: readonly Strategy
       continue;
     }
     valid.push(assignment[i]);
+    validIdx.push(i);
     const t = responseTime(inst, a, assignment[i]);
     objective += t;
     latencyReduction += responseTime(inst, a, LOCAL(inst)) - t;
     joules += energy(inst, a, assignment[i]);
   }
-  const load = serverLoad(inst, valid);
+  const load = emptyLoad(inst);
+  valid.forEach((s, k) => addLoad(inst, load, validIdx[k], s));
   inst.servers.forEach((srv, s) => {
     if (!fitsBudget(load.compute[s], srv.computeBudget))
       violations.push(`server ${srv.id}: compute ${load.compute[s]} FLOPs per round exceeds its computeBudget ${srv.computeBudget}`);
-    if (load.shares[s] > inst.shareLevels)
-      violations.push(`server ${srv.id}: bandwidth shares ${load.shares[s]}/${inst.shareLevels} exceed its ingress (sum of shares > 1)`);
+    if (!fitsBudget(load.ingress[s], srv.ingressBytesPerSec))
+      violations.push(`server ${srv.id}: committed rates ${load.ingress[s].toFixed(0)} B/s exceed its ingress ${srv.ingressBytesPerSec} B/s`);
   });
   return { objective, latencyReduction, energy: joules, ...load, feasible: violations.length === 0, violations };
 }

@@ -4,10 +4,10 @@ import { InvalidInstanceError, LayerSchema } from '../instance.js';
 /**
  * The partition problem with several inference servers (issue 21): every actor chooses a strategy
  * (server s, split point y, bandwidth share w). Server s has f_s FLOP/s, a compute budget R_c^s (FLOPs
- * per round, as the paper's R_c) and an ingress of B_s bytes/s that its actors share: an actor holding
- * share w of it transmits at min(tr_{i,s}, w·B_s), and the shares on one server sum to at most 1.
- * Shares come in `shareLevels` equal steps (w ∈ {1/Q, …, 1}), so the exact MILP solves the same problem
- * as every other planner. y = K runs everything on the actor and holds no server resources.
+ * per round, as the paper's R_c) and an ingress of B_s bytes/s that its actors share. An actor commits
+ * share w of its own link tr_{i,s} (it transmits at w·tr_{i,s}), and the committed rates on one server
+ * sum to at most B_s. Shares come in `shareLevels` equal steps (w ∈ {1/Q, …, 1}), so the exact MILP
+ * solves the same problem as every other planner. y = K runs on the actor and holds no server resources.
  */
 
 const positive = (what: string) =>
@@ -23,7 +23,7 @@ export const ServerSchema = z.object({
     .number({ error: 'server computeBudget must be a number' })
     .finite()
     .nonnegative('server computeBudget (R_c^s, FLOPs per round) must be >= 0'),
-  ingressBytesPerSec: positive('server ingressBytesPerSec (B_s, bytes/s shared by its actors)'),
+  ingressBytesPerSec: positive('server ingressBytesPerSec (B_s, bytes/s its actors share)'),
 });
 
 export const MultiActorSchema = z.object({

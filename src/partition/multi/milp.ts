@@ -1,12 +1,12 @@
 import { loadHighs } from '../milp.js';
-import { serverFlops, strategies, type Strategy } from './cost.js';
+import { rate, serverFlops, strategies, type Strategy } from './cost.js';
 import type { MultiInstance } from './instance.js';
 import { strategyTimes } from './solvers.js';
 
 /**
  * The exact multi-server reference: binary x_{i,(s,y,q)} per actor and non-local strategy that beats
  * local (slower ones never help: local holds nothing), Σ x_{i,·} <= 1 (the slack is local), and per
- * server Σ C_e(y)·x <= R_c^s and Σ q·x <= Q. Maximises Σ gain = Σ (T_i(local) − T_i), scaled to O(1).
+ * server Σ C_e(y)·x <= R_c^s and Σ rate·x <= B_s. Maximises Σ gain = Σ (T_i(local) − T_i), scaled to O(1).
  */
 export function buildMultiMilp(inst: MultiInstance): { lp: string; vars: { name: string; actor: number; strategy: Strategy }[] } {
   const all = strategies(inst);
@@ -15,7 +15,9 @@ export function buildMultiMilp(inst: MultiInstance): { lp: string; vars: { name:
     const t = strategyTimes(inst, i, all);
     for (let k = 1; k < all.length; k++) {
       const s = all[k];
-      if (t[k] >= t[0] || serverFlops(inst, s.y) > inst.servers[s.server].computeBudget * (1 + 1e-9)) continue;
+      const srv = inst.servers[s.server];
+      if (t[k] >= t[0] || serverFlops(inst, s.y) > srv.computeBudget * (1 + 1e-9) || rate(inst, inst.actors[i], s) > srv.ingressBytesPerSec * (1 + 1e-9))
+        continue;
       vars.push({ name: `x${i}_${s.server}_${s.y}_${s.q}`, actor: i, strategy: s, gain: t[0] - t[k] });
     }
   });
@@ -36,7 +38,8 @@ export function buildMultiMilp(inst: MultiInstance): { lp: string; vars: { name:
     const compute = on.filter((v) => serverFlops(inst, v.strategy.y) > 0);
     if (compute.length && srv.computeBudget > 0)
       lines.push(` compute${s}:`, ...sum(compute.map((v) => `${num(serverFlops(inst, v.strategy.y) / srv.computeBudget)} ${v.name}`)), '  <= 1');
-    lines.push(` share${s}:`, ...sum(on.map((v) => `${v.strategy.q} ${v.name}`)), `  <= ${inst.shareLevels}`);
+    const r = (v: (typeof on)[number]) => rate(inst, inst.actors[v.actor], v.strategy) / srv.ingressBytesPerSec;
+    lines.push(` ingress${s}:`, ...sum(on.map((v) => `${num(r(v))} ${v.name}`)), '  <= 1');
   });
   lines.push('Binary', ...sum(vars.map((v) => v.name)).map((l) => l.replaceAll(' + ', ' ')), 'End');
   return { lp: lines.join('\n'), vars };

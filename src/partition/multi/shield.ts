@@ -7,8 +7,8 @@ import { strategies } from './cost.js';
  * SROLE-style decentralised shields. Each actor proposes a strategy from its own policy, all at once;
  * the shield on each server sees only the requests aimed at it. It grants them in order of what they
  * gain over running locally (largest first; ties by actor index) while they fit its compute budget and
- * ingress shares; a request that collides is replaced by the nearest safe action on the same server
- * (the requester's fastest strategy there that still fits: a smaller share or another split), or by
+ * ingress; a request that collides is replaced by the nearest safe action on the same server
+ * (the requester's fastest strategy there that still fits: a smaller rate or another split), or by
  * local execution (y = K), which holds nothing. A shield touches only its own server's resources, so
  * the shields need no coordination and the joint result never exceeds any budget.
  */
@@ -39,17 +39,17 @@ export function shieldActions(inst: MultiInstance, proposals: readonly Strategy[
       })
       .sort((a, b) => b.gain - a.gain || a.i - b.i);
     for (const r of requests) {
-      if (fits(inst, load, r.p)) {
-        addLoad(inst, load, r.p);
+      if (fits(inst, load, r.i, r.p)) {
+        addLoad(inst, load, r.i, r.p);
         continue;
       }
       substituted++;
       let best = -1;
       for (let k = 1; k < all.length; k++)
-        if (all[k].server === s && r.times[k] < r.times[0] && fits(inst, load, all[k]) && (best < 0 || r.times[k] < r.times[best])) best = k;
+        if (all[k].server === s && r.times[k] < r.times[0] && fits(inst, load, r.i, all[k]) && (best < 0 || r.times[k] < r.times[best])) best = k;
       out[r.i] = best < 0 ? LOCAL(inst) : { ...all[best] };
       if (best < 0) sentLocal++;
-      addLoad(inst, load, out[r.i]);
+      addLoad(inst, load, r.i, out[r.i]);
     }
   }
   return { assignment: out, substituted, sentLocal };

@@ -12,9 +12,9 @@ export function strategyTimes(inst: MultiInstance, i: number, all = strategies(i
 }
 
 /** Index into `all` of actor i's fastest strategy that fits on `load` (ties: the earlier strategy). */
-export function bestResponse(inst: MultiInstance, load: ServerLoad, times: Float64Array, all: readonly Strategy[]): number {
+export function bestResponse(inst: MultiInstance, i: number, load: ServerLoad, times: Float64Array, all: readonly Strategy[]): number {
   let best = 0; // local
-  for (let k = 1; k < all.length; k++) if (times[k] < times[best] && fits(inst, load, all[k])) best = k;
+  for (let k = 1; k < all.length; k++) if (times[k] < times[best] && fits(inst, load, i, all[k])) best = k;
   return best;
 }
 
@@ -27,8 +27,8 @@ export function solveMultiGreedy(inst: MultiInstance): Strategy[] {
   const load = emptyLoad(inst);
   const out: Strategy[] = inst.actors.map(() => LOCAL(inst));
   for (const i of order) {
-    out[i] = all[bestResponse(inst, load, times[i], all)];
-    addLoad(inst, load, out[i]);
+    out[i] = all[bestResponse(inst, i, load, times[i], all)];
+    addLoad(inst, load, i, out[i]);
   }
   return out;
 }
@@ -60,13 +60,13 @@ export function solveMultiDefp(inst: MultiInstance, opts: { start?: readonly Str
   for (let round = 1; round <= maxRounds; round++) {
     let moved = false;
     for (let i = 0; i < inst.actors.length; i++) {
-      addLoad(inst, load, all[cur[i]], -1);
-      const k = bestResponse(inst, load, times[i], all);
+      addLoad(inst, load, i, all[cur[i]], -1);
+      const k = bestResponse(inst, i, load, times[i], all);
       if (times[i][k] < times[i][cur[i]] * (1 - 1e-12)) {
         cur[i] = k;
         moved = true;
       }
-      addLoad(inst, load, all[cur[i]]);
+      addLoad(inst, load, i, all[cur[i]]);
     }
     if (!moved) return { assignment: cur.map((k) => all[k]), rounds: round, converged: true };
   }
@@ -95,11 +95,11 @@ export function solveMultiBruteForce(inst: MultiInstance): Strategy[] {
       return;
     }
     for (let k = 0; k < all.length; k++) {
-      if (!fits(inst, load, all[k])) continue;
+      if (!fits(inst, load, i, all[k])) continue;
       pick[i] = k;
-      addLoad(inst, load, all[k]);
+      addLoad(inst, load, i, all[k]);
       visit(i + 1, t + times[i][k]);
-      addLoad(inst, load, all[k], -1);
+      addLoad(inst, load, i, all[k], -1);
     }
   };
   visit(0, 0);

@@ -1,0 +1,29 @@
+import { LOCAL, responseTime, serverFlops, stepBytes } from '../cost.js';
+import type { MultiInstance } from '../instance.js';
+
+/**
+ * What an actor's policy sees (MAHPPO's local state, plus what every server broadcasts): for each
+ * (server, split) the log of its response time at the full share over the local time (negative = the
+ * split pays off), per server the log "pressure" of its compute budget and ingress if every actor
+ * offloaded at y = 0, and log(n). A planner is trained for one (network, number of servers) shape.
+ */
+export const observationSize = (servers: number, K: number): number => servers * K + 2 * servers + 1;
+
+export function observations(inst: MultiInstance): Float32Array[] {
+  const K = inst.layers.length;
+  const S = inst.servers.length;
+  const n = inst.actors.length;
+  const pressure = inst.servers.flatMap((srv) => [
+    Math.log((n * serverFlops(inst, 0) + 1) / (srv.computeBudget + 1)),
+    Math.log((n * stepBytes(inst, 0)) / srv.ingressBytesPerSec),
+  ]);
+  return inst.actors.map((a) => {
+    const local = responseTime(inst, a, LOCAL(inst));
+    const o = new Float32Array(observationSize(S, K));
+    let j = 0;
+    for (let s = 0; s < S; s++) for (let y = 0; y < K; y++) o[j++] = Math.log(responseTime(inst, a, { server: s, y, q: inst.shareLevels }) / local);
+    for (const p of pressure) o[j++] = p;
+    o[j] = Math.log(n);
+    return o;
+  });
+}
