@@ -1,0 +1,156 @@
+/**
+ * Issue 21's planner study: DEFP (best-response dynamics), greedy, the exact MILP, MAHPPO (raw and
+ * behind the shields) and SROLE-style shielded MARL (trained through the shields) on multi-server
+ * instances drawn from the simulator's device classes, the IMPALA deep net at 84×84. Latency saved,
+ * budget violations, planning and re-planning time; MAHPPO's training curves with and without shields.
+ *
+ *   npx tsx experiments/planners.ts --quick     # 2 servers, 10–100 actors, short training (minutes)
+ *   npx tsx experiments/planners.ts --full      # 1–8 servers, 10–1000 actors
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../src/backend/index.js';
+import { impalaDeepNetwork } from '../src/partition/networks.js';
+import { LOCAL, solveMultiDefp, solveMultiGreedy, solveMultiMilp, type MultiInstance } from '../src/partition/multi/index.js';
+import { drawFleet, type FleetOptions } from '../src/partition/multi/mahppo/environment.js';
+import { DEFAULT_MAHPPO, planMahppo, trainMahppo, type IterationLog } from '../src/partition/multi/mahppo/trainer.js';
+import { lineChart, svgToPng } from '../src/plot/index.js';
+import { Rng } from '../src/util/rng.js';
+import { markdown, sample, summarise, type PlanSample } from './planners/compare.js';
+
+const full = process.argv.includes('--full');
+const cfg = full
+  ? { servers: [1, 2, 4, 8], actors: [10, 30, 100, 300, 1000], iterations: 200, trainActors: [10, 100] as const, instances: 8, milpMaxActors: 100 }
+  : { servers: [2], actors: [10, 30, 100], iterations: 50, trainActors: [10, 40] as const, instances: 4, milpMaxActors: 30 };
+const out = join('experiments', 'results', full ? 'planners' : 'planners-quick');
+mkdirSync(out, { recursive: true });
+await initBackend({ prefer: 'wasm', threads: 1 });
+const network = impalaDeepNetwork();
+const Q = 4;
+const now = () => performance.now();
+
+const samples: PlanSample[] = [];
+const training: Record<string, IterationLog[]> = {};
+const trainSeconds: Record<string, number> = {};
+const replan: { servers: number; actors: number; planner: string; event: string; ms: number }[] = [];
+for (const S of cfg.servers) {
+  const fleet: FleetOptions = { network, servers: S, actors: cfg.trainActors, shareLevels: Q };
+  const policies: Record<string, Awaited<ReturnType<typeof trainMahppo>>['policy']> = {};
+  for (const shield of [false, true]) {
+    const name = `${shield ? 'shielded-marl' : 'mahppo'}-S${S}`;
+    const t0 = now();
+    const r = await trainMahppo({ ...DEFAULT_MAHPPO, fleet, iterations: cfg.iterations, reward: { beta: 0, collisionPenalty: 0.5, shield }, seed: 7 });
+    trainSeconds[name] = (now() - t0) / 1000;
+    training[name] = r.log;
+    policies[shield ? 'shielded' : 'raw'] = r.policy;
+    writeFileSync(
+      join(out, `${name}.json`),
+      `${JSON.stringify({ format: 'coknight-mahppo/1', network: network.name, servers: S, shareLevels: Q, shape: r.policy.shape, weights: await r.policy.save() })}\n`,
+    );
+    console.log(`[planners] trained ${name} in ${trainSeconds[name].toFixed(0)} s; last reward ${r.log.at(-1)!.meanReward.toFixed(3)}`);
+  }
+  const rng = new Rng(1000 + S);
+  for (const n of cfg.actors) {
+    for (let e = 0; e < cfg.instances; e++) {
+      const inst: MultiInstance = drawFleet({ ...fleet, actors: [n, n] }, rng);
+      const timed = async <T>(f: () => T | Promise<T>): Promise<[T, number]> => {
+        const t0 = now();
+        const v = await f();
+        return [v, now() - t0];
+      };
+      const [g, tg] = await timed(() => solveMultiGreedy(inst));
+      samples.push(sample(inst, 'greedy', g, tg));
+      const [d, td] = await timed(() => solveMultiDefp(inst));
+      samples.push(sample(inst, 'defp', d.assignment, td));
+      if (n <= cfg.milpMaxActors) {
+        const [m, tm] = await timed(() => solveMultiMilp(inst, { timeLimitSec: 20 }));
+        samples.push(sample(inst, m.optimal ? 'milp' : 'milp (time limit)', m.assignment, tm));
+      }
+      const [raw, tr] = await timed(() => planMahppo(policies.raw, inst, { shield: false }));
+      samples.push(sample(inst, 'mahppo (no shield)', raw.assignment, tr));
+      const [sh, ts] = await timed(() => planMahppo(policies.raw, inst, { shield: true }));
+      samples.push(sample(inst, 'mahppo + shield', sh.assignment, ts));
+      const [ms, tms] = await timed(() => planMahppo(policies.shielded, inst, { shield: true }));
+      samples.push(sample(inst, 'shielded marl', ms.assignment, tms));
+      if (e === 0) {
+        // Re-planning after a leave: DEFP restarts from its equilibrium without the actor; MAHPPO replans in one pass.
+        const left: MultiInstance = { ...inst, actors: inst.actors.slice(1) };
+        const [, tl] = await timed(() => solveMultiDefp(left, { start: d.assignment.slice(1) }));
+        replan.push({ servers: S, actors: n, planner: 'defp (warm)', event: 'leave', ms: tl });
+        const joined: MultiInstance = { ...inst, actors: [...inst.actors, inst.actors[0]].map((a, i) => ({ ...a, id: i })) };
+        const [, tj] = await timed(() => solveMultiDefp(joined, { start: [...d.assignment, LOCAL(inst)] }));
+        replan.push({ servers: S, actors: n, planner: 'defp (warm)', event: 'join', ms: tj });
+        const [, tmj] = await timed(() => planMahppo(policies.shielded, joined, { shield: true }));
+        replan.push({ servers: S, actors: n, planner: 'shielded marl', event: 'join', ms: tmj });
+      }
+    }
+    console.log(`[planners] S=${S} n=${n} done`);
+  }
+}
+
+const cells = summarise(samples);
+const table = markdown(cells);
+writeFileSync(join(out, 'planners.json'), `${JSON.stringify({ full, config: cfg, cells, replan, trainSeconds, training, samples }, null, 2)}\n`);
+writeFileSync(join(out, 'table.md'), `${table}\n`);
+const write = async (name: string, svg: string) => {
+  writeFileSync(join(out, `${name}.svg`), svg);
+  writeFileSync(join(out, `${name}.png`), svgToPng(svg));
+};
+const planners = [...new Set(cells.map((c) => c.planner))];
+for (const S of cfg.servers) {
+  const series = (f: (c: (typeof cells)[number]) => number) =>
+    planners
+      .map((p) => ({ name: p, points: cells.filter((c) => c.planner === p && c.servers === S).map((c) => [c.actors, f(c)] as const) }))
+      .filter((s) => s.points.length > 0);
+  await write(
+    `latency-S${S}`,
+    await lineChart({
+      title: `${S} server(s): latency saved vs all-local`,
+      xLabel: 'actors',
+      yLabel: 'share of all-local latency saved',
+      logX: true,
+      series: series((c) => c.meanLatencyReduction),
+    }),
+  );
+  await write(
+    `violations-S${S}`,
+    await lineChart({
+      title: `${S} server(s): plans that break a budget`,
+      xLabel: 'actors',
+      yLabel: 'share of plans infeasible',
+      logX: true,
+      series: series((c) => c.infeasibleShare),
+    }),
+  );
+  await write(
+    `plan-time-S${S}`,
+    await lineChart({
+      title: `${S} server(s): planning time`,
+      xLabel: 'actors',
+      yLabel: 'ms (median)',
+      logX: true,
+      logY: true,
+      series: series((c) => Math.max(c.medianPlanMs, 1e-3)),
+    }),
+  );
+}
+await write(
+  'training',
+  await lineChart({
+    title: 'MAHPPO training on the simulator: mean reward per iteration',
+    xLabel: 'iteration',
+    yLabel: 'mean reward (latency saved − collision penalty)',
+    series: Object.entries(training).map(([name, log]) => ({ name, points: log.map((l) => [l.iteration, l.meanReward] as const) })),
+  }),
+);
+await write(
+  'training-collisions',
+  await lineChart({
+    title: 'Episodes whose raw joint action broke a budget',
+    xLabel: 'iteration',
+    yLabel: 'share of episodes',
+    series: Object.entries(training).map(([name, log]) => ({ name, points: log.map((l) => [l.iteration, l.collisionRate] as const) })),
+  }),
+);
+console.log(table);
+console.log(`[planners] results in ${out}`);
