@@ -140,6 +140,12 @@ export const partitionSchema = z.strictObject({
   defaultActorFlops: z.number().positive().default(2e9),
   /** Improvement passes of DEFP per join/leave. */
   passesPerEvent: z.number().int().min(0).default(10),
+  /** coknight mode's live planner: DEFP, or a MAHPPO policy trained by `coknight planner train`. */
+  planner: z.enum(['defp', 'mahppo']).default('defp'),
+  /** The MAHPPO planner file (required with planner: mahppo). */
+  plannerCheckpoint: z.string().min(1).optional(),
+  /** The learner's ingress in bytes/s that actors' committed rates share (MAHPPO planner; default unlimited). */
+  ingressBytesPerSec: z.number().positive().optional(),
 });
 
 /** Defaults are DESIGN.md's (IMPALA paper, Atari); config/presets.ts adjusts some per env family. */
@@ -157,6 +163,13 @@ export const configSchema = z
     partition: partitionSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
+    if (c.partition.planner === 'mahppo' && c.partition.plannerCheckpoint === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['partition', 'plannerCheckpoint'],
+        message:
+          'partition.planner is mahppo but no plannerCheckpoint is given: train one with `coknight planner train --out <file>` and set partition.plannerCheckpoint to it',
+      });
     // The learner trains on batchSize unrolls at a time: a shorter queue would never fill a batch.
     if (c.distributed.maxQueuedUnrolls < c.hyper.batchSize) {
       ctx.addIssue({

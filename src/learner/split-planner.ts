@@ -1,30 +1,12 @@
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel } from '../model/index.js';
 import { DefpPartitioner, type PartitionSystem } from '../partition/index.js';
+import type { PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
 import { type Hello, parseBandwidth, parseDeviceProfile } from '../transport/index.js';
+import type { PlanChange, PlanDescription, SplitPlanner } from './planner-types.js';
+import { MahppoPlanner } from './mahppo-planner.js';
 
-/** One actor's new split point. */
-export interface PlanChange {
-  readonly actorId: string;
-  readonly splitPoint: number;
-}
-
-/** A planner's view of its plan, for logs, metrics and summary.json. */
-export interface PlanDescription {
-  readonly planner: string;
-  readonly assignment: Record<string, number>;
-  /** Learner resources the plan uses, where the planner has budgets (DEFP). */
-  readonly budgets?: { readonly compute: { used: number; budget: number }; readonly bandwidth: { used: number; budget: number } };
-  /** The plan's latency reduction against all-local inference, in seconds per round (DEFP). */
-  readonly latencyReduction?: number;
-}
-
-/** Decides each actor's split point when it joins (and may move others); told when one leaves. */
-export interface SplitPlanner {
-  join(actorId: string, hello: Hello): { splitPoint: number; changes: PlanChange[] };
-  leave(actorId: string): PlanChange[];
-  describe(): PlanDescription;
-}
+export type { PlanChange, PlanDescription, SplitPlanner } from './planner-types.js';
 
 /** Seed-RL (y = 0 for all), IMPALA (y = K for all), or fixed per-actor split points from the config. */
 export class FixedPlanner implements SplitPlanner {
@@ -122,8 +104,8 @@ export function spawnedIndex(actorId: string, joinOrder: number): number {
   return m ? Number(m[1]) : joinOrder;
 }
 
-/** The planner a mode implies. */
-export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: number): SplitPlanner {
+/** The planner a mode implies (coknight mode: DEFP, or the MAHPPO policy when one is given). */
+export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: number, mahppo?: PlannerCheckpoint): SplitPlanner {
   const K = model.K;
   if (config.mode === 'seed') return new FixedPlanner(() => 0, 'seed (y=0 for every actor)');
   if (config.mode === 'impala') return new FixedPlanner(() => K, `impala (y=K=${K} for every actor)`);
@@ -131,6 +113,10 @@ export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: num
   if (fixed.length > 0 && fixed.every((y) => y >= 0)) {
     for (const y of fixed) if (y > K) throw new Error(`distributed.splitPoints: ${y} is above K=${K} for the ${model.spec} network`);
     return new FixedPlanner((id, i) => fixed[spawnedIndex(id, i) % fixed.length], `fixed split points [${fixed.join(', ')}]`);
+  }
+  if (config.partition.planner === 'mahppo') {
+    if (!mahppo) throw new Error('partition.planner is mahppo but no planner checkpoint was loaded (set partition.plannerCheckpoint)');
+    return new MahppoPlanner(model, config, edgeFlops, mahppo);
   }
   return new DefpPlanner(model, config, edgeFlops);
 }

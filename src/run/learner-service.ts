@@ -9,6 +9,7 @@ import type { RunConfig } from '../config/schema.js';
 import { Learner, type LearnerSink, plannerFor, type SplitPlanner, type UpdateReport } from '../learner/index.js';
 import type { PolicyModel } from '../model/index.js';
 import { type Checkpoint, loadCheckpoint } from './checkpoint.js';
+import { loadPlannerCheckpoint } from './planner-file.js';
 import { RunRecorder } from './recorder.js';
 import { writeRunCheckpoint } from './checkpoint.js';
 import { mountDashboard } from './dashboard/mount.js';
@@ -89,7 +90,8 @@ export class LearnerService {
       event: (e) => recorder.trainLog.write(e),
       log,
     };
-    const learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f) => plannerFor(config, m, f)) });
+    const mahppo = config.partition.planner === 'mahppo' ? loadPlannerCheckpoint(config.partition.plannerCheckpoint!) : undefined;
+    const learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f) => plannerFor(config, m, f, mahppo)) });
     ref.learner = learner;
     if (resumed) {
       await learner.restore({ weights: resumed.weights, optimizer: resumed.optimizer, frames: resumed.meta.frames, updates: resumed.meta.updates });

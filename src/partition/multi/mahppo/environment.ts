@@ -1,4 +1,4 @@
-import { drawActors, EDGE_FLOPS } from '../../profiles.js';
+import { drawActors, EDGE_FLOPS, type DeviceProfile } from '../../profiles.js';
 import type { NetworkSpec } from '../../networks.js';
 import type { Rng } from '../../../util/rng.js';
 import { energy, LOCAL, responseTime, type Strategy } from '../cost.js';
@@ -18,13 +18,15 @@ export interface FleetOptions {
   /** Inclusive range of actors per episode. */
   actors: readonly [number, number];
   shareLevels: number;
+  /** Device classes to draw actors from (default: the simulator's, src/partition/profiles.ts). */
+  profiles?: readonly DeviceProfile[];
 }
 
 /** A random multi-server instance: budgets admit a random 10–60% of what offloading everyone at y = 0 needs. */
 export function drawFleet(opts: FleetOptions, rng: Rng): MultiInstance {
   const [lo, hi] = opts.actors;
   const n = lo + rng.int(hi - lo + 1);
-  const drawn = drawActors(n, rng);
+  const drawn = drawActors(n, rng, opts.profiles);
   const net = opts.network;
   const demandFlops = n * net.layers.reduce((c, l) => c + l.flops, 0);
   const totalLink = drawn.reduce((s, a) => s + a.linkBytesPerSec, 0);

@@ -13,9 +13,11 @@ export function observations(inst: MultiInstance): Float32Array[] {
   const K = inst.layers.length;
   const S = inst.servers.length;
   const n = inst.actors.length;
+  // Clamped: a live learner with unlimited budgets would otherwise be far outside what training saw.
+  const clamp = (x: number) => Math.max(-8, Math.min(8, x));
   const pressure = inst.servers.flatMap((srv) => [
-    Math.log((n * serverFlops(inst, 0) + 1) / (srv.computeBudget + 1)),
-    Math.log((n * stepBytes(inst, 0)) / srv.ingressBytesPerSec),
+    clamp(Math.log((n * serverFlops(inst, 0) + 1) / (srv.computeBudget + 1))),
+    clamp(Math.log((n * stepBytes(inst, 0)) / srv.ingressBytesPerSec)),
   ]);
   return inst.actors.map((a) => {
     const local = responseTime(inst, a, LOCAL(inst));

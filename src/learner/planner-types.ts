@@ -1,0 +1,24 @@
+import type { Hello } from '../transport/index.js';
+
+/** One actor's new split point. */
+export interface PlanChange {
+  readonly actorId: string;
+  readonly splitPoint: number;
+}
+
+/** A planner's view of its plan, for logs, metrics and summary.json. */
+export interface PlanDescription {
+  readonly planner: string;
+  readonly assignment: Record<string, number>;
+  /** Learner resources the plan uses, where the planner has budgets (DEFP). */
+  readonly budgets?: { readonly compute: { used: number; budget: number }; readonly bandwidth: { used: number; budget: number } };
+  /** The plan's latency reduction against all-local inference, in seconds per round (DEFP). */
+  readonly latencyReduction?: number;
+}
+
+/** Decides each actor's split point when it joins (and may move others); told when one leaves. */
+export interface SplitPlanner {
+  join(actorId: string, hello: Hello): { splitPoint: number; changes: PlanChange[] };
+  leave(actorId: string): PlanChange[];
+  describe(): PlanDescription;
+}

@@ -1,0 +1,25 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parsePlannerCheckpoint, type PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
+import type { HybridPolicy } from '../partition/multi/mahppo/hybrid-policy.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+/** Reads a MAHPPO planner file before anything starts; every error names the file and the fix. */
+export function loadPlannerCheckpoint(path: string): PlannerCheckpoint {
+  if (!existsSync(path)) throw new Error(`partition.plannerCheckpoint ${path} does not exist: train one with \`coknight planner train --out ${path}\``);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`partition.plannerCheckpoint ${path} is not JSON: ${(e as Error).message}`, { cause: e });
+  }
+  return parsePlannerCheckpoint(data, `partition.plannerCheckpoint ${path}`);
+}
+
+export async function writePlannerCheckpoint(
+  path: string,
+  policy: HybridPolicy,
+  meta: { network: string; servers: number; shareLevels: number },
+): Promise<void> {
+  const file = { format: 'coknight-mahppo/1', ...meta, shape: policy.shape, weights: await policy.save() };
+  writeFileAtomic(path, `${JSON.stringify(file)}\n`);
+}
