@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { lineChart, svgToPng } from '../src/plot/index.js';
 
-const BIN = fileURLToPath(new URL('../bin/coknight.js', import.meta.url));
+let BIN = fileURLToPath(new URL('../bin/coknight.js', import.meta.url));
 
 interface Opts {
   actors: number;
@@ -28,6 +28,7 @@ interface Opts {
   sampleSeconds: number;
   mode: string;
   out: string;
+  bin?: string;
 }
 
 interface Proc {
@@ -80,10 +81,20 @@ async function freePort(): Promise<number> {
   });
 }
 
+async function connectedActors(metricsPort: number): Promise<number> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    return Number(/^coknight_actors_connected (\S+)$/m.exec(text)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 async function main(o: Opts): Promise<void> {
+  if (o.bin) BIN = o.bin;
   const dir = mkdtempSync(join(tmpdir(), 'ck-scale-'));
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, `scale-${process.pid}-${Date.now()}\n`, { mode: 0o600 });
@@ -114,7 +125,25 @@ async function main(o: Opts): Promise<void> {
     await sleep(150); // spread 64 start-ups a little on a small machine
   }
   const samples: { t: number; learner: number; actors: number[] }[] = [];
-  const tStart = Date.now();
+  // The window starts once every actor is registered (64 start-ups take a while on a small machine);
+  // samples before it have t < 0.
+  const tSpawned = Date.now();
+  let tStart = Infinity;
+  let lastSample = 0;
+  while (Date.now() - tSpawned < 600_000) {
+    if ((await connectedActors(metricsPort)) >= o.actors) {
+      tStart = Date.now();
+      break;
+    }
+    if (Date.now() - lastSample >= o.sampleSeconds * 1000) {
+      lastSample = Date.now();
+      samples.push({ t: NaN, learner: rssMb(learner.child.pid!), actors: actors.map((a) => rssMb(a.child.pid!)) });
+    }
+    await sleep(1000);
+  }
+  if (!Number.isFinite(tStart)) throw new Error(`only ${await connectedActors(metricsPort)} of ${o.actors} actors registered within 10 minutes`);
+  for (const [i, s] of samples.entries()) s.t = -((samples.length - i) * o.sampleSeconds) / 60;
+  console.error(`all ${o.actors} actors registered ${((tStart - tSpawned) / 1000).toFixed(0)} s after the last was started`);
   const end = tStart + o.minutes * 60_000;
   while (Date.now() < end) {
     const s = { t: (Date.now() - tStart) / 60_000, learner: rssMb(learner.child.pid!), actors: actors.map((a) => rssMb(a.child.pid!)) };
@@ -163,11 +192,12 @@ async function main(o: Opts): Promise<void> {
   };
   const actorMean = half.map((s) => mean(s.actors.filter((x) => !Number.isNaN(x))));
   const result = {
-    command: `npx tsx bench/scale.ts --actors ${o.actors} --envs ${o.envs} --minutes ${o.minutes} --sample-seconds ${o.sampleSeconds} --mode ${o.mode}`,
+    command: `npx tsx bench/scale.ts --actors ${o.actors} --envs ${o.envs} --minutes ${o.minutes} --sample-seconds ${o.sampleSeconds} --mode ${o.mode}${o.bin ? ` --bin ${o.bin}` : ''}`,
     date: new Date().toISOString(),
     actors: o.actors,
     envsPerActor: o.envs,
     minutes: o.minutes,
+    secondsUntilAllRegistered: (tStart - tSpawned) / 1000,
     learnerExit,
     actorsExitedZero: actorExits.filter((c) => c === 0).length,
     frames: summary.frames,
@@ -175,11 +205,12 @@ async function main(o: Opts): Promise<void> {
     stepAccounting: acc,
     accountingExact: acc.served === acc.assembled + acc.pending + acc.dropped && acc.assembled === acc.trained + acc.queued + acc.discarded,
     actorStepsTotal: perActor.reduce((n, a) => n + a.actorSteps, 0),
+    actorsOneStepShort: perActor.filter((a) => a.learnerServed - a.actorSteps === o.envs).length,
     learnerServedTotal: perActor.reduce((n, a) => n + a.learnerServed, 0),
     perActor,
     learnerTrend: trend(half.map((s) => s.learner)),
     actorMeanTrend: trend(actorMean),
-    actorRssMb: { first: samples[1] ? mean(samples[1].actors) : NaN, last: mean(samples[samples.length - 1].actors.filter((x) => !Number.isNaN(x))) },
+    actorRssMb: { atStart: mean(samples.find((x) => x.t >= 0)!.actors), last: mean(samples[samples.length - 1].actors.filter((x) => !Number.isNaN(x))) },
     samples,
   };
   mkdirSync(o.out, { recursive: true });
@@ -200,6 +231,12 @@ async function main(o: Opts): Promise<void> {
   console.log(JSON.stringify(brief, null, 2));
   const problems: string[] = [];
   if (!result.accountingExact) problems.push('step accounting does not add up');
+  // The learner may serve one last step whose reply the actor never gets (the run ended meanwhile).
+  const off = perActor.filter((a) => !(a.learnerServed - a.actorSteps >= 0 && a.learnerServed - a.actorSteps <= o.envs));
+  if (off.length)
+    problems.push(
+      `${off.length} actors' step counts differ from what the learner served them by more than one step: ${off.map((a) => `${a.id} ${a.actorSteps}/${a.learnerServed}`).join(', ')}`,
+    );
   for (const [name, t] of [
     ['learner', result.learnerTrend],
     ['actor mean', result.actorMeanTrend],
@@ -208,6 +245,8 @@ async function main(o: Opts): Promise<void> {
     if (t.relPerMin > 0.02) problems.push(`${name} RSS trends upward: +${t.slopeMbPerMin.toFixed(2)} MB/min (${(t.relPerMin * 100).toFixed(1)}%/min)`);
   }
   if (problems.length) {
+    for (const [i, a] of actors.entries())
+      if (!finals[i]) console.error(`--- actor s${i} (exit ${String(actorExits[i])}), end of its log:\n${a.err.slice(-1500)}`);
     console.error(`FAILED: ${problems.join('; ')}`);
     process.exitCode = 1;
   }
@@ -220,5 +259,6 @@ const program = new Command()
   .option('--sample-seconds <n>', 'RSS sampling period', (v) => Number(v), 10)
   .option('--mode <mode>', 'seed | coknight | impala', 'seed')
   .option('--out <dir>', 'where scale.json and the plots go', 'bench/results/scale')
+  .option('--bin <path>', "the coknight CLI to run (another checkout's bin/coknight.js, for a before/after)")
   .parse();
 await main(program.opts<Opts>());
