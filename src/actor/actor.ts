@@ -4,10 +4,13 @@
  * that stream (UploadBlock). At y = K it runs the whole network itself (IMPALA) and only uploads.
  * The split point can change between any two steps; the outcome of step t−1 always travels with
  * step t's data, so no step is lost or counted twice when it does. The env and the network come from
- * the learner's contract, so an actor needs no copy of the run config.
+ * the learner's contract, so an actor needs no copy of the run config. The network (and with it
+ * tfjs) is loaded only when the actor first runs layers itself (y > 0): a y = 0 actor never loads
+ * it, which keeps many actors on one device light.
  */
 import { VectorEnv, makeEnv, type MakeEnvOptions } from '../env/index.js';
-import { act, createModel, headActivations, networkSpecFromName, type PolicyModel } from '../model/index.js';
+import type * as ModelLib from '../model/index.js';
+import type { PolicyModel } from '../model/index.js';
 import {
   type ClientTls,
   connectInference,
@@ -47,6 +50,8 @@ export interface ActorOptions {
   contract?: LearnerContract;
   /** Give up after this long without a learner (default 5 minutes). */
   giveUpAfterMs?: number;
+  /** Called once before the network is first built (y > 0), e.g. to start the tfjs backend. */
+  initBackend?: () => Promise<void>;
   /** Stop after this many steps (tests); default: run until stopped. */
   maxSteps?: number;
   log?: (msg: string) => void;
@@ -77,6 +82,7 @@ export class Actor {
   private registration: RegisterReply | undefined;
   private contract: LearnerContract | undefined;
   private model: PolicyModel | undefined;
+  private lib: typeof ModelLib | undefined;
   private params: ParamCache | undefined;
   private splitPoint = -1;
   private wantedSplit = 0;
@@ -175,16 +181,8 @@ export class Actor {
     }
     this.registration = r;
     this.contract = c;
-    if (!this.model) {
-      const probe = makeEnv(c.env.id, { ...contractEnvOptions(c, this.opts.localEnvOptions), seed: 0 });
-      this.model = createModel(networkSpecFromName(c.model, 'learner contract'), {
-        inputShape: probe.observationShape as [number, number, number],
-        numActions: probe.numActions,
-      });
-      if (c.numLayers !== this.model.K) throw new Error(`learner reports K=${c.numLayers} layers but the ${c.model} network here has ${this.model.K}`);
-      this.params = new ParamCache(this.model, this.link);
-    }
-    await this.params!.reset(r.paramsAddress, c.curve);
+    this.params ??= new ParamCache(() => this.model!, this.link);
+    await this.params.reset(r.paramsAddress, c.curve);
     this.pusher?.close();
     this.pusher = UploadPusher.connect({ address: r.uploadAddress, actorId: this.opts.actorId, stats: this.link.stats, pacer: this.link.up, curve: c.curve });
     this.wantedSplit = r.splitPoint;
@@ -192,7 +190,22 @@ export class Actor {
     await this.switchSplit(r.splitPoint);
   }
 
+  /** The network and the model library, loaded the first time this actor runs layers itself. */
+  private async ensureModel(): Promise<void> {
+    if (this.model) return;
+    const c = this.contract!;
+    await this.opts.initBackend?.();
+    this.lib = await import('../model/index.js');
+    const probe = makeEnv(c.env.id, { ...contractEnvOptions(c, this.opts.localEnvOptions), seed: 0 });
+    this.model = this.lib.createModel(this.lib.networkSpecFromName(c.model, 'learner contract'), {
+      inputShape: probe.observationShape as [number, number, number],
+      numActions: probe.numActions,
+    });
+    if (c.numLayers !== this.model.K) throw new Error(`learner reports K=${c.numLayers} layers but the ${c.model} network here has ${this.model.K}`);
+  }
+
   private async switchSplit(y: number): Promise<void> {
+    if (y > 0) await this.ensureModel();
     await this.params!.hold(y);
     if (this.splitPoint !== -1 && this.splitPoint !== y) this.stats.splitChanges++;
     this.splitPoint = y;
@@ -201,8 +214,7 @@ export class Actor {
 
   private async loop(env: VectorEnv, block: UploadBlock, seed: number): Promise<void> {
     const n = this.opts.numEnvs;
-    const model = this.model!;
-    const K = model.K;
+    const K = this.contract!.numLayers;
     const T = this.contract!.unrollLength;
     const shape = env.observationShape as [number, number, number];
     const rng = new Rng(seed * 104729 + 13);
@@ -221,7 +233,7 @@ export class Actor {
       if (y < K) {
         let payload: Uint8Array | Float32Array = obs;
         if (y > 0) {
-          payload = headActivations(model, obs, n, y);
+          payload = this.lib!.headActivations(this.model!, obs, n, y);
           await block.record(this.pusher!, meta(), { step, obs });
         }
         try {
@@ -230,7 +242,7 @@ export class Actor {
             splitPoint: y,
             headVersion: y > 0 ? this.params!.headVersion(y, paramVersion) : paramVersion,
             dtype: y === 0 ? 'uint8' : 'float32',
-            shape: y === 0 ? shape : model.layers[y - 1].outShape,
+            shape: y === 0 ? shape : this.model!.layers[y - 1].outShape,
             numEnvs: n,
             payload,
             rewards: prevRewards,
@@ -252,7 +264,7 @@ export class Actor {
           continue;
         }
       } else {
-        const out = act(model, obs, n, { rng });
+        const out = this.lib!.act(this.model!, obs, n, { rng });
         actions = out.actions;
         const local = { version: this.params!.headVersion(K, paramVersion), actions, logits: out.logits, prevRewards, prevDones };
         await block.record(this.pusher!, meta(), { step, obs, local });

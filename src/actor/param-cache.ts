@@ -13,8 +13,9 @@ export class ParamCache {
   private curve: CurveClientKeys | undefined;
   private readonly layerVersion: number[] = [];
 
+  /** `model` is asked for only when a layer arrives (y > 0), so a y = 0 actor needs none. */
   constructor(
-    private readonly model: PolicyModel,
+    private readonly model: () => PolicyModel,
     private readonly link: Link,
   ) {}
 
@@ -71,7 +72,7 @@ export class ParamCache {
   private apply(u: ParamUpdate): void {
     for (const l of u.layers) {
       if ((this.layerVersion[l.index] ?? -1) >= u.version) continue;
-      this.model.setLayerWeights(l.data);
+      this.model().setLayerWeights(l.data);
       this.layerVersion[l.index] = u.version;
     }
   }

@@ -1,7 +1,7 @@
 /** The flags `coknight train` and `coknight learner` share, and how they become config overrides. */
 import type { Command } from 'commander';
 import { type ConfigOverrides, deepMerge, describeConfig, type ResolvedConfig, resolveConfig, setPath } from '../config/load.js';
-import { readTokenFile } from '../run/learner-service.js';
+import { readTokenFile } from '../util/token-file.js';
 import { parseIntArg, parseNumberArg } from './args.js';
 
 export interface RunFlags {

@@ -1,10 +1,7 @@
 import { fstatSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Actor, contractEnvOptions } from '../../actor/actor.js';
-import { measureDeviceFlops } from '../../actor/profile.js';
-import { initBackend } from '../../backend/index.js';
-import { networkSpecFromName } from '../../model/index.js';
-import { fetchLearnerContract, makeLink, parseLearnerContract } from '../../transport/index.js';
+import { fetchLearnerContract, type LearnerContract, makeLink, parseLearnerContract } from '../../transport/index.js';
 import { parseDurationArg, parseIntArg, parseNumberArg } from '../args.js';
 import { tokenFromFlags } from '../run-flags.js';
 
@@ -84,7 +81,11 @@ export function registerActor(program: Command): void {
           process.stdin.resume();
         } else console.error(`[actor ${actorId}] --exit-with-parent needs a pipe on standard input (the parent's); ignored`);
       }
-      await initBackend({ prefer: f.backend, log: () => {}, gradients: false });
+      // tfjs is loaded only when this actor runs layers itself or measures its FLOP/s: a y = 0
+      // actor with --device-flops never loads it (about half an actor process's memory).
+      let backend: Promise<void> | undefined;
+      const startBackend = (): Promise<void> =>
+        (backend ??= import('../../backend/index.js').then(async (b) => void (await b.initBackend({ prefer: f.backend, log: () => {}, gradients: false }))));
       const tls = f.tlsCa ? { ca: readFileSync(f.tlsCa) } : undefined;
       const giveUpAfterMs = f.giveUpAfter * 1000;
       console.error(`[actor ${actorId}] asking the learner at ${f.learner} what it trains (giving up after ${f.giveUpAfter} s)`);
@@ -100,9 +101,7 @@ export function registerActor(program: Command): void {
         throw new Error(`actor: --env ${f.env}, but the learner at ${f.learner} trains ${contract.env.id}: drop --env (actors take the learner's env)`);
       }
       const localEnvOptions = f.romDir ? { romDir: f.romDir } : {};
-      const flops =
-        f.deviceFlops ??
-        measureDeviceFlops(contract.env.id, networkSpecFromName(contract.model, 'learner contract'), contractEnvOptions(contract, localEnvOptions));
+      const flops = f.deviceFlops ?? (await measureFlops(contract, localEnvOptions, startBackend));
       const link = makeLink(f.bandwidth);
       for (let i = 0; i < f.streams; i++) {
         const id = f.streams === 1 ? actorId : `${actorId}.${i}`;
@@ -120,6 +119,7 @@ export function registerActor(program: Command): void {
             profile: { flops, ...(f.linkBytesPerSec ? { linkBytesPerSec: f.linkBytesPerSec } : {}) },
             maxSteps: f.maxSteps,
             giveUpAfterMs,
+            initBackend: startBackend,
             log: (m) => console.error(`[actor ${id}] ${m}`),
           }),
         );
@@ -140,4 +140,11 @@ export function registerActor(program: Command): void {
       // Sockets of grpc/zeromq may keep the loop alive a moment; the actor's work is done.
       process.exit(0);
     });
+}
+
+/** This device's forward-pass FLOP/s on the learner's network (loads tfjs). */
+async function measureFlops(contract: LearnerContract, local: { romDir?: string }, startBackend: () => Promise<void>): Promise<number> {
+  await startBackend();
+  const [{ measureDeviceFlops }, { networkSpecFromName }] = await Promise.all([import('../../actor/profile.js'), import('../../model/index.js')]);
+  return measureDeviceFlops(contract.env.id, networkSpecFromName(contract.model, 'learner contract'), contractEnvOptions(contract, local));
 }

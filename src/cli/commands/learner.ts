@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { setPath } from '../../config/load.js';
+import { CHECKPOINT_FILE } from '../../run/checkpoint.js';
 import { runDistributed } from '../../run/distributed.js';
 import { addRunFlags, configFromFlags, type RunFlags, tokenFromFlags } from '../run-flags.js';
 
@@ -9,6 +12,7 @@ interface LearnerFlags extends RunFlags {
   token?: string;
   tokenFile?: string;
   metrics?: string;
+  resumeIfPresent?: boolean;
 }
 
 export function registerLearner(program: Command): void {
@@ -22,7 +26,16 @@ export function registerLearner(program: Command): void {
     .option('--token-file <path>', 'read the shared token from the first line of this file (keep it mode 0600)')
     .option('--token <secret>', 'shared token actors must present (visible in ps: prefer --token-file or $COKNIGHT_TOKEN)')
     .option('--metrics <host:port>', "Prometheus /metrics and the dashboard (/dashboard/) address ('' disables)")
+    .option(
+      '--resume-if-present',
+      'continue the run in --run-dir when it holds a checkpoint, else start it there (a restarted container picks up where it stopped)',
+    )
     .action(async (f: LearnerFlags) => {
+      if (f.resumeIfPresent) {
+        if (!f.runDir) throw new Error('learner: --resume-if-present needs --run-dir DIR (where the checkpoint is kept, e.g. a volume)');
+        if (f.resume) throw new Error('learner: give --resume DIR or --resume-if-present, not both');
+        if (existsSync(join(f.runDir, CHECKPOINT_FILE))) f.resume = f.runDir;
+      }
       const extra: Record<string, unknown> = {};
       if (f.listen) setPath(extra, 'distributed.listen', f.listen);
       const token = tokenFromFlags(f, (m) => console.error(m));
