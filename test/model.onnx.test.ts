@@ -1,7 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
-import { buildSegmentGraph, createModel, headActivations, OnnxPolicyRunner, act, createPolicyRunner, type NetworkSpec, type PolicyModel } from '../src/model/index.js';
+import {
+  buildSegmentGraph,
+  createModel,
+  headActivations,
+  type OnnxPolicyRunner,
+  act,
+  createPolicyRunner,
+  type NetworkSpec,
+  type PolicyModel,
+} from '../src/model/index.js';
 import { convKernelToOihw, denseRowsHwcToChw, tfPads } from '../src/model/onnx-graph.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -52,12 +61,13 @@ async function expectEverySplitMatches(model: PolicyModel, runner: OnnxPolicyRun
   }
 }
 
-const NETS: { spec: NetworkSpec; shape: [number, number, number]; actions: number; max: number }[] = [
-  { spec: 'minatar', shape: [10, 10, 4], actions: 3, max: 1 },
-  { spec: 'impala-shallow', shape: [84, 84, 4], actions: 6, max: 255 },
+const NETS: { spec: NetworkSpec; shape: [number, number, number]; actions: number; max: number; n: number }[] = [
+  { spec: 'minatar', shape: [10, 10, 4], actions: 3, max: 1, n: 3 },
+  { spec: 'impala-shallow', shape: [84, 84, 4], actions: 6, max: 255, n: 3 },
   // 20 → 10 → 5 → 3: odd sizes, so 'same' pads unevenly (the extra pixel at the end) in conv and pool
-  { spec: 'impala-deep', shape: [20, 20, 3], actions: 4, max: 255 },
-  { spec: 'impala-deep', shape: [84, 84, 4], actions: 6, max: 255 },
+  { spec: 'impala-deep', shape: [20, 20, 3], actions: 4, max: 255, n: 3 },
+  // the real size, one sample (tfjs on wasm takes most of this test's time here)
+  { spec: 'impala-deep', shape: [84, 84, 4], actions: 6, max: 255, n: 1 },
 ];
 
 describe('ONNX export: outputs equal tfjs to 1e-5 for every network and split point', () => {
@@ -71,7 +81,7 @@ describe('ONNX export: outputs equal tfjs to 1e-5 for every network and split po
       randomizeWeights(model, 11);
       const runner = createPolicyRunner(model, 'onnx') as OnnxPolicyRunner;
       expect(runner.kind).toBe('onnx');
-      const n = 3;
+      const n = net.n;
       await expectEverySplitMatches(model, runner, randomObs(model, n, 5, net.max), n);
       const sessions = runner.sessionsCreated;
       expect(sessions).toBe(2 * model.K - 1); // K tails (y = 0..K−1) and K−1 heads
@@ -138,7 +148,9 @@ describe('choosing the runner', () => {
     expect(createPolicyRunner(model, 'tfjs', { log }).kind).toBe('tfjs');
     expect(createPolicyRunner(model, 'auto', { log, onnxPackage: 'onnxruntime-node-absent' }).kind).toBe('tfjs');
     expect(notices[1]).toMatch(/^inference: tfjs \(wasm\) — onnxruntime-node-absent is not installed$/);
-    expect(() => createPolicyRunner(model, 'onnx', { onnxPackage: 'onnxruntime-node-absent' })).toThrow(/inference: onnx, but onnxruntime-node-absent is not installed.*inference: auto or tfjs/);
+    expect(() => createPolicyRunner(model, 'onnx', { onnxPackage: 'onnxruntime-node-absent' })).toThrow(
+      /inference: onnx, but onnxruntime-node-absent is not installed.*inference: auto or tfjs/,
+    );
     const r = createPolicyRunner(model, 'auto', { log });
     expect(r.kind).toBe('onnx');
     expect(notices[2]).toMatch(/^inference: onnxruntime-node 1\.30\.\d+ \(1 thread\)$/);

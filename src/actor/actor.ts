@@ -7,7 +7,7 @@
  * the learner's contract, so an actor needs no copy of the run config.
  */
 import { VectorEnv, makeEnv, type MakeEnvOptions } from '../env/index.js';
-import { act, createModel, headActivations, networkSpecFromName, type PolicyModel } from '../model/index.js';
+import { createModel, createPolicyRunner, type InferenceChoice, networkSpecFromName, type PolicyModel, type PolicyRunner } from '../model/index.js';
 import {
   type ClientTls,
   connectInference,
@@ -47,6 +47,8 @@ export interface ActorOptions {
   contract?: LearnerContract;
   /** Give up after this long without a learner (default 5 minutes). */
   giveUpAfterMs?: number;
+  /** Who runs the head layers (and the whole net at y = K): 'auto' (default) prefers onnxruntime-node. */
+  inference?: InferenceChoice;
   /** Stop after this many steps (tests); default: run until stopped. */
   maxSteps?: number;
   log?: (msg: string) => void;
@@ -61,6 +63,8 @@ export interface ActorStats {
   /** Seconds from the first step to the end. */
   wallSeconds: number;
   bytes: ReturnType<Link['stats']['snapshot']>;
+  /** What ran the head layers: 'onnxruntime-node 1.30.0 (1 thread)' or 'tfjs (wasm)'. */
+  inference?: string;
 }
 
 /** The env options a contract implies on this device. */
@@ -77,6 +81,7 @@ export class Actor {
   private registration: RegisterReply | undefined;
   private contract: LearnerContract | undefined;
   private model: PolicyModel | undefined;
+  private runner: PolicyRunner | undefined;
   private params: ParamCache | undefined;
   private splitPoint = -1;
   private wantedSplit = 0;
@@ -152,6 +157,7 @@ export class Actor {
       this.client.close();
       await this.params?.close();
       this.pusher?.close();
+      this.runner?.dispose();
       this.model?.dispose();
       this.stats.bytes = this.link.stats.snapshot();
     }
@@ -183,6 +189,8 @@ export class Actor {
       });
       if (c.numLayers !== this.model.K) throw new Error(`learner reports K=${c.numLayers} layers but the ${c.model} network here has ${this.model.K}`);
       this.params = new ParamCache(this.model, this.link);
+      this.runner = createPolicyRunner(this.model, this.opts.inference ?? 'auto', { log: this.log });
+      this.stats.inference = this.runner.detail;
     }
     await this.params!.reset(r.paramsAddress, c.curve);
     this.pusher?.close();
@@ -202,6 +210,7 @@ export class Actor {
   private async loop(env: VectorEnv, block: UploadBlock, seed: number): Promise<void> {
     const n = this.opts.numEnvs;
     const model = this.model!;
+    const runner = this.runner!;
     const K = model.K;
     const T = this.contract!.unrollLength;
     const shape = env.observationShape as [number, number, number];
@@ -221,7 +230,7 @@ export class Actor {
       if (y < K) {
         let payload: Uint8Array | Float32Array = obs;
         if (y > 0) {
-          payload = headActivations(model, obs, n, y);
+          payload = await runner.head(obs, n, y);
           await block.record(this.pusher!, meta(), { step, obs });
         }
         try {
@@ -252,7 +261,7 @@ export class Actor {
           continue;
         }
       } else {
-        const out = act(model, obs, n, { rng });
+        const out = await runner.act(obs, n, { rng });
         actions = out.actions;
         const local = { version: this.params!.headVersion(K, paramVersion), actions, logits: out.logits, prevRewards, prevDones };
         await block.record(this.pusher!, meta(), { step, obs, local });

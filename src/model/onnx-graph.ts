@@ -10,15 +10,15 @@
  * peer). TF 'same' padding puts the odd pixel at the end: explicit pads, computed here.
  */
 import { createRequire } from 'node:module';
+import type * as OnnxProto from 'onnx-proto';
 import type { OpDesc } from './layer-builder.js';
 import type { PolicyModel } from './policy-model.js';
 
-type OnnxModule = typeof import('onnx-proto');
-const { onnx } = createRequire(import.meta.url)('onnx-proto') as OnnxModule;
-type INode = import('onnx-proto').onnx.INodeProto;
-type IAttr = import('onnx-proto').onnx.IAttributeProto;
-type IValueInfo = import('onnx-proto').onnx.IValueInfoProto;
-type ITensor = import('onnx-proto').onnx.ITensorProto;
+const { onnx } = createRequire(import.meta.url)('onnx-proto') as typeof OnnxProto;
+type INode = OnnxProto.onnx.INodeProto;
+type IAttr = OnnxProto.onnx.IAttributeProto;
+type IValueInfo = OnnxProto.onnx.IValueInfoProto;
+type ITensor = OnnxProto.onnx.ITensorProto;
 
 /** How a tfjs weight is laid out as an ONNX graph input. */
 export type WeightLayout =
@@ -68,8 +68,7 @@ export function convKernelToOihw(data: Float32Array, shape: readonly number[]): 
   const out = new Float32Array(data.length);
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
-      for (let i = 0; i < ci; i++)
-        for (let o = 0; o < co; o++) out[((o * ci + i) * kh + y) * kw + x] = data[((y * kw + x) * ci + i) * co + o];
+      for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) out[((o * ci + i) * kh + y) * kw + x] = data[((y * kw + x) * ci + i) * co + o];
   return out;
 }
 
@@ -166,7 +165,8 @@ function emitOps(g: GraphWriter, layer: number, ops: readonly OpDesc[], x: strin
         layout = d.inShape.length === 3 ? { kind: 'flat-chw', hwc: d.inShape } : { kind: 'flat' };
         break;
       case 'dense': {
-        const kl: WeightLayout = layout.kind === 'flat-chw' ? { kind: 'rows-hwc-to-chw', h: layout.hwc[0], w: layout.hwc[1], c: layout.hwc[2] } : { kind: 'as-is' };
+        const kl: WeightLayout =
+          layout.kind === 'flat-chw' ? { kind: 'rows-hwc-to-chw', h: layout.hwc[0], w: layout.hwc[1], c: layout.hwc[2] } : { kind: 'as-is' };
         x = g.node('Gemm', [x, g.weight(layer, d.kernel, kl), g.weight(layer, d.bias, { kind: 'as-is' })]);
         layout = { kind: 'flat' };
         break;

@@ -80,7 +80,10 @@ export class OnnxPolicyRunner {
     const input = this.checked(data, n, from);
     const seg = await this.segment(from, to);
     const feeds: Record<string, Ort.Tensor> = {
-      input: input instanceof Uint8Array ? new this.ort.Tensor('uint8', input, [n, ...seg.graph.input.shape]) : new this.ort.Tensor('float32', input, [n, ...seg.graph.input.shape]),
+      input:
+        input instanceof Uint8Array
+          ? new this.ort.Tensor('uint8', input, [n, ...seg.graph.input.shape])
+          : new this.ort.Tensor('float32', input, [n, ...seg.graph.input.shape]),
     };
     for (const b of seg.graph.weights) feeds[b.name] = this.weight(b);
     const out = await seg.session.run(feeds);
@@ -125,7 +128,8 @@ export class OnnxPolicyRunner {
   /** The same checks as PolicyModel.activationTensor: uint8 observations at y = 0, float32 layer-y outputs otherwise. */
   private checked(data: Uint8Array | Float32Array, n: number, y: number): Uint8Array | Float32Array {
     const m = this.model;
-    if (!Number.isInteger(y) || y < 0 || y > m.K) throw new RangeError(`onnx inference: split point y=${String(y)} must be an integer in 0..${m.K} for ${m.spec}`);
+    if (!Number.isInteger(y) || y < 0 || y > m.K)
+      throw new RangeError(`onnx inference: split point y=${String(y)} must be an integer in 0..${m.K} for ${m.spec}`);
     const shape = y === 0 ? m.inputShape : m.layers[y - 1].outShape;
     const size = n * shape.reduce((a, b) => a * b, 1);
     if ((y === 0) !== data instanceof Uint8Array || data.length !== size) {
