@@ -11,7 +11,7 @@ import {
   type NetworkSpec,
   type PolicyModel,
 } from '../src/model/index.js';
-import { convKernelToOihw, denseRowsHwcToChw, tfPads } from '../src/model/onnx-graph.js';
+import { convKernelToOihw, tfPads } from '../src/model/onnx-graph.js';
 import { Rng } from '../src/util/rng.js';
 
 beforeAll(async () => {
@@ -167,10 +167,8 @@ describe('layout conversions, by hand', () => {
     expect(tfPads(84, 8, 4, 'valid')).toEqual([0, 0]);
   });
 
-  it('HWIO → OIHW and dense rows HWC → CHW', () => {
+  it('conv kernels HWIO → OIHW', () => {
     // kernel 1×2 (kh×kw), 1 input channel, 2 filters: HWIO data [x0o0, x0o1, x1o0, x1o1]
     expect([...convKernelToOihw(Float32Array.from([1, 2, 3, 4]), [1, 2, 1, 2])]).toEqual([1, 3, 2, 4]);
-    // a 1×2×2 (h×w×c) input flattened, 1 unit: HWC rows (x0c0, x0c1, x1c0, x1c1) → CHW (c0x0, c0x1, c1x0, c1x1)
-    expect([...denseRowsHwcToChw(Float32Array.from([10, 11, 20, 21]), 1, 2, 2, 1)]).toEqual([10, 20, 11, 21]);
   });
 });

@@ -3,9 +3,10 @@
  * value heads, or the whole network), built from the layers' op lists (LayerDef.graph).
  *
  * Layout: tfjs is NHWC, ONNX's Conv and MaxPool are NCHW. The graph transposes once at each end
- * (an NHWC input to NCHW, an NCHW activation output back to NHWC) and the weights are converted
- * instead of the data: conv kernels HWIO → OIHW, and the rows of a dense kernel that follows a
- * flatten reordered from HWC to CHW order. Weights are graph inputs (fed on every run), so a
+ * (an NHWC input to NCHW, an NCHW activation output back to NHWC, and back to NHWC before a flatten,
+ * so dense kernels keep tfjs's HWC row order: a reorder of the big fc kernel in JS costs more on
+ * every update than this small transpose on every run); conv kernels are converted HWIO → OIHW.
+ * Weights are graph inputs (fed on every run), so a
  * parameter update never rebuilds the session; `initializers` bakes them in instead (the bench's
  * peer). TF 'same' padding puts the odd pixel at the end: explicit pads, computed here.
  */
@@ -21,10 +22,7 @@ type IValueInfo = OnnxProto.onnx.IValueInfoProto;
 type ITensor = OnnxProto.onnx.ITensorProto;
 
 /** How a tfjs weight is laid out as an ONNX graph input. */
-export type WeightLayout =
-  | { readonly kind: 'as-is' }
-  | { readonly kind: 'conv-oihw' }
-  | { readonly kind: 'rows-hwc-to-chw'; readonly h: number; readonly w: number; readonly c: number };
+export type WeightLayout = { readonly kind: 'as-is' } | { readonly kind: 'conv-oihw' };
 
 /** One weight graph input: variable `param` of layer `layer` (1-based), converted by `layout`. */
 export interface WeightBinding {
@@ -72,27 +70,14 @@ export function convKernelToOihw(data: Float32Array, shape: readonly number[]): 
   return out;
 }
 
-/** Dense kernel [h·w·c, units] with rows in HWC order → rows in CHW order (what Flatten of NCHW gives). */
-export function denseRowsHwcToChw(data: Float32Array, h: number, w: number, c: number, units: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++)
-      for (let ch = 0; ch < c; ch++) {
-        const src = ((y * w + x) * c + ch) * units;
-        out.set(data.subarray(src, src + units), ((ch * h + y) * w + x) * units);
-      }
-  return out;
-}
-
 /** A tfjs weight's data in the layout its graph input expects (always a fresh array). */
 export function toGraphLayout(data: Float32Array, b: WeightBinding): Float32Array {
   const l = b.layout;
   if (l.kind === 'conv-oihw') return convKernelToOihw(data, b.tfShape);
-  if (l.kind === 'rows-hwc-to-chw') return denseRowsHwcToChw(data, l.h, l.w, l.c, b.tfShape[1]);
   return data.slice();
 }
 
-type Layout = { readonly kind: 'nchw' } | { readonly kind: 'flat' } | { readonly kind: 'flat-chw'; readonly hwc: readonly number[] };
+type Layout = 'nchw' | 'flat';
 
 class GraphWriter {
   readonly nodes: INode[] = [];
@@ -161,16 +146,13 @@ function emitOps(g: GraphWriter, layer: number, ops: readonly OpDesc[], x: strin
         break;
       }
       case 'flatten':
+        if (layout === 'nchw') x = g.node('Transpose', [x], [ints('perm', [0, 2, 3, 1])]);
         x = g.node('Flatten', [x], [int('axis', 1)]);
-        layout = d.inShape.length === 3 ? { kind: 'flat-chw', hwc: d.inShape } : { kind: 'flat' };
+        layout = 'flat';
         break;
-      case 'dense': {
-        const kl: WeightLayout =
-          layout.kind === 'flat-chw' ? { kind: 'rows-hwc-to-chw', h: layout.hwc[0], w: layout.hwc[1], c: layout.hwc[2] } : { kind: 'as-is' };
-        x = g.node('Gemm', [x, g.weight(layer, d.kernel, kl), g.weight(layer, d.bias, { kind: 'as-is' })]);
-        layout = { kind: 'flat' };
+      case 'dense':
+        x = g.node('Gemm', [x, g.weight(layer, d.kernel, { kind: 'as-is' }), g.weight(layer, d.bias, { kind: 'as-is' })]);
         break;
-      }
       case 'residual': {
         const body = emitOps(g, layer, d.body, x, layout);
         x = g.node('Add', [x, body.x]);
@@ -196,10 +178,10 @@ export function buildSegmentGraph(model: PolicyModel, from: number, to: number, 
   const dtype = from === 0 ? 'uint8' : 'float32';
   let x = 'input';
   if (dtype === 'uint8') x = g.node('Cast', [x], [int('to', FLOAT)]);
-  let layout: Layout = { kind: 'flat' };
+  let layout: Layout = 'flat';
   if (inShape.length === 3) {
     x = g.node('Transpose', [x], [ints('perm', [0, 3, 1, 2])]);
-    layout = { kind: 'nchw' };
+    layout = 'nchw';
   }
   for (let k = from + 1; k <= to; k++) ({ x, layout } = emitOps(g, k, model.layerDef(k).def.graph, x, layout));
   const outputs: IValueInfo[] = [];
@@ -210,7 +192,7 @@ export function buildSegmentGraph(model: PolicyModel, from: number, to: number, 
     outputs.push(valueInfo(logits, FLOAT, ['N', model.numActions]), valueInfo(value, FLOAT, ['N', 1]));
   } else {
     const out = model.layers[to - 1].outShape;
-    if (layout.kind === 'nchw') x = g.node('Transpose', [x], [ints('perm', [0, 2, 3, 1])]);
+    if (layout === 'nchw') x = g.node('Transpose', [x], [ints('perm', [0, 2, 3, 1])]);
     outputs.push(valueInfo(x, FLOAT, ['N', ...out]));
   }
   const inputs = [valueInfo('input', dtype === 'uint8' ? UINT8 : FLOAT, ['N', ...inShape]), ...g.weights.map((b) => valueInfo(b.name, FLOAT, b.shape))];
