@@ -53,7 +53,7 @@ beforeAll(async () => {
 describe('distributed training on loopback', () => {
   it('seed mode: every step is served by the learner, accounted exactly, metrics served', async () => {
     let metricsText = '';
-    const s: Summary = await runDistributed(config({ mode: 'seed' }), {
+    const s: Summary = await runDistributed(config({ mode: 'seed', inference: 'onnx' }), {
       spawnActors: 2,
       log: () => {},
       onListening: (l) => {
@@ -74,6 +74,8 @@ describe('distributed training on loopback', () => {
       expect(a.actorView.bytes.upload.sentBytes).toBe(0);
     }
     checkAccounting(s);
+    // The learner's batched tails ran on onnxruntime-node (what `inference: onnx` asks for).
+    expect(s.inference).toMatch(/^onnxruntime-node 1\.30\.\d+ \(1 thread\)$/);
     expect(s.inferenceBusyFraction).toBeGreaterThan(0);
     expect(s.trainingBusyFraction).toBeGreaterThan(0);
     expect(metricsText).toContain('coknight_frames_total');
@@ -121,8 +123,14 @@ describe('distributed training on loopback', () => {
   });
 
   it('coknight mode with mixed split points: activations in, observations uploaded', async () => {
-    const s: Summary = await runDistributed(config({ mode: 'coknight', distributed: { splitPoints: [1, 0] } }), { spawnActors: 2, log: () => {} });
+    const s: Summary = await runDistributed(config({ mode: 'coknight', inference: 'onnx', distributed: { splitPoints: [1, 0] } }), {
+      spawnActors: 2,
+      log: () => {},
+    });
     const bySplit = Object.fromEntries(s.actors.map((a: Summary) => [a.id, a]));
+    // Head layer 1 on the actor process and the tails on the learner, both on onnxruntime-node.
+    expect(bySplit.a0.actorView.inference).toMatch(/^onnxruntime-node /);
+    expect(s.inference).toMatch(/^onnxruntime-node /);
     expect(bySplit.a0.splitPoint).toBe(1);
     expect(bySplit.a1.splitPoint).toBe(0);
     expect(bySplit.a0.stepsServed).toBeGreaterThan(0);

@@ -25,6 +25,8 @@ describe('local-mode training (seeded, small budget)', () => {
     const summary = (await runTraining(config, { log: () => {} })) as Record<string, number | string>;
     expect(summary.frames).toBe(96_000);
     expect(summary.backend).toBe('wasm');
+    // inference: auto acts on onnxruntime-node (installed with npm ci), re-reading the weights after every update
+    expect(summary.inference).toMatch(/^onnxruntime-node /);
     expect(summary.finalMeanReturn).toBeGreaterThan(1.0);
     for (const f of ['summary.json', 'checkpoint.ckpt', 'config.json', 'episodes.jsonl', 'train.jsonl', 'learning-curve.svg', 'learning-curve.png']) {
       expect(existsSync(join(dir, f)), f).toBe(true);
@@ -32,7 +34,7 @@ describe('local-mode training (seeded, small budget)', () => {
     const onDisk = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     for (const k of ['frames', 'wallSeconds', 'framesPerSecond', 'backend', 'finalMeanReturn']) expect(onDisk).toHaveProperty(k);
 
-    const ev = evaluateCheckpoint(dir, 30, 7, 5000);
+    const ev = await evaluateCheckpoint(dir, 30, 7, 5000);
     expect(ev.checkpointFrames).toBe(96_000);
     expect(ev.greedy.episodes).toBe(30);
     expect(ev.sampling.meanReturn).toBeGreaterThan(1);

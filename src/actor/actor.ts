@@ -10,7 +10,7 @@
  */
 import { VectorEnv, makeEnv, type MakeEnvOptions } from '../env/index.js';
 import type * as ModelLib from '../model/index.js';
-import type { PolicyModel } from '../model/index.js';
+import type { InferenceChoice, PolicyModel, PolicyRunner } from '../model/index.js';
 import {
   type ClientTls,
   connectInference,
@@ -52,6 +52,8 @@ export interface ActorOptions {
   giveUpAfterMs?: number;
   /** Called once before the network is first built (y > 0), e.g. to start the tfjs backend. */
   initBackend?: () => Promise<void>;
+  /** Who runs the head layers (and the whole net at y = K): 'auto' (default) prefers onnxruntime-node. */
+  inference?: InferenceChoice;
   /** Stop after this many steps (tests); default: run until stopped. */
   maxSteps?: number;
   log?: (msg: string) => void;
@@ -66,6 +68,8 @@ export interface ActorStats {
   /** Seconds from the first step to the end. */
   wallSeconds: number;
   bytes: ReturnType<Link['stats']['snapshot']>;
+  /** What ran the head layers: 'onnxruntime-node 1.30.0 (1 thread)' or 'tfjs (wasm)'. */
+  inference?: string;
 }
 
 /** The env options a contract implies on this device. */
@@ -83,6 +87,7 @@ export class Actor {
   private contract: LearnerContract | undefined;
   private model: PolicyModel | undefined;
   private lib: typeof ModelLib | undefined;
+  private runner: PolicyRunner | undefined;
   private params: ParamCache | undefined;
   private splitPoint = -1;
   private wantedSplit = 0;
@@ -158,6 +163,7 @@ export class Actor {
       this.client.close();
       await this.params?.close();
       this.pusher?.close();
+      this.runner?.dispose();
       this.model?.dispose();
       this.stats.bytes = this.link.stats.snapshot();
     }
@@ -202,6 +208,8 @@ export class Actor {
       numActions: probe.numActions,
     });
     if (c.numLayers !== this.model.K) throw new Error(`learner reports K=${c.numLayers} layers but the ${c.model} network here has ${this.model.K}`);
+    this.runner = this.lib.createPolicyRunner(this.model, this.opts.inference ?? 'auto', { log: this.log });
+    this.stats.inference = this.runner.detail;
   }
 
   private async switchSplit(y: number): Promise<void> {
@@ -233,7 +241,7 @@ export class Actor {
       if (y < K) {
         let payload: Uint8Array | Float32Array = obs;
         if (y > 0) {
-          payload = this.lib!.headActivations(this.model!, obs, n, y);
+          payload = await this.runner!.head(obs, n, y);
           await block.record(this.pusher!, meta(), { step, obs });
         }
         try {
@@ -264,7 +272,7 @@ export class Actor {
           continue;
         }
       } else {
-        const out = this.lib!.act(this.model!, obs, n, { rng });
+        const out = await this.runner!.act(obs, n, { rng });
         actions = out.actions;
         const local = { version: this.params!.headVersion(K, paramVersion), actions, logits: out.logits, prevRewards, prevDones };
         await block.record(this.pusher!, meta(), { step, obs, local });

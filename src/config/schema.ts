@@ -155,6 +155,10 @@ export const configSchema = z
     frames: z.number().int().positive().default(5_000_000),
     seed: z.number().int().min(0).default(1),
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    /** Who runs inference (actor heads, learner tails, eval, local acting); training stays on tfjs. */
+    inference: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
+    /** onnxruntime intra-op threads per session (1 matches the single-threaded tfjs measurements). */
+    inferenceThreads: z.number().int().min(1).default(1),
     model: z.enum(['auto', 'minatar', 'impala-shallow', 'impala-deep']).default('auto'),
     env: envSchema.prefault({}),
     hyper: hyperSchema.prefault({}),

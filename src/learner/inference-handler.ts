@@ -1,10 +1,11 @@
 /**
  * The learner's inference role: validates a step request against the actor's registration and
  * split point, hands its data to the intake, queues it in the dynamic batcher (one queue per split
- * point), and answers with actions from one batched tail pass (model.act) per batch.
+ * point), and answers with actions from one batched tail pass per batch (on the PolicyRunner:
+ * onnxruntime-node or tfjs).
  */
 import type { LearnerMetrics } from '../metrics/learner-metrics.js';
-import { act, type PolicyModel } from '../model/index.js';
+import type { PolicyModel, PolicyRunner } from '../model/index.js';
 import { type Batch, DynamicBatcher, ProtocolError, type StepRequest, type StepResult } from '../transport/index.js';
 import type { Rng } from '../util/rng.js';
 import type { ActorState } from './actor-registry.js';
@@ -36,6 +37,7 @@ export class InferenceHandler {
     private readonly metrics: LearnerMetrics,
     private readonly rng: Rng,
     private readonly opts: InferenceHandlerOptions,
+    private readonly runner: PolicyRunner,
   ) {
     this.batcher = new DynamicBatcher<Pending, Outcome>({
       maxBatch: opts.maxBatch,
@@ -78,6 +80,15 @@ export class InferenceHandler {
     this.batcher.close();
   }
 
+  /** What runs the tails, for the log. */
+  get runnerDetail(): string {
+    return this.runner.detail;
+  }
+
+  dispose(): void {
+    this.runner.dispose();
+  }
+
   /** One inference batch: all requests share a split point y; run layers y+1..K and sample. */
   private async runBatch(b: Batch<Pending>): Promise<Outcome[]> {
     const t0 = performance.now();
@@ -91,7 +102,7 @@ export class InferenceHandler {
       input.set(req.payload, o);
       o += req.payload.length;
     }
-    const out = act(this.model, input, n, { splitPoint: y, rng: this.rng });
+    const out = await this.runner.act(input, n, { splitPoint: y, rng: this.rng });
     const A = this.model.numActions;
     const results: Outcome[] = [];
     let row = 0;

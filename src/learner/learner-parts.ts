@@ -6,7 +6,7 @@
 import type { LearnerOptions } from './learner-types.js';
 import { makeEnv } from '../env/index.js';
 import { LearnerMetrics } from '../metrics/learner-metrics.js';
-import { createModel, measureForwardFlops, type PolicyModel } from '../model/index.js';
+import { createModel, createPolicyRunner, measureForwardFlops, type PolicyModel } from '../model/index.js';
 import { Rng } from '../util/rng.js';
 import { ActorRegistry } from './actor-registry.js';
 import { InferenceHandler } from './inference-handler.js';
@@ -79,7 +79,8 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
     return n;
   };
   const room = (): Promise<void> | undefined => hooks.room();
-  const inference = new InferenceHandler(model, intake, assembler, metrics, new Rng(c.seed * 31 + 7), { ...c.distributed, streamsAt, room });
+  const runner = createPolicyRunner(model, c.inference, { threads: c.inferenceThreads, log: (m) => opts.sink.log(m) });
+  const inference = new InferenceHandler(model, intake, assembler, metrics, new Rng(c.seed * 31 + 7), { ...c.distributed, streamsAt, room }, runner);
   const planner = opts.planner(model, edgeFlops);
   const membership = new Membership(c.env.id, model, registry, planner, assembler, metrics, opts.sink);
   return { metrics, registry, model, trainStep, planner, edgeFlops, assembler, intake, inference, membership };

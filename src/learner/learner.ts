@@ -390,6 +390,7 @@ export class Learner {
   }
 
   dispose(): void {
+    this.inference.dispose();
     this.trainStep.dispose();
     this.model.dispose();
   }

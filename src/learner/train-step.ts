@@ -200,6 +200,7 @@ export class TrainStep {
     this.optimizer.setLearningRate(lr);
     this.optimizer.applyGradients(this.vars.map((v, i) => ({ name: v.name, tensor: clipped[i] })));
     tf.dispose(clipped);
+    this.model.markUpdated();
 
     this.frames += T * B * this.hp.actionRepeat;
     this.model.version += 1;

@@ -33,9 +33,29 @@ export interface LayerDef {
   readonly outShape: readonly number[];
   readonly flops: number;
   readonly params: readonly ParamSpec[];
+  /** The same pipeline as data, for other runtimes (the ONNX export); indices point into `params`. */
+  readonly graph: readonly OpDesc[];
   /** Forward pass on a batch; `w` holds one tensor per entry of `params`, in order. */
   apply(x: tf.Tensor, w: readonly tf.Tensor[]): tf.Tensor;
 }
+
+/** One op of a layer as data; conv/pool carry their per-sample NHWC input shape for padding. */
+export type OpDesc =
+  | { readonly op: 'scale'; readonly scale: number }
+  | {
+      readonly op: 'conv';
+      readonly kernel: number;
+      readonly bias: number;
+      readonly size: number;
+      readonly stride: number;
+      readonly padding: Padding;
+      readonly inShape: readonly number[];
+    }
+  | { readonly op: 'dense'; readonly kernel: number; readonly bias: number; readonly inShape: readonly number[] }
+  | { readonly op: 'relu' }
+  | { readonly op: 'maxPool'; readonly size: number; readonly stride: number; readonly padding: Padding; readonly inShape: readonly number[] }
+  | { readonly op: 'flatten'; readonly inShape: readonly number[] }
+  | { readonly op: 'residual'; readonly body: readonly OpDesc[] };
 
 type Op = (x: tf.Tensor, w: readonly tf.Tensor[]) => tf.Tensor;
 
@@ -49,6 +69,7 @@ export class LayerBuilder {
   private flopCount = 0;
   private readonly paramList: ParamSpec[] = [];
   private readonly ops: Op[] = [];
+  private readonly descs: OpDesc[] = [];
 
   constructor(
     readonly name: string,
@@ -63,6 +84,7 @@ export class LayerBuilder {
       const f = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
       return scale === 1 ? f : tf.mul(f, scale);
     });
+    this.descs.push({ op: 'scale', scale });
     return this;
   }
 
@@ -74,6 +96,7 @@ export class LayerBuilder {
     const kIdx = this.addParam(`${tag}.kernel`, [kernel, kernel, c, filters], 'kernel', kernel * kernel * c, kernel * kernel * filters);
     const bIdx = this.addParam(`${tag}.bias`, [filters], 'bias', 0, 0);
     this.ops.push((x, w) => tf.add(tf.conv2d(x as tf.Tensor4D, w[kIdx] as tf.Tensor4D, stride, padding), w[bIdx]));
+    this.descs.push({ op: 'conv', kernel: kIdx, bias: bIdx, size: kernel, stride, padding, inShape: [h, w, c] });
     this.flopCount += 2 * oh * ow * filters * kernel * kernel * c;
     this.shape = [oh, ow, filters];
     return this;
@@ -84,6 +107,7 @@ export class LayerBuilder {
     const kIdx = this.addParam(`${tag}.kernel`, [f, units], 'kernel', f, units, gain);
     const bIdx = this.addParam(`${tag}.bias`, [units], 'bias', 0, 0);
     this.ops.push((x, w) => tf.add(tf.matMul(x as tf.Tensor2D, w[kIdx] as tf.Tensor2D), w[bIdx]));
+    this.descs.push({ op: 'dense', kernel: kIdx, bias: bIdx, inShape: [f] });
     this.flopCount += 2 * f * units;
     this.shape = [units];
     return this;
@@ -91,6 +115,7 @@ export class LayerBuilder {
 
   relu(): this {
     this.ops.push((x) => tf.relu(x));
+    this.descs.push({ op: 'relu' });
     return this;
   }
 
@@ -100,6 +125,7 @@ export class LayerBuilder {
     const ow = convOutLength(w, size, stride, padding);
     this.requirePositive(oh, ow, `maxPool ${size}×${size}/${stride}`);
     this.ops.push((x) => tf.maxPool(x as tf.Tensor4D, size, stride, padding));
+    this.descs.push({ op: 'maxPool', size, stride, padding, inShape: [h, w, c] });
     this.shape = [oh, ow, c];
     return this;
   }
@@ -107,6 +133,7 @@ export class LayerBuilder {
   flatten(): this {
     const size = this.shape.reduce((a, b) => a * b, 1);
     this.ops.push((x) => tf.reshape(x, [x.shape[0], size]));
+    this.descs.push({ op: 'flatten', inShape: [...this.shape] });
     this.shape = [size];
     return this;
   }
@@ -129,6 +156,7 @@ export class LayerBuilder {
       for (const op of innerOps) y = op(y, sub);
       return tf.add(x, y);
     });
+    this.descs.push({ op: 'residual', body: inner.descs.map((d) => shiftParams(d, offset)) });
     return this;
   }
 
@@ -139,6 +167,7 @@ export class LayerBuilder {
 
   build(): LayerDef {
     const ops = [...this.ops];
+    const graph = [...this.descs];
     const params = [...this.paramList];
     const expected = params.length;
     const name = this.name;
@@ -148,6 +177,7 @@ export class LayerBuilder {
       outShape: [...this.shape],
       flops: this.flopCount,
       params,
+      graph,
       apply(x, w) {
         if (w.length !== expected) throw new Error(`layer ${name}: expected ${expected} weight tensors, got ${w.length}`);
         let y = x;
@@ -174,4 +204,11 @@ export class LayerBuilder {
       throw new Error(`layer ${this.name}: ${what} on ${this.shape.join('×')} gives an empty ${h}×${w} output; use a larger inputShape`);
     }
   }
+}
+
+/** A residual body's op with its parameter indices moved to where the body's params sit in the layer. */
+function shiftParams(d: OpDesc, offset: number): OpDesc {
+  if (d.op === 'conv' || d.op === 'dense') return { ...d, kernel: d.kernel + offset, bias: d.bias + offset };
+  if (d.op === 'residual') return { ...d, body: d.body.map((b) => shiftParams(b, offset)) };
+  return d;
 }

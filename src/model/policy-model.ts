@@ -57,6 +57,8 @@ export class PolicyModel {
   private readonly specsPerLayer: readonly (readonly ParamSpec[])[];
   private readonly vars: readonly (readonly tf.Variable[])[];
   private readonly inputScaleValue: number;
+  /** Per layer: bumped whenever its weights change, so other runtimes know when to re-read them. */
+  private readonly epochs: number[];
 
   constructor(
     readonly spec: NetworkSpec,
@@ -88,6 +90,7 @@ export class PolicyModel {
         return v;
       }),
     );
+    this.epochs = this.defs.map(() => 0);
     this.inputBytes = inputShape[0] * inputShape[1] * inputShape[2];
     this.layers = this.defs.map((d, i) => ({
       index: i + 1,
@@ -177,6 +180,24 @@ export class PolicyModel {
     return this.vars[k - 1];
   }
 
+  /** Layer k's (1-based) ops and parameter specs; layer K's specs end with the four head tensors. */
+  layerDef(k: number): { readonly def: LayerDef; readonly params: readonly ParamSpec[] } {
+    this.checkLayer(k, 'layerDef');
+    return { def: this.defs[k - 1], params: this.specsPerLayer[k - 1] };
+  }
+
+  /** Changes whenever layer k's weights change (setLayerWeights, markUpdated). */
+  paramsEpoch(k: number): number {
+    this.checkLayer(k, 'paramsEpoch');
+    return this.epochs[k - 1];
+  }
+
+  /** Whoever changes variables directly (an optimizer step) says so here. */
+  markUpdated(from = 1, to = this.K): void {
+    this.checkRange(from, to);
+    for (let k = from; k <= to; k++) this.epochs[k - 1]++;
+  }
+
   /** All trainable variables, layer by layer. */
   get variables(): tf.Variable[] {
     return this.vars.flat();
@@ -224,6 +245,7 @@ export class PolicyModel {
       tf.tidy(() => v.assign(tf.tensor(t.data, t.shape as number[], 'float32')));
     });
     this.version = p.version;
+    this.markUpdated(p.from, p.to);
     return { from: p.from, to: p.to, version: p.version };
   }
 

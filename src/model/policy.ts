@@ -34,14 +34,14 @@ export function act(model: PolicyModel, input: Uint8Array | Float32Array, n: num
     const out = model.tail(model.activationTensor(input, n, y), y);
     return { logits: out.logits.dataSync() as Float32Array, values: out.value.dataSync() as Float32Array };
   });
-  const A = model.numActions;
-  let actions: Int32Array;
-  if (opts.mode === 'greedy') actions = argmaxRows(logits, n, A, opts.out);
-  else {
-    if (!opts.rng) throw new RangeError("act: mode 'sample' needs an rng");
-    actions = sampleFromLogits(logits, n, A, opts.rng, opts.out);
-  }
-  return { logits, values, actions };
+  return { logits, values, actions: pickActions(logits, n, model.numActions, opts) };
+}
+
+/** The action per row of [n, A] logits: greedy argmax or a draw from softmax with `opts.rng`. */
+export function pickActions(logits: Float32Array, n: number, A: number, opts: ActOptions): Int32Array {
+  if (opts.mode === 'greedy') return argmaxRows(logits, n, A, opts.out);
+  if (!opts.rng) throw new RangeError("act: mode 'sample' needs an rng");
+  return sampleFromLogits(logits, n, A, opts.rng, opts.out);
 }
 
 /** Layers 1..y on n raw observations: what an actor at split point y sends. */

@@ -36,6 +36,8 @@ export function actorArgs(config: RunConfig, address: string, i: number): string
     ...(config.env.romDir ? ['--rom-dir', config.env.romDir] : []),
     '--streams',
     String(config.distributed.streamsPerActor),
+    '--inference',
+    config.inference,
     '--final-stats',
     '--exit-with-parent',
   ];

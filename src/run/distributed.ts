@@ -90,6 +90,7 @@ export async function runDistributed(config: RunConfig, opts: DistributedRunOpti
     if (warning && !warned) h.log(warning);
     return await h.finish(`${config.env.id} (${config.mode} mode, ${opts.spawnActors} actors, seed ${config.seed})`, l.model, await l.save(), {
       K: l.K,
+      inference: l.inference.runnerDetail,
       inferenceBusyFraction: busy.inferenceBusy,
       trainingBusyFraction: busy.trainingBusy,
       policyLag: l.policyLag,

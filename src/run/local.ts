@@ -2,7 +2,7 @@ import type { RunConfig } from '../config/schema.js';
 import { VectorEnv } from '../env/index.js';
 import { type TrainBatch, TrainStep } from '../learner/index.js';
 import { learnerHyperFromConfig, modelSpecFor, trainingEnvOptions } from '../learner/setup.js';
-import { act, createModel, type PolicyModel } from '../model/index.js';
+import { createModel, createPolicyRunner, type PolicyModel, type PolicyRunner } from '../model/index.js';
 import { Rng } from '../util/rng.js';
 import type { Checkpoint } from './checkpoint.js';
 import { RunHarness, type TrainingState } from './harness.js';
@@ -24,6 +24,8 @@ export class LocalTrainer {
     readonly model: PolicyModel,
     readonly env: VectorEnv,
     private readonly trainStep: TrainStep,
+    /** Acts on the network the train step updates (onnxruntime-node re-reads the weights after each update). */
+    readonly runner: PolicyRunner,
   ) {
     const numEnvs = config.hyper.batchSize;
     this.rng = new Rng(config.seed * 7919 + 17);
@@ -40,7 +42,7 @@ export class LocalTrainer {
   }
 
   /** A trainer at the start of the run, or where `resumed` left off. */
-  static async create(config: RunConfig, recorder: RunRecorder, resumed?: Checkpoint): Promise<LocalTrainer> {
+  static async create(config: RunConfig, recorder: RunRecorder, resumed?: Checkpoint, log?: (msg: string) => void): Promise<LocalTrainer> {
     const env = new VectorEnv(config.env.id, config.hyper.batchSize, { ...trainingEnvOptions(config), seed: config.seed * 1000 });
     const shape = env.observationShape as [number, number, number];
     const model = createModel(modelSpecFor(config, shape), { inputShape: shape, numActions: env.numActions, seed: config.seed });
@@ -50,14 +52,15 @@ export class LocalTrainer {
       await trainStep.setOptimizerState(resumed.optimizer);
       trainStep.frames = resumed.meta.frames;
     }
-    const t = new LocalTrainer(config, recorder, model, env, trainStep);
+    const runner = createPolicyRunner(model, config.inference, { threads: config.inferenceThreads, log });
+    const t = new LocalTrainer(config, recorder, model, env, trainStep, runner);
     // A resumed run starts fresh episodes from a seed that depends on how far it got.
     t.batch.obs.set(env.reset(config.seed * 1000 + recorder.updates), 0);
     return t;
   }
 
   /** Acts for T steps in every env, filling this.batch. */
-  private collect(): void {
+  private async collect(): Promise<void> {
     const { unrollLength: T } = this.config.hyper;
     const B = this.env.numEnvs;
     const S = this.env.obsSize;
@@ -65,7 +68,7 @@ export class LocalTrainer {
     const actions = new Int32Array(B);
     for (let t = 0; t < T; t++) {
       const obsT = this.batch.obs.subarray(t * B * S, (t + 1) * B * S);
-      const { logits } = act(this.model, obsT, B, { rng: this.rng, out: actions });
+      const { logits } = await this.runner.act(obsT, B, { rng: this.rng, out: actions });
       this.batch.behaviourLogits.set(logits, t * B * A);
       const r = this.env.step(actions);
       this.batch.actions.set(actions, t * B);
@@ -85,7 +88,7 @@ export class LocalTrainer {
     const B = this.env.numEnvs;
     const S = this.env.obsSize;
     while (this.recorder.frames < total && !h.stopping) {
-      this.collect();
+      await this.collect();
       const stats = this.trainStep.step(this.batch);
       // The last observation of this unroll is the first of the next.
       this.batch.obs.copyWithin(0, T * B * S, (T + 1) * B * S);
@@ -102,6 +105,7 @@ export class LocalTrainer {
   }
 
   dispose(): void {
+    this.runner.dispose();
     this.trainStep.dispose();
     this.model.dispose();
   }
@@ -115,14 +119,16 @@ export async function runLocal(
   const h = await RunHarness.open(config, opts);
   let trainer: LocalTrainer | undefined;
   try {
-    trainer = await LocalTrainer.create(config, h.recorder, h.resumed);
+    trainer = await LocalTrainer.create(config, h.recorder, h.resumed, (m) => h.log(m));
     if (h.resumed) h.log(`resumed from ${opts.resume} at ${h.recorder.frames} frames`);
     h.log(
       `training ${config.env.id} in ${config.mode} mode: ${trainer.model.spec} network (K=${trainer.model.K}), ` +
         `${config.hyper.batchSize} envs × unroll ${config.hyper.unrollLength}, ${config.frames} frames, seed ${config.seed}`,
     );
     await trainer.run(h);
-    return await h.finish(`${config.env.id} (${config.mode} mode, seed ${config.seed})`, trainer.model, await trainer.save(), {});
+    return await h.finish(`${config.env.id} (${config.mode} mode, seed ${config.seed})`, trainer.model, await trainer.save(), {
+      inference: trainer.runner.detail,
+    });
   } finally {
     h.close();
     trainer?.dispose();

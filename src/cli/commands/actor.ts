@@ -1,9 +1,16 @@
 import { fstatSync, readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { Actor, contractEnvOptions } from '../../actor/actor.js';
+// Light imports only: the model library (and tfjs) loads when the actor first runs layers itself.
+import { INFERENCE_CHOICES, type InferenceChoice } from '../../model/inference-choice.js';
 import { fetchLearnerContract, type LearnerContract, makeLink, parseLearnerContract } from '../../transport/index.js';
 import { parseDurationArg, parseIntArg, parseNumberArg } from '../args.js';
 import { tokenFromFlags } from '../run-flags.js';
+
+function parseInference(v: string): InferenceChoice {
+  if (!(INFERENCE_CHOICES as readonly string[]).includes(v)) throw new InvalidArgumentError(`--inference ${v}: use one of ${INFERENCE_CHOICES.join(', ')}`);
+  return v as InferenceChoice;
+}
 
 interface ActorFlags {
   learner: string;
@@ -24,6 +31,7 @@ interface ActorFlags {
   giveUpAfter: number;
   exitWithParent?: boolean;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  inference: InferenceChoice;
 }
 
 export function registerActor(program: Command): void {
@@ -53,6 +61,7 @@ export function registerActor(program: Command): void {
     .option('--give-up-after <duration>', "stop reconnecting after this long without a learner, e.g. '90s', '10m'", parseDurationArg('--give-up-after'), 300)
     .option('--exit-with-parent', 'exit when standard input closes (spawned actors: die with the process that started them)')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+    .option('--inference <name>', 'who runs the head layers: auto (onnxruntime-node when it loads) | onnx | tfjs', parseInference, 'auto')
     .action(async (f: ActorFlags) => {
       const token = tokenFromFlags(f, (m) => console.error(m));
       if (!token) throw new Error("actor: no token; pass --token-file FILE or set COKNIGHT_TOKEN to the learner's token");
@@ -118,6 +127,7 @@ export function registerActor(program: Command): void {
             tls,
             profile: { flops, ...(f.linkBytesPerSec ? { linkBytesPerSec: f.linkBytesPerSec } : {}) },
             maxSteps: f.maxSteps,
+            inference: f.inference,
             giveUpAfterMs,
             initBackend: startBackend,
             log: (m) => console.error(`[actor ${id}] ${m}`),
