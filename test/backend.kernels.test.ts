@@ -172,6 +172,20 @@ describe('wasm BatchMatMul / _FusedMatMul with transposed operands vs cpu', () =
   });
 });
 
+describe('wasm Identity shares the buffer', () => {
+  it('tf.clone gives the same values without a copy, and disposing either keeps the other', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor2d([1, -2, 3.5, 4], [2, 2]);
+    const ids = tf.engine().backend.numDataIds();
+    const y = tf.clone(x);
+    expect(tf.engine().backend.numDataIds()).toBe(ids); // no new buffer
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, -2, 3.5, 4]);
+    y.dispose();
+    expect(tf.engine().backend.numDataIds()).toBe(ids - 1);
+  });
+});
+
 describe('end to end: tf.grads of a small conv net on wasm equals cpu', () => {
   it('conv 3x3 same → relu → maxpool 3x3/2 → conv 4x4/2 → relu → dense → loss', async () => {
     const rng = new Rng(99);

@@ -113,7 +113,8 @@ interface ConvCase {
   f: [number, number, number, number];
   stride: number;
   pad: 'valid' | 'same';
-  chunkImages?: number;
+  /** im2col rows per chunk (not a multiple of an image's rows, so chunks cut images). */
+  chunkRows?: number;
 }
 
 maybe('native Conv2D / FusedConv2D / Conv2DBackpropInput / Conv2DBackpropFilter vs cpu', () => {
@@ -122,7 +123,8 @@ maybe('native Conv2D / FusedConv2D / Conv2DBackpropInput / Conv2DBackpropFilter 
     { x: [2, 84, 84, 4], f: [8, 8, 4, 16], stride: 4, pad: 'valid' }, // IMPALA conv1
     { x: [3, 20, 20, 16], f: [4, 4, 16, 32], stride: 2, pad: 'valid' }, // IMPALA conv2
     { x: [2, 6, 6, 8], f: [1, 1, 8, 5], stride: 1, pad: 'same' }, // pointwise: one sgemm, no im2col
-    { x: [7, 10, 10, 4], f: [3, 3, 4, 16], stride: 1, pad: 'same', chunkImages: 3 }, // 3 chunks
+    { x: [7, 10, 10, 4], f: [3, 3, 4, 16], stride: 1, pad: 'same', chunkRows: 170 }, // 5 chunks, across images
+    { x: [3, 20, 20, 16], f: [4, 4, 16, 32], stride: 2, pad: 'same', chunkRows: 64 },
   ];
   const rng = new Rng(31); // plus random shapes
   for (let i = 0; i < 3; i++) {
@@ -133,12 +135,12 @@ maybe('native Conv2D / FusedConv2D / Conv2DBackpropInput / Conv2DBackpropFilter 
     cases[cases.length - 1]!.f[2] = cases[cases.length - 1]!.x[3];
   }
   for (const c of cases) {
-    it(`x [${c.x.join(',')}], filter [${c.f.join(',')}] /${c.stride} ${c.pad}${c.chunkImages ? ', chunked' : ''}`, async () => {
+    it(`x [${c.x.join(',')}], filter [${c.f.join(',')}] /${c.stride} ${c.pad}${c.chunkRows ? `, ${c.chunkRows} rows a chunk` : ''}`, async () => {
       const r = new Rng(c.x[1] * 7 + c.f[0]);
       const yShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.stride, 1, c.pad).outShape;
       const [xv, fv, dyv, bv] = [randn(r, c.x), randn(r, c.f), randn(r, yShape), randn(r, [c.f[3]])];
       const K = c.f[0] * c.f[1] * c.f[2];
-      const previous = c.chunkImages ? setScratchFloats(c.chunkImages * yShape[1]! * yShape[2]! * K) : undefined;
+      const previous = c.chunkRows ? setScratchFloats(c.chunkRows * K) : undefined;
       try {
         await expectSameAsCpu(() => {
           const x = tf.tensor4d(xv, c.x);
@@ -163,6 +165,21 @@ maybe('native Conv2D / FusedConv2D / Conv2DBackpropInput / Conv2DBackpropFilter 
     const [xv, fv] = [randn(r, [2, 9, 9, 3]), randn(r, [3, 3, 3, 4])];
     await expectSameAsCpu(() => tf.conv2d(tf.tensor4d(xv, [2, 9, 9, 3]), tf.tensor4d(fv, [3, 3, 3, 4]), 1, 'same', 'NHWC', 2));
   });
+});
+
+maybe('native Sum over the leading axes (bias gradients) vs cpu', () => {
+  const cases: Array<{ shape: number[]; axis: number[]; keepDims: boolean }> = [
+    { shape: [50, 9, 9, 32], axis: [0, 1, 2], keepDims: false },
+    { shape: [640, 256], axis: [0], keepDims: true },
+    { shape: [7, 5, 3], axis: [1, 0], keepDims: false },
+    { shape: [7, 5, 3], axis: [0, 2], keepDims: false }, // not the leading axes: the wasm kernel
+  ];
+  for (const c of cases) {
+    it(`sum [${c.shape.join(',')}] over [${c.axis.join(',')}]${c.keepDims ? ', keepDims' : ''}`, async () => {
+      const xv = randn(new Rng(c.shape[0]!), c.shape);
+      await expectSameAsCpu(() => tf.sum(tf.tensor(xv, c.shape), c.axis, c.keepDims));
+    });
+  }
 });
 
 maybe('native backend end to end', () => {

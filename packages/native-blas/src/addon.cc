@@ -100,6 +100,14 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// columnSums(heap, xOff, rows, cols, outOff)
+Napi::Value ColumnSums(const Napi::CallbackInfo& info) {
+  const Heap h = heapOf(info);
+  const int64_t rows = num(info, 2), cols = num(info, 3);
+  nb::columnSums(at(info, h, num(info, 1), rows * cols, "x"), at(info, h, num(info, 4), cols, "out"), rows, cols);
+  return info.Env().Undefined();
+}
+
 // OpenBLAS extensions, looked up at run time so that any CBLAS links.
 using SetThreads = void (*)(int);
 using GetString = char* (*)();
@@ -121,6 +129,7 @@ Napi::Value Describe(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("conv", Napi::Function::New(env, Conv));
+  exports.Set("columnSums", Napi::Function::New(env, ColumnSums));
   exports.Set("setThreads", Napi::Function::New(env, SetThreadsFn));
   exports.Set("describe", Napi::Function::New(env, Describe));
   return exports;

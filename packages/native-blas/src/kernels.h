@@ -25,6 +25,9 @@ void applyEpilogue(float* y, int64_t rows, int64_t cols, const Epilogue& e);
 void batchedGemm(const float* a, const float* b, float* c, int64_t batch, int64_t M, int64_t N, int64_t K, bool transA,
                  bool transB, int64_t aStride, int64_t bStride, const Epilogue& e);
 
+// out[c] = Σ_r x[r, c] (a bias gradient: reduce every axis but the last), summed in double.
+void columnSums(const float* x, float* out, int64_t rows, int64_t cols);
+
 struct ConvGeometry {
   int64_t batch, inH, inW, inC, outH, outW, outC, fh, fw, sh, sw, padTop, padLeft;
 };

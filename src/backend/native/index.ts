@@ -1,12 +1,13 @@
 // The 'native' backend: tfjs's wasm backend with its hot training kernels (matmul, conv and both
-// conv gradients) replaced by OpenBLAS ones that compute directly on the wasm heap. Everything
-// else (elementwise ops, reductions, the optimizer) stays on wasm; tf.getBackend() says 'wasm'.
+// conv gradients, and the bias-gradient Sum) replaced by OpenBLAS ones that compute directly on the wasm heap. Everything
+// else (elementwise ops, other reductions, the optimizer) stays on wasm; tf.getBackend() says 'wasm'.
 import {
   BatchMatMul,
   Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   FusedConv2D,
+  Sum,
   _FusedMatMul,
   getKernel,
   registerKernel,
@@ -18,6 +19,7 @@ import { startWasm } from '../wasm.js';
 import { loadNativeBlas, type NativeBlas } from './addon.js';
 import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput } from './native-conv.js';
 import { nativeMatMul } from './native-matmul.js';
+import { nativeSum } from './native-sum.js';
 
 type Make = (addon: NativeBlas, fallback: () => KernelFunc) => KernelFunc;
 
@@ -28,6 +30,7 @@ const KERNELS: ReadonlyArray<[string, Make]> = [
   [FusedConv2D, (a, f) => nativeConv2D(a, f, true)],
   [Conv2DBackpropInput, nativeConv2DBackpropInput],
   [Conv2DBackpropFilter, nativeConv2DBackpropFilter],
+  [Sum, nativeSum],
 ];
 
 /** The wasm kernels the native ones replaced (their fallbacks), while installed. */

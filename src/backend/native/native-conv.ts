@@ -32,6 +32,9 @@ const unpack = (args: Parameters<KernelFunc>[0]): Args => ({
   backend: args.backend as BackendWasm,
 });
 
+/** im2col rows per sgemm: a chunk of 256 KiB stays in L2 between im2col and the sgemm (tests lower it via setScratchFloats). */
+const chunkFloats = (): number => Math.min(scratchLimit(), 1 << 16);
+
 function geometryArray(g: ConvGeometry): Int32Array {
   return Int32Array.of(g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.fh, g.fw, g.sh, g.sw, g.padTop, g.padLeft);
 }
@@ -55,7 +58,7 @@ export function nativeConv2D(addon: NativeBlas, fallback: () => KernelFunc, fuse
     if (epi == null) return fallback()(raw);
     const out = backend.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32');
     if (util.sizeFromShape(out.shape) === 0) return out;
-    addon.conv(heapOf(backend), 0, geometryArray(g), floatOffset(backend, x), floatOffset(backend, filter), floatOffset(backend, out), scratchLimit(), ...epi);
+    addon.conv(heapOf(backend), 0, geometryArray(g), floatOffset(backend, x), floatOffset(backend, filter), floatOffset(backend, out), chunkFloats(), ...epi);
     return out;
   };
 }
@@ -77,7 +80,7 @@ export function nativeConv2DBackpropInput(addon: NativeBlas, fallback: () => Ker
       floatOffset(backend, dy),
       floatOffset(backend, filter),
       floatOffset(backend, out),
-      scratchLimit(),
+      chunkFloats(),
       ...NO_EPILOGUE,
     );
     return out;
@@ -101,7 +104,7 @@ export function nativeConv2DBackpropFilter(addon: NativeBlas, fallback: () => Ke
       floatOffset(backend, x),
       floatOffset(backend, dy),
       floatOffset(backend, out),
-      scratchLimit(),
+      chunkFloats(),
       ...NO_EPILOGUE,
     );
     return out;
