@@ -14,7 +14,7 @@ import { createModel, NETWORK_SPECS, type NetworkSpec } from '../src/model/index
 import { Rng } from '../src/util/rng.js';
 
 const program = new Command()
-  .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'wasm')
+  .option('--backend <name>', 'auto | native | tensorflow | wasm | cpu', 'wasm')
   .option(
     '--model <spec>',
     NETWORK_SPECS.join(' | '),

@@ -1,19 +1,28 @@
-// Backend selection: on this machine tfjs-node(-gpu) are not installed, so 'auto' picks wasm.
+// Backend selection: on this machine tfjs-node(-gpu) are not installed, so 'auto' picks native
+// (wasm plus the OpenBLAS addon) where the addon is built, and wasm where it is not.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { getBackendName, initBackend } from '../src/backend/index.js';
+import { getBackendName, initBackend, loadNativeBlas } from '../src/backend/index.js';
+
+const native = loadNativeBlas();
 
 describe('initBackend', () => {
-  it("'auto' falls through the missing native packages to wasm and logs why", async () => {
+  it("'auto' picks native when built, else falls through the missing packages to wasm and logs why", async () => {
     const lines: string[] = [];
     const info = await initBackend({ log: (m) => lines.push(m) });
-    expect(info.name).toBe('wasm');
     expect(getBackendName()).toBe('wasm');
     expect(info.warnings).toEqual([]);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^backend: wasm — SIMD build, \d+ thread/);
-    expect(lines[0]).toContain('@tensorflow/tfjs-node-gpu is not installed');
-    expect(lines[0]).toContain('@tensorflow/tfjs-node is not installed');
+    if (native.addon != null) {
+      expect(info.name).toBe('native');
+      expect(lines[0]).toMatch(/^backend: native — .*1 BLAS thread\(s\); matmul and conv .* native, the rest on wasm \(SIMD build\)/);
+    } else {
+      expect(info.name).toBe('wasm');
+      expect(lines[0]).toMatch(/^backend: wasm — SIMD build, \d+ thread/);
+      expect(lines[0]).toContain('native BLAS addon is not built');
+      expect(lines[0]).toContain('@tensorflow/tfjs-node-gpu is not installed');
+      expect(lines[0]).toContain('@tensorflow/tfjs-node is not installed');
+    }
     // the training kernels are in place, and gradients are registered
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     expect(tf.getGradient('Conv2D')).toBeDefined();
@@ -31,8 +40,16 @@ describe('initBackend', () => {
     await expect(initBackend({ prefer: 'tensorflow', log: () => {} })).rejects.toThrow(/tfjs-node-gpu is not installed.*docs\/backend\.md/);
   });
 
+  it("prefer 'native' without the addon fails naming the fix; with it, starts native", async () => {
+    if (native.addon == null) {
+      await expect(initBackend({ prefer: 'native', log: () => {} })).rejects.toThrow(/'native' requested but .*libopenblas-dev.*npm run build:native/);
+    } else {
+      expect((await initBackend({ prefer: 'native', log: () => {} })).name).toBe('native');
+    }
+  });
+
   it('rejects bad options with the field named', async () => {
-    await expect(initBackend({ prefer: 'gpu' as never })).rejects.toThrow(/prefer must be one of auto, tensorflow, wasm, cpu/);
+    await expect(initBackend({ prefer: 'gpu' as never })).rejects.toThrow(/prefer must be one of auto, native, tensorflow, wasm, cpu/);
     await expect(initBackend({ threads: 0 })).rejects.toThrow(/threads must be a positive integer/);
   });
 

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
-import { setScratchFloats } from '../src/backend/wasm-kernels/heap.js';
+import { axisPhase } from '../src/backend/wasm-kernels/conv-phases.js';
 import { Rng } from '../src/util/rng.js';
 
 const REL_TOL = 1e-4;
@@ -56,7 +56,6 @@ interface ConvCase {
   f: [number, number, number, number];
   stride: number;
   pad: 'valid' | 'same';
-  chunkImages?: number;
 }
 
 const CONV_CASES: ConvCase[] = [
@@ -65,8 +64,8 @@ const CONV_CASES: ConvCase[] = [
   { name: 'IMPALA conv1 84x84x4, 8x8/4 16', x: [2, 84, 84, 4], f: [8, 8, 4, 16], stride: 4, pad: 'valid' },
   { name: 'IMPALA conv2 20x20x16, 4x4/2 32', x: [3, 20, 20, 16], f: [4, 4, 16, 32], stride: 2, pad: 'valid' },
   { name: 'odd same-padding 9x9x5, 3x3/2 7', x: [3, 9, 9, 5], f: [3, 3, 5, 7], stride: 2, pad: 'same' },
-  // with the scratch limit cut to 3 images' worth (below), 7 images run in 3 chunks
-  { name: 'MinAtar same, chunked over the batch', x: [7, 10, 10, 4], f: [3, 3, 4, 16], stride: 1, pad: 'same', chunkImages: 3 },
+  { name: 'MinAtar same, 7 images', x: [7, 10, 10, 4], f: [3, 3, 4, 16], stride: 1, pad: 'same' },
+  { name: 'stride above the kernel 9x9x2, 2x2/3 5', x: [2, 9, 9, 2], f: [2, 2, 2, 5], stride: 3, pad: 'valid' },
 ];
 
 beforeAll(async () => {
@@ -90,8 +89,6 @@ describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs cpu', () => {
         rng,
         yShape.reduce((a, b) => a * b),
       );
-      const K = c.f[0] * c.f[1] * c.f[2];
-      const previous = c.chunkImages ? setScratchFloats(c.chunkImages * yShape[1]! * yShape[2]! * K) : undefined;
       const r = await onBoth(() => {
         const x = tf.tensor4d(xv, c.x);
         const dy = tf.tensor4d(dyv, yShape);
@@ -102,10 +99,24 @@ describe('wasm Conv2DBackpropFilter / Conv2DBackpropInput vs cpu', () => {
         const dX = tf.conv2dTranspose(dy, f, c.x, c.stride, c.pad);
         return [dW, dX];
       });
-      if (previous != null) setScratchFloats(previous);
       expectClose(r);
     });
   }
+});
+
+describe('phase decomposition of Conv2DBackpropInput (axisPhase), by hand', () => {
+  it('stride 2, kernel 4, valid, 20 rows: both phases have taps 0,2 / 1,3 and fill rows a = 0..9', () => {
+    expect(axisPhase(0, 2, 4, 0, 20)).toEqual({ taps: 2, aMin: 0, aMax: 9 });
+    expect(axisPhase(1, 2, 4, 0, 20)).toEqual({ taps: 2, aMin: 0, aMax: 9 });
+  });
+  it('stride 2, kernel 3, pad 1, 9 rows: phase 0 (taps 0,2) fills i = 1,3,5,7; phase 1 (tap 1) fills i = 0,2,…,8', () => {
+    // i = 2a + p − pad
+    expect(axisPhase(0, 2, 3, 1, 9)).toEqual({ taps: 2, aMin: 1, aMax: 4 });
+    expect(axisPhase(1, 2, 3, 1, 9)).toEqual({ taps: 1, aMin: 0, aMax: 4 });
+  });
+  it('a stride above the kernel leaves a phase without taps', () => {
+    expect(axisPhase(2, 3, 2, 0, 9).taps).toBe(0);
+  });
 });
 
 describe('wasm MaxPoolGrad vs cpu', () => {
@@ -169,6 +180,20 @@ describe('wasm BatchMatMul / _FusedMatMul with transposed operands vs cpu', () =
         }),
       ),
     );
+  });
+});
+
+describe('wasm Identity shares the buffer', () => {
+  it('tf.clone gives the same values without a copy, and disposing either keeps the other', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor2d([1, -2, 3.5, 4], [2, 2]);
+    const ids = tf.engine().backend.numDataIds();
+    const y = tf.clone(x);
+    expect(tf.engine().backend.numDataIds()).toBe(ids); // no new buffer
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, -2, 3.5, 4]);
+    y.dispose();
+    expect(tf.engine().backend.numDataIds()).toBe(ids - 1);
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/index.js';
+import { initBackend, loadNativeBlas } from '../src/backend/index.js';
 import { loadConfig } from '../src/config/load.js';
 import { evaluateCheckpoint } from '../src/run/evaluate.js';
 import { runTraining } from '../src/run/train.js';
@@ -24,7 +24,7 @@ describe('local-mode training (seeded, small budget)', () => {
     });
     const summary = (await runTraining(config, { log: () => {} })) as Record<string, number | string>;
     expect(summary.frames).toBe(96_000);
-    expect(summary.backend).toBe('wasm');
+    expect(summary.backend).toBe(loadNativeBlas().addon != null ? 'native' : 'wasm'); // what 'auto' picks
     // inference: auto acts on onnxruntime-node (installed with npm ci), re-reading the weights after every update
     expect(summary.inference).toMatch(/^onnxruntime-node /);
     expect(summary.finalMeanReturn).toBeGreaterThan(1.0);

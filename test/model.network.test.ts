@@ -2,6 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createModel, type PolicyModel } from '../src/model/index.js';
+import { LayerBuilder } from '../src/model/layer-builder.js';
 import { Rng } from '../src/util/rng.js';
 
 beforeAll(async () => {
@@ -147,6 +148,26 @@ describe('model construction', () => {
     expect(t[2]).toBeCloseTo(1, 6);
     a.dispose();
     s.dispose();
+  });
+
+  it('layer 1 folds the /255 into its conv kernel: same output as scaling the input first', () => {
+    const m = createModel('impala-shallow', { inputShape: [84, 84, 4], numActions: 3, seed: 4 });
+    const x = randomObs(m, 2, 9, 255);
+    const [w, b] = m.layerVariables(1);
+    const folded = m.head(x, 1);
+    const explicit = tf.tidy(() => tf.relu(tf.add(tf.conv2d(tf.mul(x, 1 / 255) as tf.Tensor4D, w as tf.Tensor4D, 4, 'valid'), b!)));
+    const scale = tf.tidy(() => tf.max(tf.abs(explicit)).dataSync()[0]);
+    expect(scale).toBeGreaterThan(0);
+    expect(maxAbsDiff(folded, explicit) / scale).toBeLessThan(1e-6);
+    tf.dispose([x, folded, explicit]);
+    m.dispose();
+  });
+
+  it('an input scale before an op that cannot fold it is applied as a multiply', () => {
+    const layer = new LayerBuilder('l', [3]).inputScale(0.5).relu().build();
+    const y = layer.apply(tf.tensor2d([[2, -4, 6]]), []);
+    expect(Array.from(y.dataSync())).toEqual([1, 0, 3]);
+    y.dispose();
   });
 
   it('rejects bad options and split points with a clear message', () => {

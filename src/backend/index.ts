@@ -1,16 +1,18 @@
-// Picks the tfjs backend at start-up: tfjs-node-gpu, then tfjs-node (both optional: loaded only
-// if installed and loadable), then tfjs-backend-wasm (the default), and cpu as a last resort.
+// Picks the tfjs backend at start-up: 'native' (wasm plus the OpenBLAS addon, when built), then
+// tfjs-node-gpu, then tfjs-node (both optional: loaded only if installed and loadable), then
+// tfjs-backend-wasm (the default), and cpu as a last resort.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { ensureGradients } from './gradients.js';
+import { startNative, uninstallNativeKernels } from './native/index.js';
 import { startWasm } from './wasm.js';
 
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'native' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface BackendOptions {
   /** 'auto' (default): the fastest that loads. Any other value: that one or an error. */
   prefer?: BackendPreference;
-  /** wasm backend thread count (XNNPACK); default: tfjs's choice. */
+  /** wasm backend thread count (XNNPACK; and OpenBLAS's for 'native'); default 1. */
   threads?: number;
   log?: (msg: string) => void;
   /** Register gradient functions (default true); actors only run forward passes and skip the ~1 s. */
@@ -23,7 +25,7 @@ export interface BackendInfo {
   warnings: string[];
 }
 
-const PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+const PREFERENCES: readonly BackendPreference[] = ['auto', 'native', 'tensorflow', 'wasm', 'cpu'];
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 const CPU_WARNING = 'using the plain JS cpu backend: 30–300× slower than wasm; training will crawl';
 
@@ -56,6 +58,15 @@ async function pick(opts: BackendOptions): Promise<BackendInfo> {
   const warnings: string[] = [];
   const skipped: string[] = [];
 
+  if (prefer === 'auto' || prefer === 'native') {
+    try {
+      return { name: 'native', detail: await startNative(opts.threads), warnings };
+    } catch (err) {
+      const why = (err as Error).message;
+      if (prefer === 'native') throw new Error(`backend: 'native' requested but ${why}. See packages/native-blas/README.md.`, { cause: err });
+      skipped.push(why);
+    }
+  }
   if (prefer === 'auto' || prefer === 'tensorflow') {
     for (const pkg of NATIVE_PACKAGES) {
       const why = await tryNative(pkg);
@@ -68,6 +79,7 @@ async function pick(opts: BackendOptions): Promise<BackendInfo> {
   }
   if (prefer === 'auto' || prefer === 'wasm') {
     try {
+      uninstallNativeKernels(); // 'wasm' means wasm's own kernels, even after a 'native' start
       const detail = await startWasm(opts.threads);
       return { name: 'wasm', detail: skipped.length ? `${detail} (${skipped.join('; ')})` : detail, warnings };
     } catch (err) {
@@ -104,10 +116,11 @@ export function initBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
   return p;
 }
 
-/** Name of the active tfjs backend ('tensorflow', 'wasm' or 'cpu'). */
+/** Name of the active tfjs backend ('tensorflow', 'wasm' or 'cpu'; 'native' runs as 'wasm'). */
 export function getBackendName(): string {
   return tf.getBackend();
 }
 
 export { ensureGradients } from './gradients.js';
 export { registerWasmTrainingKernels, restoreShippedWasmKernels } from './wasm-kernels/index.js';
+export { installNativeKernels, loadNativeBlas, nativeKernelsInstalled, uninstallNativeKernels, type NativeBlas } from './native/index.js';

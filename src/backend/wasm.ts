@@ -41,5 +41,5 @@ export async function startWasm(threads?: number): Promise<string> {
   if (want > 1) unrefWasmWorkers();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const build = want > 1 && simd ? 'threaded-SIMD' : simd ? 'SIMD' : 'plain';
-  return `${build} build, ${getThreadsCount()} thread(s), training kernels patched (conv backprop, MaxPoolGrad, transposed matmul)`;
+  return `${build} build, ${getThreadsCount()} thread(s), training kernels patched (conv backprop, MaxPoolGrad, transposed matmul, Identity)`;
 }

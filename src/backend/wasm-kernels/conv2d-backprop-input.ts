@@ -1,9 +1,11 @@
 // Conv2DBackpropInput for the wasm backend. The shipped kernel is a naive loop (~10× the forward
-// conv); here dx = col2im(dy · Wᵀ), with dy · Wᵀ on the shipped XNNPACK matmul per chunk of images.
+// conv). Here: stride-1 phase convolutions on the shipped XNNPACK Conv2D (conv-phases.ts), 1.5×
+// the forward conv at IMPALA conv2 where dy·Wᵀ on XNNPACK matmul plus a JS col2im took 1.9–2.7×
+// (bench/conv-gradients.ts, loaded machine).
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { Conv2DBackpropInput, type Conv2DBackpropInputAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { col2imAdd, convGeometry, imagesPerChunk } from './conv-geometry.js';
-import { dispose, scratchLimit, heapF32, matMulNN, view, zeros } from './heap.js';
+import { convGeometry } from './conv-geometry.js';
+import { backpropInputByPhases } from './conv-phases.js';
 
 function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: Conv2DBackpropInputAttrs }): TensorInfo {
   const {
@@ -12,38 +14,7 @@ function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInf
     attrs,
   } = args;
   const g = convGeometry('Conv2DBackpropInput', [...attrs.inputShape], filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode, attrs.dataFormat);
-  const K = g.fh * g.fw * g.inC;
-  const P = g.outH * g.outW;
-  const Co = g.outC;
-
-  // Wᵀ: filter [fh, fw, inC, outC] viewed as [K, Co], transposed to [Co, K] (small).
-  const wT = backend.makeOutput([1, Co, K], 'float32');
-  const dx = zeros(backend, [...attrs.inputShape]);
-  {
-    const w = heapF32(backend, filter);
-    const wt = heapF32(backend, wT);
-    for (let k = 0; k < K; k++) for (let c = 0; c < Co; c++) wt[c * K + k] = w[k * Co + c];
-  }
-  const nbMax = imagesPerChunk(P * K, scratchLimit(), g.batch);
-  for (let n0 = 0; n0 < g.batch; n0 += nbMax) {
-    const nb = Math.min(nbMax, g.batch - n0);
-    const Mc = nb * P;
-    let dyc: TensorInfo;
-    let copied = false;
-    if (nb === g.batch) {
-      dyc = view(dy, [1, Mc, Co]);
-    } else {
-      dyc = backend.makeOutput([1, Mc, Co], 'float32');
-      heapF32(backend, dyc).set(heapF32(backend, dy).subarray(n0 * P * Co, (n0 + nb) * P * Co));
-      copied = true;
-    }
-    const col = matMulNN(backend, dyc, wT); // [1, Mc, K]
-    col2imAdd(heapF32(backend, col), heapF32(backend, dx), g, n0, nb);
-    dispose(backend, col);
-    if (copied) dispose(backend, dyc);
-  }
-  dispose(backend, wT);
-  return dx;
+  return backpropInputByPhases(backend, dy, filter, g);
 }
 
 export const conv2DBackpropInputConfig: KernelConfig = {

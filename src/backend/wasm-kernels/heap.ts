@@ -37,11 +37,6 @@ export function dispose(backend: BackendWasm, ...ts: TensorInfo[]): void {
   for (const t of ts) backend.disposeData(t.dataId);
 }
 
-/** Same data, new shape (no copy): wasm's Reshape shares the buffer, so we do the same. */
-export function view(t: TensorInfo, shape: number[]): TensorInfo {
-  return { dataId: t.dataId, shape, dtype: t.dtype };
-}
-
 /**
  * The kernels the wasm package registered itself, captured before we replace any, so our
  * replacements can call the fast originals (and so they can be put back).
@@ -65,11 +60,6 @@ export function shippedKernel(kernelName: string): KernelFunc {
 /** Runs a kernel as the wasm package shipped it. */
 export function runShipped(kernelName: string, backend: BackendWasm, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
   return shippedKernel(kernelName)({ inputs, backend, attrs }) as TensorInfo;
-}
-
-/** a·b with the shipped (XNNPACK) BatchMatMul, no transposes: its fast path. Shapes [B,M,K]·[B,K,N]. */
-export function matMulNN(backend: BackendWasm, a: TensorInfo, b: TensorInfo): TensorInfo {
-  return runShipped('BatchMatMul', backend, { a, b }, { transposeA: false, transposeB: false });
 }
 
 /** Swaps the last two axes with the shipped Transpose kernel. */

@@ -1,11 +1,12 @@
 // Training kernels for the wasm backend: register replacements for the shipped kernels that
 // are missing (Conv2DBackpropFilter), wrong (MaxPoolGrad) or slow (Conv2DBackpropInput,
-// BatchMatMul/_FusedMatMul with a transposed operand). Each is checked against the cpu backend
+// BatchMatMul/_FusedMatMul with a transposed operand, Identity's copy). Each is checked against the cpu backend
 // in test/backend.kernels.test.ts.
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { captureShipped } from './heap.js';
+import { identityConfig } from './identity.js';
 import { batchMatMulConfig, fusedMatMulConfig } from './mat-mul-transpose-first.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 
@@ -15,10 +16,11 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   maxPoolGradConfig,
   batchMatMulConfig,
   fusedMatMulConfig,
+  identityConfig,
 ];
 
 /** Kernels our replacements call into; captured before anything is replaced. */
-const BUILDING_BLOCKS = ['BatchMatMul', '_FusedMatMul', 'Transpose', 'Conv2D'];
+const BUILDING_BLOCKS = ['BatchMatMul', '_FusedMatMul', 'Transpose', 'Conv2D', 'Identity'];
 
 function replace(config: KernelConfig): void {
   const original = captureShipped(config.kernelName);

@@ -30,7 +30,7 @@ interface ActorFlags {
   finalStats?: boolean;
   giveUpAfter: number;
   exitWithParent?: boolean;
-  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: 'auto' | 'native' | 'tensorflow' | 'wasm' | 'cpu';
   inference: InferenceChoice;
 }
 
@@ -60,7 +60,7 @@ export function registerActor(program: Command): void {
     .option('--final-stats', 'print the final statistics as one JSON line on stdout')
     .option('--give-up-after <duration>', "stop reconnecting after this long without a learner, e.g. '90s', '10m'", parseDurationArg('--give-up-after'), 300)
     .option('--exit-with-parent', 'exit when standard input closes (spawned actors: die with the process that started them)')
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+    .option('--backend <name>', 'auto | native | tensorflow | wasm | cpu', 'auto')
     .option('--inference <name>', 'who runs the head layers: auto (onnxruntime-node when it loads) | onnx | tfjs', parseInference, 'auto')
     .action(async (f: ActorFlags) => {
       const token = tokenFromFlags(f, (m) => console.error(m));

@@ -1,0 +1,205 @@
+#include "kernels.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace nb {
+
+namespace {
+
+// One scratch buffer for im2col / col, reused across calls (JS calls us from one thread).
+std::vector<float>& scratch(size_t n) {
+  static std::vector<float> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf;
+}
+
+template <typename F>
+void mapRows(float* y, int64_t rows, int64_t cols, const Epilogue& e, F f) {
+  for (int64_t r = 0; r < rows; r++) {
+    float* row = y + r * cols;
+    for (int64_t c = 0; c < cols; c++) {
+      float v = row[c];
+      if (e.bias) v += e.bias[e.biasLen == 1 ? 0 : c];
+      row[c] = f(v, c);
+    }
+  }
+}
+
+// Rows (output pixels) per chunk: im2col of a chunk stays in cache for the sgemm that reads it.
+int64_t rowsPerChunk(int64_t K, int64_t chunkFloats, int64_t rows) {
+  return std::max<int64_t>(1, std::min<int64_t>(rows, std::max<int64_t>(64, chunkFloats / std::max<int64_t>(1, K))));
+}
+
+bool isPointwise(const ConvGeometry& g) {
+  return g.fh == 1 && g.fw == 1 && g.sh == 1 && g.sw == 1 && g.padTop == 0 && g.padLeft == 0 && g.outH == g.inH &&
+         g.outW == g.inW;
+}
+
+// Walks output rows m in [m0, m1), m = (image, oy, ox), calling f(m - m0, image, iy0, ix0, kx0, kx1).
+template <typename F>
+void forRows(const ConvGeometry& g, int64_t m0, int64_t m1, F f) {
+  const int64_t P = g.outH * g.outW;
+  int64_t n = m0 / P, p = m0 % P, oy = p / g.outW, ox = p % g.outW;
+  for (int64_t m = m0; m < m1; m++) {
+    const int64_t iy0 = oy * g.sh - g.padTop, ix0 = ox * g.sw - g.padLeft;
+    f(m - m0, n, iy0, ix0, std::max<int64_t>(0, -ix0), std::min<int64_t>(g.fw, g.inW - ix0));
+    if (++ox == g.outW) {
+      ox = 0;
+      if (++oy == g.outH) oy = 0, n++;
+    }
+  }
+}
+
+// col[m − m0, (ky, kx, c)] for output rows [m0, m1); zero where a tap falls in the padding.
+void im2col(const float* x, float* col, const ConvGeometry& g, int64_t m0, int64_t m1) {
+  const int64_t C = g.inC, rowLen = g.fw * C, K = g.fh * rowLen, img = g.inH * g.inW * C;
+  forRows(g, m0, m1, [&](int64_t r, int64_t n, int64_t iy0, int64_t ix0, int64_t kx0, int64_t kx1) {
+    float* dst = col + r * K;
+    const float* src = x + n * img;
+    for (int64_t ky = 0; ky < g.fh; ky++) {
+      float* d = dst + ky * rowLen;
+      const int64_t iy = iy0 + ky;
+      if (iy < 0 || iy >= g.inH || kx1 <= kx0) {
+        std::memset(d, 0, rowLen * sizeof(float));
+        continue;
+      }
+      if (kx0 > 0) std::memset(d, 0, kx0 * C * sizeof(float));
+      std::memcpy(d + kx0 * C, src + (iy * g.inW + ix0 + kx0) * C, (kx1 - kx0) * C * sizeof(float));
+      if (kx1 < g.fw) std::memset(d + kx1 * C, 0, (g.fw - kx1) * C * sizeof(float));
+    }
+  });
+}
+
+// dx[image, iy, ix, c] += col[m − m0, (ky, kx, c)] over the in-image taps: the adjoint of im2col.
+void col2imAdd(const float* col, float* dx, const ConvGeometry& g, int64_t m0, int64_t m1) {
+  const int64_t C = g.inC, rowLen = g.fw * C, K = g.fh * rowLen, img = g.inH * g.inW * C;
+  forRows(g, m0, m1, [&](int64_t r, int64_t n, int64_t iy0, int64_t ix0, int64_t kx0, int64_t kx1) {
+    if (kx1 <= kx0) return;
+    const float* src = col + r * K;
+    float* dst = dx + n * img;
+    const int64_t len = (kx1 - kx0) * C;
+    for (int64_t ky = 0; ky < g.fh; ky++) {
+      const int64_t iy = iy0 + ky;
+      if (iy < 0 || iy >= g.inH) continue;
+      const float* s = src + ky * rowLen + kx0 * C;
+      float* d = dst + (iy * g.inW + ix0 + kx0) * C;
+      for (int64_t i = 0; i < len; i++) d[i] += s[i];
+    }
+  });
+}
+
+}  // namespace
+
+void applyEpilogue(float* y, int64_t rows, int64_t cols, const Epilogue& e) {
+  switch (e.act) {
+    case kLinear:
+      if (e.bias) mapRows(y, rows, cols, e, [](float v, int64_t) { return v; });
+      break;
+    case kRelu:
+      mapRows(y, rows, cols, e, [](float v, int64_t) { return v > 0 ? v : 0.0f; });
+      break;
+    case kRelu6:
+      mapRows(y, rows, cols, e, [](float v, int64_t) { return std::min(6.0f, std::max(0.0f, v)); });
+      break;
+    case kElu:
+      mapRows(y, rows, cols, e, [](float v, int64_t) { return v >= 0 ? v : std::exp(v) - 1.0f; });
+      break;
+    case kLeakyRelu: {
+      const float a = e.alpha;
+      mapRows(y, rows, cols, e, [a](float v, int64_t) { return v < 0 ? a * v : v; });
+      break;
+    }
+    case kPrelu: {
+      const float* p = e.prelu;
+      const bool one = e.preluLen == 1;
+      mapRows(y, rows, cols, e, [p, one](float v, int64_t c) { return v < 0 ? p[one ? 0 : c] * v : v; });
+      break;
+    }
+    case kSigmoid:
+      mapRows(y, rows, cols, e, [](float v, int64_t) { return 1.0f / (1.0f + std::exp(-v)); });
+      break;
+  }
+}
+
+void batchedGemm(const float* a, const float* b, float* c, int64_t batch, int64_t M, int64_t N, int64_t K, bool transA,
+                 bool transB, int64_t aStride, int64_t bStride, const Epilogue& e) {
+  for (int64_t i = 0; i < batch; i++) {
+    float* ci = c + i * M * N;
+    if (K == 0) {
+      std::memset(ci, 0, M * N * sizeof(float));
+    } else {
+      cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, M, N, K, 1.0f,
+                  a + i * aStride, transA ? M : K, b + i * bStride, transB ? K : N, 0.0f, ci, N);
+    }
+    applyEpilogue(ci, M, N, e);
+  }
+}
+
+void columnSums(const float* x, float* out, int64_t rows, int64_t cols) {
+  std::vector<double> acc(cols, 0.0);
+  for (int64_t r = 0; r < rows; r++) {
+    const float* row = x + r * cols;
+    for (int64_t c = 0; c < cols; c++) acc[c] += row[c];
+  }
+  for (int64_t c = 0; c < cols; c++) out[c] = static_cast<float>(acc[c]);
+}
+
+void conv2dForward(const float* x, const float* w, float* y, const ConvGeometry& g, int64_t chunkFloats, const Epilogue& e) {
+  const int64_t K = g.fh * g.fw * g.inC, P = g.outH * g.outW, Co = g.outC;
+  if (isPointwise(g)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.batch * P, Co, K, 1.0f, x, K, w, Co, 0.0f, y, Co);
+    applyEpilogue(y, g.batch * P, Co, e);
+    return;
+  }
+  const int64_t M = g.batch * P, step = rowsPerChunk(K, chunkFloats, M);
+  float* col = scratch(step * K).data();
+  for (int64_t m0 = 0; m0 < M; m0 += step) {
+    const int64_t Mc = std::min(step, M - m0);
+    im2col(x, col, g, m0, m0 + Mc);
+    float* yc = y + m0 * Co;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Mc, Co, K, 1.0f, col, K, w, Co, 0.0f, yc, Co);
+    applyEpilogue(yc, Mc, Co, e);  // while the chunk is still in cache
+  }
+}
+
+void conv2dBackpropInput(const float* dy, const float* w, float* dx, const ConvGeometry& g, int64_t chunkFloats) {
+  const int64_t K = g.fh * g.fw * g.inC, P = g.outH * g.outW, Co = g.outC;
+  if (isPointwise(g)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.batch * P, K, Co, 1.0f, dy, Co, w, Co, 0.0f, dx, K);
+    return;
+  }
+  std::memset(dx, 0, g.batch * g.inH * g.inW * g.inC * sizeof(float));
+  const int64_t M = g.batch * P, step = rowsPerChunk(K, chunkFloats, M);
+  float* col = scratch(step * K).data();
+  for (int64_t m0 = 0; m0 < M; m0 += step) {
+    const int64_t Mc = std::min(step, M - m0);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Mc, K, Co, 1.0f, dy + m0 * Co, Co, w, Co, 0.0f, col, K);
+    col2imAdd(col, dx, g, m0, m0 + Mc);
+  }
+}
+
+void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const ConvGeometry& g, int64_t chunkFloats) {
+  const int64_t K = g.fh * g.fw * g.inC, P = g.outH * g.outW, Co = g.outC;
+  if (g.batch * P == 0) {
+    std::memset(dw, 0, K * Co * sizeof(float));
+    return;
+  }
+  if (isPointwise(g)) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, Co, g.batch * P, 1.0f, x, K, dy, Co, 0.0f, dw, Co);
+    return;
+  }
+  const int64_t M = g.batch * P, step = rowsPerChunk(K, chunkFloats, M);
+  float* col = scratch(step * K).data();
+  for (int64_t m0 = 0; m0 < M; m0 += step) {
+    const int64_t Mc = std::min(step, M - m0);
+    im2col(x, col, g, m0, m0 + Mc);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, Co, Mc, 1.0f, col, K, dy + m0 * Co, Co, m0 == 0 ? 0.0f : 1.0f, dw, Co);
+  }
+}
+
+}  // namespace nb
