@@ -10,6 +10,7 @@ import { VectorEnv, makeEnv, type MakeEnvOptions } from '../env/index.js';
 import { act, createModel, headActivations, networkSpecFromName, type PolicyModel } from '../model/index.js';
 import {
   type ClientTls,
+  type CodedMeta,
   connectInference,
   type DeviceProfile,
   fetchLearnerContract,
@@ -23,6 +24,7 @@ import {
   UploadPusher,
 } from '../transport/index.js';
 import { Rng } from '../util/rng.js';
+import { actorCodecs } from './codecs.js';
 import { ParamCache } from './param-cache.js';
 import { UploadBlock } from './upload-block.js';
 
@@ -152,6 +154,7 @@ export class Actor {
       this.client.close();
       await this.params?.close();
       this.pusher?.close();
+      this.params?.disposeCodecs();
       this.model?.dispose();
       this.stats.bytes = this.link.stats.snapshot();
     }
@@ -182,7 +185,7 @@ export class Actor {
         numActions: probe.numActions,
       });
       if (c.numLayers !== this.model.K) throw new Error(`learner reports K=${c.numLayers} layers but the ${c.model} network here has ${this.model.K}`);
-      this.params = new ParamCache(this.model, this.link);
+      this.params = new ParamCache(this.model, this.link, actorCodecs(c, this.model));
     }
     await this.params!.reset(r.paramsAddress, c.curve);
     this.pusher?.close();
@@ -220,8 +223,15 @@ export class Actor {
       let actions: Int32Array;
       if (y < K) {
         let payload: Uint8Array | Float32Array = obs;
+        const codec = this.params!.codecAt(y);
+        let coded: { codec: CodedMeta } | undefined;
         if (y > 0) {
           payload = headActivations(model, obs, n, y);
+          if (codec) {
+            const c = codec.encode(payload, n);
+            payload = c.bytes;
+            coded = { codec: { id: codec.spec.id, version: codec.version, scale: c.scale, offset: c.offset } };
+          }
           await block.record(this.pusher!, meta(), { step, obs });
         }
         try {
@@ -229,12 +239,13 @@ export class Actor {
             stepId: step,
             splitPoint: y,
             headVersion: y > 0 ? this.params!.headVersion(y, paramVersion) : paramVersion,
-            dtype: y === 0 ? 'uint8' : 'float32',
+            dtype: y === 0 ? 'uint8' : coded ? 'coded' : 'float32',
             shape: y === 0 ? shape : model.layers[y - 1].outShape,
             numEnvs: n,
             payload,
             rewards: prevRewards,
             dones: prevDones,
+            ...coded,
           });
           actions = reply.actions;
           if (reply.newSplitPoint !== undefined) this.wantedSplit = reply.newSplitPoint;

@@ -1,6 +1,7 @@
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel } from '../model/index.js';
-import { DefpPartitioner, type PartitionSystem } from '../partition/index.js';
+import { codecOptionsFor, DefpPartitioner, type PartitionSystem } from '../partition/index.js';
+import type { SplitCodecs } from './split-codecs.js';
 import { type Hello, parseBandwidth, parseDeviceProfile } from '../transport/index.js';
 
 /** One actor's new split point. */
@@ -61,11 +62,16 @@ export class DefpPlanner implements SplitPlanner {
   readonly partitioner: DefpPartitioner;
   readonly system: PartitionSystem;
 
-  constructor(model: PolicyModel, config: RunConfig, edgeFlops: number) {
+  constructor(model: PolicyModel, config: RunConfig, edgeFlops: number, codecs?: SplitCodecs) {
     const p = config.partition;
     this.system = {
       inputBytes: model.inputBytes,
-      layers: model.layers.map((l) => ({ name: l.name, flops: l.flops, outBytes: l.outBytes })),
+      // A split with a codec is priced at the codec's size and FLOPs: the actor sends nothing else there.
+      layers: model.layers.map((l, i) => {
+        const c = codecs?.at(i + 1);
+        const layer = { name: l.name, flops: l.flops, outBytes: l.outBytes };
+        return c ? { ...layer, plain: false, codecs: codecOptionsFor(c.shape, [c.spec.id]) } : layer;
+      }),
       edge: {
         flops: p.edgeFlops ?? edgeFlops,
         computeBudget: p.computeBudget ?? UNLIMITED,
@@ -123,7 +129,7 @@ export function spawnedIndex(actorId: string, joinOrder: number): number {
 }
 
 /** The planner a mode implies. */
-export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: number): SplitPlanner {
+export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: number, codecs?: SplitCodecs): SplitPlanner {
   const K = model.K;
   if (config.mode === 'seed') return new FixedPlanner(() => 0, 'seed (y=0 for every actor)');
   if (config.mode === 'impala') return new FixedPlanner(() => K, `impala (y=K=${K} for every actor)`);
@@ -132,7 +138,7 @@ export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: num
     for (const y of fixed) if (y > K) throw new Error(`distributed.splitPoints: ${y} is above K=${K} for the ${model.spec} network`);
     return new FixedPlanner((id, i) => fixed[spawnedIndex(id, i) % fixed.length], `fixed split points [${fixed.join(', ')}]`);
   }
-  return new DefpPlanner(model, config, edgeFlops);
+  return new DefpPlanner(model, config, edgeFlops, codecs);
 }
 
 /** Bytes/s of a bandwidth setting, for an actor's profile (unlimited → undefined). */

@@ -34,6 +34,8 @@ export const LayerSchema = z.object({
   outBytes: positive('layer outBytes (size of the layer output in bytes, b_k)'),
   /** Codecs for a split after this layer, besides plain float32 (none = float32 only). */
   codecs: z.array(CodecOptionSchema).optional(),
+  /** false: float32 is not offered at this split, only `codecs` (a learner that holds one codec there). */
+  plain: z.boolean({ error: 'layer plain must be true or false' }).optional(),
 });
 
 export const EdgeSchema = z.object({

@@ -4,7 +4,8 @@ import type { PartitionSystem } from './instance.js';
  * The joint strategy space: a strategy is (split point y, codec). For y in 0..K−1 the actor sends
  * b_y as float32 ('f32'; y = 0: the uint8 observation) or, for y ≥ 1, any codec listed on layer y;
  * y = K sends nothing. Strategies are numbered y-major with float32 first, so without codecs
- * strategy s is split point y = s, and the last strategy is always local (y = K). The solvers work on
+ * strategy s is split point y = s, and the last strategy is always local (y = K). A layer with
+ * `plain: false` offers only its codecs. The solvers work on
  * strategy indices; `local` plays the role K played.
  */
 
@@ -29,8 +30,10 @@ export function strategies(sys: PartitionSystem): Strategy[] {
   const out: Strategy[] = [];
   for (let y = 0; y < K; y++) {
     const bytes = y === 0 ? sys.inputBytes : sys.layers[y - 1].outBytes;
-    out.push({ y, codec: PLAIN, bytes, encoderFlops: 0, decoderFlops: 0, lossy: false });
     const codecs = y === 0 ? [] : (sys.layers[y - 1].codecs ?? []);
+    const plain = y === 0 || sys.layers[y - 1].plain !== false;
+    if (!plain && codecs.length === 0) throw new RangeError(`layers[${y - 1}]: plain is false but no codecs are listed: split point ${y} would offer nothing`);
+    if (plain) out.push({ y, codec: PLAIN, bytes, encoderFlops: 0, decoderFlops: 0, lossy: false });
     const seen = new Set<string>([PLAIN]);
     for (const c of codecs) {
       if (seen.has(c.id)) throw new RangeError(`layers[${y - 1}].codecs: codec "${c.id}" is listed twice (float32 "${PLAIN}" is always offered)`);

@@ -89,7 +89,7 @@ export class LearnerService {
       event: (e) => recorder.trainLog.write(e),
       log,
     };
-    const learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f) => plannerFor(config, m, f)) });
+    const learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f, c) => plannerFor(config, m, f, c)) });
     ref.learner = learner;
     if (resumed) {
       await learner.restore({ weights: resumed.weights, optimizer: resumed.optimizer, frames: resumed.meta.frames, updates: resumed.meta.updates });
