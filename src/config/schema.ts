@@ -95,6 +95,16 @@ export const distributedSchema = z.strictObject({
   codec: z.string().min(1).optional(),
   /** false: refuse a lossy distributed.codec (only f32z is lossless). */
   allowLossyCodecs: z.boolean().default(true),
+  /**
+   * How the codec trains with the model (src/learner/codec-training.ts): at `codecSplit` (default the
+   * lowest split it fits; local mode acts through it there), 'joint' or 'two-stage' (codec alone for
+   * codecFrozenUpdates updates, then all at codecFineTuneLrScale × the learning rate).
+   */
+  codecSplit: z.number().int().positive().optional(),
+  codecTraining: z.enum(['joint', 'two-stage']).default('joint'),
+  codecReconstructionWeight: z.number().min(0).default(1),
+  codecFrozenUpdates: z.number().int().min(0).default(200),
+  codecFineTuneLrScale: z.number().positive().max(1).default(0.1),
   /** Link cap of every actor, and per-actor overrides (index order). */
   bandwidth: bandwidth.default('unlimited'),
   actorBandwidth: z.array(bandwidth).default([]),

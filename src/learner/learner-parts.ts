@@ -17,6 +17,7 @@ import { TrainStep } from './train-step.js';
 import { TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
 import { UploadIntake } from './upload-intake.js';
 import { SplitCodecs } from './split-codecs.js';
+import { codecTrainerFor } from './codec-training.js';
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface LearnerParts {
@@ -48,7 +49,13 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   const trainStep = await TrainStep.create(model, learnerHyperFromConfig(c));
   const edgeFlops = measureForwardFlops(model, 32);
   const codecs = new SplitCodecs(model, c.distributed.codec, c.distributed.allowLossyCodecs, c.seed);
-  if (codecs.size > 0) calibrateCodecs(codecs, probe, c.seed);
+  if (codecs.size > 0) {
+    calibrateCodecs(codecs, probe, c.seed);
+    const y = c.distributed.codecSplit ?? Math.min(...Object.keys(codecs.table()!).map(Number));
+    const codec = codecs.at(y);
+    if (!codec) throw new RangeError(`distributed.codecSplit ${y}: distributed.codec "${c.distributed.codec}" does not fit split point ${y}`);
+    trainStep.attachCodec(codecTrainerFor(c, model, codec, y));
+  }
   const dims = { unrollLength: c.hyper.unrollLength, numActions: probe.numActions, obsSize: obsShape[0] * obsShape[1] * obsShape[2] };
   const registry = new ActorRegistry();
   const metrics = new LearnerMetrics();

@@ -2,7 +2,10 @@ import type { RunConfig } from '../config/schema.js';
 import { VectorEnv } from '../env/index.js';
 import { type TrainBatch, TrainStep } from '../learner/index.js';
 import { learnerHyperFromConfig, modelSpecFor, trainingEnvOptions } from '../learner/setup.js';
-import { act, createModel, type PolicyModel } from '../model/index.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { EMPTY_RANGE, FeatureCodec, updateRange } from '../codec/index.js';
+import { codecTrainerFor } from '../learner/codec-training.js';
+import { act, createModel, headActivations, type PolicyModel } from '../model/index.js';
 import { Rng } from '../util/rng.js';
 import type { Checkpoint } from './checkpoint.js';
 import { RunHarness, type TrainingState } from './harness.js';
@@ -24,6 +27,8 @@ export class LocalTrainer {
     readonly model: PolicyModel,
     readonly env: VectorEnv,
     private readonly trainStep: TrainStep,
+    /** distributed.codec in local mode: acting and training go through it at its split point. */
+    private readonly codec?: { codec: FeatureCodec; y: number },
   ) {
     const numEnvs = config.hyper.batchSize;
     this.rng = new Rng(config.seed * 7919 + 17);
@@ -50,9 +55,19 @@ export class LocalTrainer {
       await trainStep.setOptimizerState(resumed.optimizer);
       trainStep.frames = resumed.meta.frames;
     }
-    const t = new LocalTrainer(config, recorder, model, env, trainStep);
+    const codec = localCodec(config, model);
+    if (codec) trainStep.attachCodec(codecTrainerFor(config, model, codec.codec, codec.y));
+    const t = new LocalTrainer(config, recorder, model, env, trainStep, codec);
     // A resumed run starts fresh episodes from a seed that depends on how far it got.
     t.batch.obs.set(env.reset(config.seed * 1000 + recorder.updates), 0);
+    if (codec) {
+      const B = env.numEnvs;
+      const first = t.batch.obs.subarray(0, B * env.obsSize);
+      codec.codec.range = updateRange(
+        EMPTY_RANGE,
+        tf.tidy(() => codec.codec.encodeTensor(model.head(model.activationTensor(first, B, 0), codec.y)).dataSync() as Float32Array),
+      );
+    }
     return t;
   }
 
@@ -65,7 +80,7 @@ export class LocalTrainer {
     const actions = new Int32Array(B);
     for (let t = 0; t < T; t++) {
       const obsT = this.batch.obs.subarray(t * B * S, (t + 1) * B * S);
-      const { logits } = act(this.model, obsT, B, { rng: this.rng, out: actions });
+      const { logits } = this.codec ? this.actCoded(obsT, B, actions) : act(this.model, obsT, B, { rng: this.rng, out: actions });
       this.batch.behaviourLogits.set(logits, t * B * A);
       const r = this.env.step(actions);
       this.batch.actions.set(actions, t * B);
@@ -76,6 +91,13 @@ export class LocalTrainer {
       }
       this.batch.obs.set(r.observations, (t + 1) * B * S);
     }
+  }
+
+  /** The policy an actor at the codec's split is served: head, encode, the wire's bytes, decode, tail. */
+  private actCoded(obs: Uint8Array, B: number, out: Int32Array<ArrayBuffer>) {
+    const { codec, y } = this.codec!;
+    const decoded = codec.decode(codec.encode(headActivations(this.model, obs, B, y), B), B);
+    return act(this.model, decoded, B, { splitPoint: y, rng: this.rng, out });
   }
 
   /** Trains until the frame budget is spent or the harness is asked to stop. */
@@ -103,6 +125,7 @@ export class LocalTrainer {
 
   dispose(): void {
     this.trainStep.dispose();
+    this.codec?.codec.dispose();
     this.model.dispose();
   }
 }
@@ -127,4 +150,13 @@ export async function runLocal(
     h.close();
     trainer?.dispose();
   }
+}
+
+/** The codec local mode trains with: distributed.codec at distributed.codecSplit (default 1). */
+function localCodec(config: RunConfig, model: PolicyModel): { codec: FeatureCodec; y: number } | undefined {
+  const id = config.distributed.codec;
+  if (id === undefined) return undefined;
+  const y = config.distributed.codecSplit ?? 1;
+  if (y >= model.K) throw new RangeError(`distributed.codecSplit ${y} must be below K=${model.K} for the ${model.spec} network`);
+  return { codec: new FeatureCodec(id, model.layers[y - 1].outShape, { seed: config.seed * 7919 + y }), y };
 }
