@@ -1,11 +1,11 @@
 /**
  * Layering of src/, enforced in CI (`npm run lint:layers`). Imports flow down:
- *   cli → run → learner | actor → partition, transport, model, env → ground floor
+ *   cli → run → learner | actor → partition, transport, model, codec, env → ground floor
  *   (util, config, backend, plot, metrics, vtrace, types).
  * Each rule's comment says why; a violation prints it.
  */
 const GROUND = '^src/(util|config|backend|plot|metrics|vtrace|types)/';
-const LIBS = '^src/(env|partition|transport|model)/';
+const LIBS = '^src/(env|partition|transport|model|codec)/';
 module.exports = {
   forbidden: [
     {

@@ -30,6 +30,21 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
+describe('coknight partition solve with codecs', () => {
+  it('prints the codec chosen per actor (text and JSON)', async () => {
+    const { modelNetworkWithCodecs } = await import('../src/partition/index.js');
+    const net = modelNetworkWithCodecs('minatar', [10, 10, 4], 6, ['q8', 'ae4q4']);
+    const dir = mkdtempSync(join(tmpdir(), 'coknight-codec-'));
+    const file = join(dir, 'inst.json');
+    const edge = { flops: 1e8, computeBudget: 1e9, bandwidthBudget: 200, delta: 1 };
+    writeFileSync(file, JSON.stringify({ inputBytes: net.inputBytes, layers: net.layers, edge, actors: [{ id: 'pi', flops: 1e6, linkBytesPerSec: 1e4 }] }));
+    const text = await run(['partition', 'solve', '--instance', file]);
+    expect(text[1]).toBe('  pi: y = 1 (layers 1..1 on actor, codec ae4q4)');
+    const [line] = await run(['partition', 'solve', '--instance', file, '--algorithm', 'milp', '--json']);
+    expect(JSON.parse(line).actors).toEqual([{ id: 'pi', splitPoint: 1, codec: 'ae4q4' }]);
+  });
+});
+
 describe('coknight partition solve', () => {
   const file = 'configs/partition/impala-shallow-8actors.json';
   const inst = parseInstance(JSON.parse(readFileSync(file, 'utf8')));

@@ -13,6 +13,7 @@ import type * as ModelLib from '../model/index.js';
 import type { InferenceChoice, PolicyModel, PolicyRunner } from '../model/index.js';
 import {
   type ClientTls,
+  type CodedMeta,
   connectInference,
   type DeviceProfile,
   fetchLearnerContract,
@@ -26,6 +27,7 @@ import {
   UploadPusher,
 } from '../transport/index.js';
 import { Rng } from '../util/rng.js';
+import type { FeatureCodec } from '../codec/index.js';
 import { ParamCache } from './param-cache.js';
 import { UploadBlock } from './upload-block.js';
 
@@ -88,6 +90,7 @@ export class Actor {
   private model: PolicyModel | undefined;
   private lib: typeof ModelLib | undefined;
   private runner: PolicyRunner | undefined;
+  private readonly codecs = new Map<number, FeatureCodec>();
   private params: ParamCache | undefined;
   private splitPoint = -1;
   private wantedSplit = 0;
@@ -164,6 +167,7 @@ export class Actor {
       await this.params?.close();
       this.pusher?.close();
       this.runner?.dispose();
+      this.params?.disposeCodecs();
       this.model?.dispose();
       this.stats.bytes = this.link.stats.snapshot();
     }
@@ -187,7 +191,7 @@ export class Actor {
     }
     this.registration = r;
     this.contract = c;
-    this.params ??= new ParamCache(() => this.model!, this.link);
+    this.params ??= new ParamCache(() => this.model!, this.link, this.codecs);
     await this.params.reset(r.paramsAddress, c.curve);
     this.pusher?.close();
     this.pusher = UploadPusher.connect({ address: r.uploadAddress, actorId: this.opts.actorId, stats: this.link.stats, pacer: this.link.up, curve: c.curve });
@@ -208,6 +212,9 @@ export class Actor {
       numActions: probe.numActions,
     });
     if (c.numLayers !== this.model.K) throw new Error(`learner reports K=${c.numLayers} layers but the ${c.model} network here has ${this.model.K}`);
+    // Feature codecs (tfjs layers) come with the network: the param cache holds this same map.
+    const { actorCodecs } = await import('./codecs.js');
+    for (const [y, codec] of actorCodecs(c, this.model)) this.codecs.set(y, codec);
     this.runner = this.lib.createPolicyRunner(this.model, this.opts.inference ?? 'auto', { log: this.log });
     this.stats.inference = this.runner.detail;
   }
@@ -240,8 +247,15 @@ export class Actor {
       let actions: Int32Array;
       if (y < K) {
         let payload: Uint8Array | Float32Array = obs;
+        const codec = this.params!.codecAt(y);
+        let coded: { codec: CodedMeta } | undefined;
         if (y > 0) {
           payload = await this.runner!.head(obs, n, y);
+          if (codec) {
+            const c = codec.encode(payload, n);
+            payload = c.bytes;
+            coded = { codec: { id: codec.spec.id, version: codec.version, scale: c.scale, offset: c.offset } };
+          }
           await block.record(this.pusher!, meta(), { step, obs });
         }
         try {
@@ -249,12 +263,13 @@ export class Actor {
             stepId: step,
             splitPoint: y,
             headVersion: y > 0 ? this.params!.headVersion(y, paramVersion) : paramVersion,
-            dtype: y === 0 ? 'uint8' : 'float32',
+            dtype: y === 0 ? 'uint8' : coded ? 'coded' : 'float32',
             shape: y === 0 ? shape : this.model!.layers[y - 1].outShape,
             numEnvs: n,
             payload,
             rewards: prevRewards,
             dones: prevDones,
+            ...coded,
           });
           actions = reply.actions;
           if (reply.newSplitPoint !== undefined) this.wantedSplit = reply.newSplitPoint;

@@ -87,6 +87,24 @@ export const distributedSchema = z.strictObject({
    * join order); empty or any -1 lets DEFP decide live.
    */
   splitPoints: z.array(z.number().int().min(-1)).default([]),
+  /**
+   * Feature codec for actors at 0 < y < K (src/codec/spec.ts: f16, f32z, q<bits>, q8z, ae<ch>q<bits>),
+   * used at every split whose feature it fits; absent = float32. The live planner prices those splits
+   * at the codec's size.
+   */
+  codec: z.string().min(1).optional(),
+  /** false: refuse a lossy distributed.codec (only f32z is lossless). */
+  allowLossyCodecs: z.boolean().default(true),
+  /**
+   * How the codec trains with the model (src/learner/codec-training.ts): at `codecSplit` (default the
+   * lowest split it fits; local mode acts through it there), 'joint' or 'two-stage' (codec alone for
+   * codecFrozenUpdates updates, then all at codecFineTuneLrScale × the learning rate).
+   */
+  codecSplit: z.number().int().positive().optional(),
+  codecTraining: z.enum(['joint', 'two-stage']).default('joint'),
+  codecReconstructionWeight: z.number().min(0).default(1),
+  codecFrozenUpdates: z.number().int().min(0).default(200),
+  codecFineTuneLrScale: z.number().positive().max(1).default(0.1),
   /** Link cap of every actor, and per-actor overrides (index order). */
   bandwidth: bandwidth.default('unlimited'),
   actorBandwidth: z.array(bandwidth).default([]),

@@ -15,3 +15,4 @@ export { type LearnerHyperParams, resolveLearnerHyperParams, DEFAULT_LEARNER_HYP
 export { contractFor, trainingEnvOptions, learnerHyperFromConfig, modelSpecFor, actionRepeatFor } from './setup.js';
 export { linearAnnealedLr } from './schedule.js';
 export { clipByGlobalNorm, globalNorm } from './grad-clip.js';
+export { CodecTrainer, codecTrainerFor, DEFAULT_CODEC_TRAINING, type CodecTrainingOptions } from './codec-training.js';

@@ -9,6 +9,7 @@ import type { PolicyModel, PolicyRunner } from '../model/index.js';
 import { type Batch, DynamicBatcher, ProtocolError, type StepRequest, type StepResult } from '../transport/index.js';
 import type { Rng } from '../util/rng.js';
 import type { ActorState } from './actor-registry.js';
+import type { SplitCodecs } from './split-codecs.js';
 import type { TrajectoryAssembler } from './trajectory-assembler.js';
 import type { UploadIntake } from './upload-intake.js';
 
@@ -38,6 +39,7 @@ export class InferenceHandler {
     private readonly rng: Rng,
     private readonly opts: InferenceHandlerOptions,
     private readonly runner: PolicyRunner,
+    private readonly codecs?: SplitCodecs,
   ) {
     this.batcher = new DynamicBatcher<Pending, Outcome>({
       maxBatch: opts.maxBatch,
@@ -47,8 +49,19 @@ export class InferenceHandler {
     });
   }
 
-  async step(a: ActorState, req: StepRequest): Promise<StepResult> {
+  async step(a: ActorState, coded: StepRequest): Promise<StepResult> {
     const K = this.model.K;
+    // A coded feature is decoded first: from here on it is the float32 activation it stands for.
+    let req = coded;
+    if (coded.dtype === 'coded') {
+      if (!this.codecs) throw new ProtocolError('UNKNOWN_CODEC', `StepRequest.codec "${coded.codec?.id}": this learner holds no codecs`);
+      try {
+        req = this.codecs.decode(coded);
+      } catch (e) {
+        if (e instanceof ProtocolError) this.metrics.rejected.inc({ reason: `codec_${e.code}` });
+        throw e;
+      }
+    }
     if (req.splitPoint >= K) {
       throw new ProtocolError('BAD_FIELD', `StepRequest.splitPoint ${req.splitPoint}: an actor at split point K=${K} computes locally and uploads unrolls`);
     }

@@ -16,6 +16,9 @@ import type { SplitPlanner } from './split-planner.js';
 import { TrainStep } from './train-step.js';
 import { TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
 import { UploadIntake } from './upload-intake.js';
+import { SplitCodecs } from './split-codecs.js';
+import { codecTrainerFor } from './codec-training.js';
+import * as tf from '@tensorflow/tfjs-core';
 
 export interface LearnerParts {
   readonly metrics: LearnerMetrics;
@@ -28,6 +31,7 @@ export interface LearnerParts {
   readonly intake: UploadIntake;
   readonly inference: InferenceHandler;
   readonly membership: Membership;
+  readonly codecs: SplitCodecs;
 }
 
 /** Where the parts call back into the learner that owns them. */
@@ -44,6 +48,14 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   const model = createModel(modelSpecFor(c, obsShape), { inputShape: obsShape, numActions: probe.numActions, seed: c.seed });
   const trainStep = await TrainStep.create(model, learnerHyperFromConfig(c));
   const edgeFlops = measureForwardFlops(model, 32);
+  const codecs = new SplitCodecs(model, c.distributed.codec, c.distributed.allowLossyCodecs, c.seed);
+  if (codecs.size > 0) {
+    calibrateCodecs(codecs, probe, c.seed);
+    const y = c.distributed.codecSplit ?? Math.min(...Object.keys(codecs.table()!).map(Number));
+    const codec = codecs.at(y);
+    if (!codec) throw new RangeError(`distributed.codecSplit ${y}: distributed.codec "${c.distributed.codec}" does not fit split point ${y}`);
+    trainStep.attachCodec(codecTrainerFor(c, model, codec, y));
+  }
   const dims = { unrollLength: c.hyper.unrollLength, numActions: probe.numActions, obsSize: obsShape[0] * obsShape[1] * obsShape[2] };
   const registry = new ActorRegistry();
   const metrics = new LearnerMetrics();
@@ -80,8 +92,23 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   };
   const room = (): Promise<void> | undefined => hooks.room();
   const runner = createPolicyRunner(model, c.inference, { threads: c.inferenceThreads, log: (m) => opts.sink.log(m) });
-  const inference = new InferenceHandler(model, intake, assembler, metrics, new Rng(c.seed * 31 + 7), { ...c.distributed, streamsAt, room }, runner);
-  const planner = opts.planner(model, edgeFlops);
+  const inference = new InferenceHandler(model, intake, assembler, metrics, new Rng(c.seed * 31 + 7), { ...c.distributed, streamsAt, room }, runner, codecs);
+  const planner = opts.planner(model, edgeFlops, codecs);
   const membership = new Membership(c.env.id, model, registry, planner, assembler, metrics, opts.sink);
-  return { metrics, registry, model, trainStep, planner, edgeFlops, assembler, intake, inference, membership };
+  return { metrics, registry, model, trainStep, planner, edgeFlops, assembler, intake, inference, membership, codecs };
+}
+
+/** First quantiser ranges, before any training batch: 64 observations of a random-policy episode. */
+function calibrateCodecs(codecs: SplitCodecs, env: ReturnType<typeof makeEnv>, seed: number): void {
+  const rng = new Rng(seed * 17 + 3);
+  const frames: Uint8Array[] = [env.reset(seed)];
+  while (frames.length < 64) {
+    const r = env.step(Math.floor(rng.random() * env.numActions));
+    frames.push(r.terminated || r.truncated ? env.reset() : Uint8Array.from(r.observation));
+  }
+  const data = new Uint8Array(frames.length * frames[0].length);
+  frames.forEach((f, i) => data.set(f, i * f.length));
+  const obs = tf.tensor(Float32Array.from(data), [frames.length, ...env.observationShape], 'float32');
+  codecs.observe(obs);
+  obs.dispose();
 }

@@ -1,4 +1,5 @@
 /** The Learner's options, the state it saves to a checkpoint, and its step accounting. */
+import type { SplitCodecs } from './split-codecs.js';
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel } from '../model/index.js';
 import type { ServerTls } from '../transport/index.js';
@@ -11,7 +12,8 @@ export interface LearnerOptions {
   readonly token: string;
   readonly sink: LearnerSink;
   /** Builds the split planner once the model (and the learner's measured FLOP/s) are known. */
-  readonly planner: (model: PolicyModel, edgeFlops: number) => SplitPlanner;
+  /** `codecs`: the feature codecs of the run (distributed.codec), for a planner that prices them. */
+  readonly planner: (model: PolicyModel, edgeFlops: number, codecs?: SplitCodecs) => SplitPlanner;
   readonly tls?: ServerTls;
 }
 

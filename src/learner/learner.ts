@@ -8,15 +8,7 @@
 import type { RunConfig } from '../config/schema.js';
 import { type LearnerMetrics } from '../metrics/learner-metrics.js';
 import type { PolicyModel } from '../model/index.js';
-import {
-  type ActorContext,
-  type Hello,
-  type InferenceServer,
-  paramTopic,
-  ProtocolError,
-  type RegisterResult,
-  startInferenceServer,
-} from '../transport/index.js';
+import { type ActorContext, type Hello, type InferenceServer, ProtocolError, type RegisterResult, startInferenceServer } from '../transport/index.js';
 import type { ActorRegistry } from './actor-registry.js';
 import { buildLearnerParts, type LearnerParts } from './learner-parts.js';
 import { UnrollQueue } from './unroll-queue.js';
@@ -25,6 +17,8 @@ import { stackUnrolls } from './batch.js';
 import { type InferenceHandler } from './inference-handler.js';
 import { type Membership } from './membership.js';
 import { contractFor } from './setup.js';
+import { publishParams } from './publish.js';
+import type { SplitCodecs } from './split-codecs.js';
 import type { SplitPlanner } from './split-planner.js';
 import { type TrainStep } from './train-step.js';
 import { type TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
@@ -68,6 +62,8 @@ export class Learner {
   readonly inference: InferenceHandler;
   private readonly trainStep: TrainStep;
   private readonly membership: Membership;
+  /** Feature codecs per split point (distributed.codec). */
+  readonly codecs: SplitCodecs;
 
   private constructor(
     private readonly opts: LearnerOptions,
@@ -75,6 +71,7 @@ export class Learner {
   ) {
     ({ metrics: this.metrics, registry: this.registry, model: this.model, planner: this.planner, edgeFlops: this.edgeFlops } = p);
     ({ assembler: this.assembler, intake: this.intake, inference: this.inference, trainStep: this.trainStep, membership: this.membership } = p);
+    this.codecs = p.codecs;
     const d = opts.config.distributed;
     const h = opts.config.hyper;
     this.queue = new UnrollQueue(d.maxQueuedUnrolls, h.batchSize, d.queueFull, h.unrollLength, p.metrics, (held) => this.channels?.setPaused(held));
@@ -177,7 +174,7 @@ export class Learner {
       paramVersion: this.model.version,
       paramsAddress: '',
       uploadAddress: '',
-      learnerConfig: contractFor(this.config, this.model.spec, this.K),
+      learnerConfig: contractFor(this.config, this.model.spec, this.K, this.codecs.table()),
     };
   }
 
@@ -202,7 +199,7 @@ export class Learner {
     }
     const a = this.membership.admit(hello, ctx);
     this.inference.recheck(); // the plan may have moved other actors away from their split point
-    const contract = contractFor(this.config, this.model.spec, this.K);
+    const contract = contractFor(this.config, this.model.spec, this.K, this.codecs.table());
     return {
       splitPoint: a.splitPoint,
       numLayers: this.K,
@@ -294,16 +291,11 @@ export class Learner {
     }
   }
 
-  /** Publishes each layer on its own topic, so an actor at split point y takes only layers 1..y. */
+  /** Publishes the layers and codec states (publish.ts). */
   async publishParams(): Promise<void> {
     if (!this.channels) return;
     this.lastPublishAt = performance.now();
-    const v = this.model.version;
-    for (let k = 1; k <= this.K; k++) {
-      const bytes = await this.channels.publish(paramTopic(k, k), v, [{ index: k, data: this.model.getLayerWeights(k, k) }]);
-      // Counted per actor as published to its topics (layers 1..y): what its link carries.
-      for (const a of this.registry.all()) if (a.ctx && a.splitPoint >= k) a.paramBytes += bytes;
-    }
+    await publishParams(this.channels, this.model, this.registry, this.codecs);
   }
 
   /**
@@ -392,6 +384,7 @@ export class Learner {
   dispose(): void {
     this.inference.dispose();
     this.trainStep.dispose();
+    this.codecs.dispose();
     this.model.dispose();
   }
 }

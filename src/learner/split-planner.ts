@@ -1,7 +1,8 @@
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel } from '../model/index.js';
-import { DefpPartitioner, type PartitionSystem } from '../partition/index.js';
+import { codecOptionsFor, DefpPartitioner, type PartitionSystem } from '../partition/index.js';
 import type { PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
+import type { SplitCodecs } from './split-codecs.js';
 import { type Hello, parseBandwidth, parseDeviceProfile } from '../transport/index.js';
 import type { PlanChange, PlanDescription, SplitPlanner } from './planner-types.js';
 import { MahppoPlanner } from './mahppo-planner.js';
@@ -43,11 +44,16 @@ export class DefpPlanner implements SplitPlanner {
   readonly partitioner: DefpPartitioner;
   readonly system: PartitionSystem;
 
-  constructor(model: PolicyModel, config: RunConfig, edgeFlops: number) {
+  constructor(model: PolicyModel, config: RunConfig, edgeFlops: number, codecs?: SplitCodecs) {
     const p = config.partition;
     this.system = {
       inputBytes: model.inputBytes,
-      layers: model.layers.map((l) => ({ name: l.name, flops: l.flops, outBytes: l.outBytes })),
+      // A split with a codec is priced at the codec's size and FLOPs: the actor sends nothing else there.
+      layers: model.layers.map((l, i) => {
+        const c = codecs?.at(i + 1);
+        const layer = { name: l.name, flops: l.flops, outBytes: l.outBytes };
+        return c ? { ...layer, plain: false, codecs: codecOptionsFor(c.shape, [c.spec.id]) } : layer;
+      }),
       edge: {
         flops: p.edgeFlops ?? edgeFlops,
         computeBudget: p.computeBudget ?? UNLIMITED,
@@ -105,7 +111,7 @@ export function spawnedIndex(actorId: string, joinOrder: number): number {
 }
 
 /** The planner a mode implies (coknight mode: DEFP, or the MAHPPO policy when one is given). */
-export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: number, mahppo?: PlannerCheckpoint): SplitPlanner {
+export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: number, codecs?: SplitCodecs, mahppo?: PlannerCheckpoint): SplitPlanner {
   const K = model.K;
   if (config.mode === 'seed') return new FixedPlanner(() => 0, 'seed (y=0 for every actor)');
   if (config.mode === 'impala') return new FixedPlanner(() => K, `impala (y=K=${K} for every actor)`);
@@ -118,7 +124,7 @@ export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: num
     if (!mahppo) throw new Error('partition.planner is mahppo but no planner checkpoint was loaded (set partition.plannerCheckpoint)');
     return new MahppoPlanner(model, config, edgeFlops, mahppo);
   }
-  return new DefpPlanner(model, config, edgeFlops);
+  return new DefpPlanner(model, config, edgeFlops, codecs);
 }
 
 /** Bytes/s of a bandwidth setting, for an actor's profile (unlimited → undefined). */

@@ -19,6 +19,7 @@ import type { PolicyModel } from '../model/index.js';
 import { impalaLoss } from '../vtrace/impala-loss.js';
 import { vtraceFlat } from '../vtrace/vtrace.js';
 import { sliceBatchColumns, type TrainBatch } from './batch.js';
+import type { CodecTrainer } from './codec-training.js';
 import { clipByGlobalNorm, globalNorm } from './grad-clip.js';
 import { resolveLearnerHyperParams, type LearnerHyperParams } from './hyperparams.js';
 import { linearAnnealedLr } from './schedule.js';
@@ -47,6 +48,8 @@ export interface TrainStats {
   readonly version: number;
   /** Set when the loss or the gradient was not finite: no update was applied (weights, frames, version unchanged). */
   readonly skipped?: boolean;
+  /** With a codec in training: its relative reconstruction error on this batch (codec-training.ts). */
+  readonly codecReconstruction?: number;
 }
 
 /** One optimizer slot as stored in a checkpoint. */
@@ -69,6 +72,8 @@ export class TrainStep {
   frames = 0;
   private readonly optimizer: AnnealedRmsProp;
   private readonly vars: tf.Variable[];
+  /** A feature codec trained with the model (codec-training.ts); its variables follow `vars`. */
+  private codec: CodecTrainer | undefined;
 
   private constructor(
     readonly model: PolicyModel,
@@ -149,6 +154,17 @@ export class TrainStep {
     tf.dispose(weights.map((w) => w.tensor));
   }
 
+  /** Trains `codec` with the model from the next update on (the forward pass goes through it). */
+  attachCodec(codec: CodecTrainer): void {
+    this.codec = codec;
+  }
+
+  /** Variables this update differentiates: the model's (unless frozen), then the codec's. */
+  private trainVars(): tf.Variable[] {
+    if (!this.codec) return this.vars;
+    return [...(this.codec.backboneTrains ? this.vars : []), ...this.codec.variables()];
+  }
+
   /** The learning rate the next update will use. */
   get learningRate(): number {
     return this.hp.annealLearningRate ? linearAnnealedLr(this.hp.learningRate, this.frames, this.hp.totalFrames) : this.hp.learningRate;
@@ -197,18 +213,28 @@ export class TrainStep {
     }
     const { grads: clipped, norm } = clipByGlobalNorm(accumulated, this.hp.gradClipNorm);
     tf.dispose(accumulated);
-    this.optimizer.setLearningRate(lr);
-    this.optimizer.applyGradients(this.vars.map((v, i) => ({ name: v.name, tensor: clipped[i] })));
+    const vars = this.trainVars();
+    const nModel = this.codec && !this.codec.backboneTrains ? 0 : this.vars.length;
+    if (nModel > 0) {
+      this.optimizer.setLearningRate(lr * (this.codec?.lrScale ?? 1));
+      this.optimizer.applyGradients(this.vars.map((v, i) => ({ name: v.name, tensor: clipped[i] })));
+    }
+    if (this.codec) {
+      this.codec.optimizer.applyGradients(vars.slice(nModel).map((v, i) => ({ name: v.name, tensor: clipped[nModel + i] })));
+      this.codec.updates++;
+    }
     tf.dispose(clipped);
     this.model.markUpdated();
 
     this.frames += T * B * this.hp.actionRepeat;
     this.model.version += 1;
-    return report(norm, false);
+    const r = report(norm, false);
+    return this.codec ? { ...r, codecReconstruction: this.codec.lastReconstruction } : r;
   }
 
   dispose(): void {
     this.optimizer.dispose();
+    this.codec?.dispose();
   }
 
   /** Gradients (in this.vars order) and loss sums for batch columns b0..b1−1. */
@@ -226,9 +252,11 @@ export class TrainStep {
     );
 
     const stats = { loss: 0, pgLoss: 0, baselineLoss: 0, entropyLoss: 0, vs: 0, adv: 0, rho: 0 };
+    const vars = this.trainVars();
     const { value, grads } = tf.variableGrads(() => {
       const x = tf.tensor4d(obs, [(T + 1) * Bc, H, W, C]);
-      const out = this.model.forward(x);
+      const coded = this.codec?.forward(x);
+      const out = coded ? coded.out : this.model.forward(x);
       const n = T * Bc;
       const values = out.value.dataSync();
       const vt = vtraceFlat({
@@ -264,11 +292,12 @@ export class TrainStep {
         stats.adv += vt.pgAdvantages[i];
         stats.rho += Math.exp(vt.logRhos[i]);
       }
-      return terms.total;
-    }, this.vars);
+      return coded ? (tf.add(terms.total, coded.reconstruction) as tf.Scalar) : terms.total;
+    }, vars);
     stats.loss = value.dataSync()[0];
     value.dispose();
-    return { grads: this.vars.map((v) => grads[v.name]), stats };
+    // A variable the loss does not reach (none here) would have no entry: give it a zero gradient.
+    return { grads: vars.map((v) => grads[v.name] ?? tf.zerosLike(v)), stats };
   }
 
   private checkBatch(batch: TrainBatch): void {

@@ -1,9 +1,12 @@
 import type { ActorSpec, PartitionSystem } from './instance.js';
+import { strategies, type Strategy } from './strategies.js';
 
 /**
  * The cost model of the paper (Eqs. 4–6, 10–11, 15). A split point y in 0..K means the actor runs
  * layers 1..y and the learner runs y+1..K; y = 0 is Seed-RL (all on the learner), y = K is IMPALA.
- * All functions are pure; `ActorCosts` caches one actor's per-split numbers for the solvers.
+ * All functions are pure; `ActorCosts` caches one actor's per-strategy numbers for the solvers.
+ * With codecs (strategies.ts) a strategy is (y, codec): b_y becomes the codec's size, the encoder's
+ * FLOPs run on the device and the decoder's on the learner.
  */
 
 /** Number of layers K of the system's network. */
@@ -71,53 +74,67 @@ export function bandwidthUse(sys: PartitionSystem, y: number): number {
   return y === sys.layers.length ? 0 : sys.edge.delta * splitBytes(sys, y);
 }
 
-/** Resource use per split point: the same for every actor, so computed once per system. */
+/** T_i(y, codec): Eq. 6 with the codec's bytes, encoder FLOPs on the device, decoder FLOPs on the learner. */
+export function strategyTime(sys: PartitionSystem, actor: Pick<ActorSpec, 'flops' | 'linkBytesPerSec'>, st: Strategy): number {
+  const K = sys.layers.length;
+  const td = (deviceFlops(sys, st.y) + st.encoderFlops) / actor.flops;
+  if (st.y === K) return td;
+  const te = (edgeFlops(sys, st.y) + st.decoderFlops) / sys.edge.flops;
+  return td + te + (st.bytes + sys.layers[K - 1].outBytes) / actor.linkBytesPerSec;
+}
+
+/**
+ * Resource use per strategy: the same for every actor, so computed once per system. Index `local`
+ * is y = K (no resources); without codecs strategy s is split point s and local = K.
+ */
 export interface ResourceTable {
-  readonly K: number;
-  readonly compute: Float64Array; // [K+1]
-  readonly bandwidth: Float64Array; // [K+1]
+  readonly local: number;
+  readonly strategies: readonly Strategy[];
+  readonly compute: Float64Array; // [S]
+  readonly bandwidth: Float64Array; // [S]
 }
 
 export function resourceTable(sys: PartitionSystem): ResourceTable {
+  const list = strategies(sys);
   const K = sys.layers.length;
-  const compute = new Float64Array(K + 1);
-  const bandwidth = new Float64Array(K + 1);
-  for (let y = 0; y <= K; y++) {
-    compute[y] = computeUse(sys, y);
-    bandwidth[y] = bandwidthUse(sys, y);
-  }
-  return { K, compute, bandwidth };
+  const compute = new Float64Array(list.length);
+  const bandwidth = new Float64Array(list.length);
+  list.forEach((st, s) => {
+    compute[s] = st.y === K ? 0 : edgeFlops(sys, st.y) + st.decoderFlops;
+    bandwidth[s] = st.y === K ? 0 : sys.edge.delta * st.bytes;
+  });
+  return { local: list.length - 1, strategies: list, compute, bandwidth };
 }
 
-/** One actor's costs per split point, plus the split points worth considering. */
+/** One actor's costs per strategy, plus the strategies worth considering. */
 export interface ActorCosts {
-  readonly time: Float64Array; // T_i(y), [K+1]
-  readonly gain: Float64Array; // g_i(y) = T_i(K) − T_i(y), [K+1]
+  readonly time: Float64Array; // T_i(s), [S]
+  readonly gain: Float64Array; // g_i(s) = T_i(local) − T_i(s), [S]
   /**
-   * Candidate split points, best gain first, always ending with K (gain 0, no resources). A split with
-   * gain <= 0 is never better than K, and one that has no more gain than another while using at least
+   * Candidate strategies, best gain first, always ending with local (gain 0, no resources). A strategy with
+   * gain <= 0 is never better than local, and one that has no more gain than another while using at least
    * as much compute and bandwidth is dominated: dropping both kinds changes no optimum.
    */
   readonly options: Int32Array;
 }
 
 export function actorCosts(sys: PartitionSystem, res: ResourceTable, actor: Pick<ActorSpec, 'flops' | 'linkBytesPerSec'>): ActorCosts {
-  const K = res.K;
-  const time = new Float64Array(K + 1);
-  for (let y = 0; y <= K; y++) time[y] = responseTime(sys, actor, y);
-  const gain = new Float64Array(K + 1);
-  for (let y = 0; y <= K; y++) gain[y] = time[K] - time[y];
+  const L = res.local;
+  const time = new Float64Array(L + 1);
+  for (let s = 0; s <= L; s++) time[s] = strategyTime(sys, actor, res.strategies[s]);
+  const gain = new Float64Array(L + 1);
+  for (let s = 0; s <= L; s++) gain[s] = time[L] - time[s];
   const cand: number[] = [];
-  for (let y = 0; y < K; y++) if (gain[y] > 0) cand.push(y);
-  // Best gain first; on equal gain the cheaper split (less compute, then bandwidth) first.
+  for (let s = 0; s < L; s++) if (gain[s] > 0) cand.push(s);
+  // Best gain first; on equal gain the cheaper strategy (less compute, then bandwidth) first.
   cand.sort((a, b) => gain[b] - gain[a] || res.compute[a] - res.compute[b] || res.bandwidth[a] - res.bandwidth[b] || a - b);
   const kept: number[] = [];
   for (const y of cand) {
-    // Every kept split has at least y's gain; y survives only if it is cheaper in some resource than all of them.
+    // Every kept strategy has at least y's gain; y survives only if it is cheaper in some resource than all of them.
     const dominated = kept.some((z) => res.compute[z] <= res.compute[y] && res.bandwidth[z] <= res.bandwidth[y]);
     if (!dominated) kept.push(y);
   }
-  kept.push(K);
+  kept.push(L);
   return { time, gain, options: Int32Array.from(kept) };
 }
 
@@ -133,8 +150,8 @@ export function fitsBudget(used: number, budget: number): boolean {
 }
 
 /**
- * Best response (Eq. 25): the candidate split with the largest gain that fits the free compute and
- * bandwidth. O(number of candidates); returns K when nothing else fits.
+ * Best response (Eq. 25): the candidate strategy with the largest gain that fits the free compute and
+ * bandwidth. O(number of candidates); returns the local strategy when nothing else fits.
  */
 export function bestResponse(
   costs: ActorCosts,
@@ -152,5 +169,5 @@ export function bestResponse(
     const y = opts[k];
     if (res.compute[y] <= freeCompute + cSlack && res.bandwidth[y] <= freeBandwidth + bSlack) return y;
   }
-  return res.K;
+  return res.local;
 }

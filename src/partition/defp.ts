@@ -1,5 +1,6 @@
 import { actorCosts, bestResponse, resourceTable, BUDGET_RTOL, type ActorCosts, type ResourceTable } from './cost.js';
 import type { ActorId, ActorSpec, PartitionInstance, PartitionSystem } from './instance.js';
+import { PLAIN } from './strategies.js';
 
 /**
  * DEFP, the paper's Algorithm 1 (dynamic efficient fairness partition), incremental and decremental.
@@ -33,16 +34,19 @@ export interface DefpOptions {
   minPassGain?: number;
 }
 
-/** One actor whose split point changed; `from`/`to` are null when it joined/left. */
+/** One actor whose split point or codec changed; `from`/`to` are null when it joined/left. */
 export interface AssignmentChange {
   id: ActorId;
   from: number | null;
   to: number | null;
+  /** Codec of the new strategy, present only when it is not plain float32. */
+  toCodec?: string;
 }
 
 interface Player {
   id: ActorId;
   costs: ActorCosts;
+  /** Strategy index (see strategies.ts): split point and codec. */
   y: number;
   /** Least compute / bandwidth any split other than K needs (Infinity when only K is useful). */
   minCompute: number;
@@ -54,6 +58,7 @@ const TIE_RTOL = 1e-12;
 export class DefpPartitioner {
   private readonly sys: PartitionSystem;
   private readonly res: ResourceTable;
+  /** Index of the local strategy (y = K); equal to K when the system has no codecs. */
   private readonly K: number;
   private readonly passesPerEvent: number;
   private players: Player[] = [];
@@ -72,7 +77,7 @@ export class DefpPartitioner {
   constructor(system: PartitionSystem, options: DefpOptions = {}) {
     this.sys = system;
     this.res = resourceTable(system);
-    this.K = this.res.K;
+    this.K = this.res.local;
     this.passesPerEvent = options.passesPerEvent ?? 10;
     if (!Number.isInteger(this.passesPerEvent) || this.passesPerEvent < 0) {
       throw new RangeError(`passesPerEvent must be an integer >= 0, got ${options.passesPerEvent}`);
@@ -86,10 +91,22 @@ export class DefpPartitioner {
 
   /** Current split point of every present actor, in arrival order. */
   assignment(): Map<ActorId, number> {
-    return new Map(this.players.map((p) => [p.id, p.y]));
+    return new Map(this.players.map((p) => [p.id, this.res.strategies[p.y].y]));
   }
 
   splitOf(id: ActorId): number | undefined {
+    const p = this.byId.get(String(id));
+    return p && this.res.strategies[p.y].y;
+  }
+
+  /** Codec of an actor's strategy ('f32' = none). */
+  codecOf(id: ActorId): string | undefined {
+    const p = this.byId.get(String(id));
+    return p && this.res.strategies[p.y].codec;
+  }
+
+  /** Strategy index of an actor (index into `resourceTable(system).strategies`). */
+  strategyOf(id: ActorId): number | undefined {
     return this.byId.get(String(id))?.y;
   }
 
@@ -160,7 +177,7 @@ export class DefpPartitioner {
     if (chosen) this.runPlayer(chosen);
     this.improve(this.passesPerEvent);
     const changes = this.diff(before);
-    changes.push({ id: p.id, from: before.get(key)!, to: null });
+    changes.push({ id: p.id, from: this.res.strategies[before.get(key)!].y, to: null });
     return changes;
   }
 
@@ -328,10 +345,13 @@ export class DefpPartitioner {
 
   private diff(before: Map<string, number>): AssignmentChange[] {
     const out: AssignmentChange[] = [];
+    const st = this.res.strategies;
     for (const p of this.players) {
       const was = before.get(String(p.id));
-      if (was === undefined) out.push({ id: p.id, from: null, to: p.y });
-      else if (was !== p.y) out.push({ id: p.id, from: was, to: p.y });
+      const to = st[p.y];
+      const codec = to.codec === PLAIN ? {} : { toCodec: to.codec };
+      if (was === undefined) out.push({ id: p.id, from: null, to: to.y, ...codec });
+      else if (was !== p.y) out.push({ id: p.id, from: st[was].y, to: to.y, ...codec });
     }
     return out;
   }
@@ -344,10 +364,13 @@ export interface DefpSolveOptions {
   minPassGain?: number;
 }
 
-/** Offline DEFP: actors join in instance order (one sweep each), then improvement passes. */
+/**
+ * Offline DEFP: actors join in instance order (one sweep each), then improvement passes. `assignment`
+ * holds strategy indices (= split points when the instance has no codecs).
+ */
 export function solveDefp(inst: PartitionInstance, options: DefpSolveOptions = {}): { assignment: number[]; passes: number; pairEvaluations: number } {
   const d = new DefpPartitioner(inst, { passesPerEvent: 0, minPassGain: options.minPassGain });
   for (const a of inst.actors) d.admit(a);
   d.improve(options.maxPasses ?? 10);
-  return { assignment: inst.actors.map((a) => d.splitOf(a.id)!), passes: d.lastPasses, pairEvaluations: d.pairEvaluations };
+  return { assignment: inst.actors.map((a) => d.strategyOf(a.id)!), passes: d.lastPasses, pairEvaluations: d.pairEvaluations };
 }

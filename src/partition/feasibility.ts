@@ -1,5 +1,6 @@
-import { fitsBudget, computeUse, bandwidthUse, responseTime } from './cost.js';
+import { fitsBudget, resourceTable, strategyTime } from './cost.js';
 import type { PartitionInstance } from './instance.js';
+import { PLAIN, strategyIndex } from './strategies.js';
 
 /** What an assignment costs and whether it respects Eqs. 9–11. */
 export interface Evaluation {
@@ -17,9 +18,11 @@ export interface Evaluation {
 /**
  * The one feasibility check every solver's result goes through: one split point in 0..K per actor
  * (Eq. 9), Σ C_e(y_i) <= R_c (Eq. 10) and Σ δ·b_{y_i} <= R_b (Eq. 11) up to the shared tolerance.
+ * `codecs[i]` is actor i's codec ('f32', the default, = none); it must be offered at y_i.
  */
-export function evaluateAssignment(inst: PartitionInstance, assignment: readonly number[]): Evaluation {
+export function evaluateAssignment(inst: PartitionInstance, assignment: readonly number[], codecs?: readonly string[]): Evaluation {
   const K = inst.layers.length;
+  const res = resourceTable(inst);
   const violations: string[] = [];
   if (assignment.length !== inst.actors.length) {
     violations.push(`assignment has ${assignment.length} entries for ${inst.actors.length} actors`);
@@ -35,11 +38,18 @@ export function evaluateAssignment(inst: PartitionInstance, assignment: readonly
       violations.push(`actor ${String(inst.actors[i].id)}: split point ${y} is not an integer in 0..${K}`);
       continue;
     }
-    const t = responseTime(inst, inst.actors[i], y);
+    let s: number;
+    try {
+      s = strategyIndex(res.strategies, y, codecs?.[i] ?? PLAIN);
+    } catch (e) {
+      violations.push(`actor ${String(inst.actors[i].id)}: ${(e as Error).message}`);
+      continue;
+    }
+    const t = strategyTime(inst, inst.actors[i], res.strategies[s]);
     objective += t;
-    latencyReduction += responseTime(inst, inst.actors[i], K) - t;
-    computeUsed += computeUse(inst, y);
-    bandwidthUsed += bandwidthUse(inst, y);
+    latencyReduction += strategyTime(inst, inst.actors[i], res.strategies[res.local]) - t;
+    computeUsed += res.compute[s];
+    bandwidthUsed += res.bandwidth[s];
   }
   if (!fitsBudget(computeUsed, inst.edge.computeBudget)) {
     violations.push(`learner compute ${computeUsed} FLOPs exceeds computeBudget ${inst.edge.computeBudget}`);

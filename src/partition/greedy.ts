@@ -5,7 +5,7 @@ import type { PartitionInstance } from './instance.js';
 function bestResponseInOrder(inst: PartitionInstance, order: readonly number[]): number[] {
   const res = resourceTable(inst);
   const e = inst.edge;
-  const assignment = new Array<number>(inst.actors.length).fill(res.K);
+  const assignment = new Array<number>(inst.actors.length).fill(res.local);
   let usedC = 0;
   let usedB = 0;
   for (const i of order) {
@@ -18,7 +18,7 @@ function bestResponseInOrder(inst: PartitionInstance, order: readonly number[]):
   return assignment;
 }
 
-/** IGreedy (paper §4.2, "incremental greedy"): best response in arrival (instance) order, never revisited. */
+/** IGreedy (paper §4.2, "incremental greedy"): best response in arrival (instance) order, never revisited. Returns strategy indices. */
 export function solveIGreedy(inst: PartitionInstance): number[] {
   return bestResponseInOrder(
     inst,

@@ -1,6 +1,7 @@
 /** Coknight partition library: cost model, solvers (DEFP, IGreedy, OGreedy, MILP, brute force), simulator. */
 export * from './instance.js';
 export * from './cost.js';
+export * from './strategies.js';
 export { evaluateAssignment, type Evaluation } from './feasibility.js';
 export { DefpPartitioner, solveDefp, type AssignmentChange, type DefpOptions, type DefpSolveOptions } from './defp.js';
 export { solveIGreedy, solveOGreedy } from './greedy.js';
@@ -11,3 +12,4 @@ export * from './networks.js';
 export * from './profiles.js';
 export * from './simulate.js';
 export { variance, median } from './stats.js';
+export * from './codec-options.js';

@@ -16,10 +16,26 @@ const nonNegative = (what: string) =>
     .finite()
     .nonnegative({ message: `${what} must be >= 0` });
 
+/**
+ * A feature codec an actor splitting after this layer may use instead of float32 (MAHPPO §2; ids as
+ * in src/codec/spec.ts): the bytes it sends per inference and its encoder/decoder FLOPs.
+ */
+export const CodecOptionSchema = z.object({
+  id: z.string({ error: 'codec id must be a string' }).min(1, 'codec id must not be empty'),
+  bytes: positive('codec bytes (compressed size of the layer output per inference)'),
+  deviceFlops: nonNegative('codec deviceFlops (encoder FLOPs on the actor)'),
+  edgeFlops: nonNegative('codec edgeFlops (decoder FLOPs on the learner)'),
+  lossy: z.boolean({ error: 'codec lossy must be true or false' }),
+});
+
 export const LayerSchema = z.object({
   name: z.string({ error: 'layer name must be a string' }).min(1, 'layer name must not be empty'),
   flops: nonNegative('layer flops (FLOPs per inference, c_k)'),
   outBytes: positive('layer outBytes (size of the layer output in bytes, b_k)'),
+  /** Codecs for a split after this layer, besides plain float32 (none = float32 only). */
+  codecs: z.array(CodecOptionSchema).optional(),
+  /** false: float32 is not offered at this split, only `codecs` (a learner that holds one codec there). */
+  plain: z.boolean({ error: 'layer plain must be true or false' }).optional(),
 });
 
 export const EdgeSchema = z.object({
@@ -27,6 +43,8 @@ export const EdgeSchema = z.object({
   computeBudget: nonNegative('edge.computeBudget (R_c, FLOPs per round)'),
   bandwidthBudget: nonNegative('edge.bandwidthBudget (R_b, bandwidth units per round)'),
   delta: nonNegative('edge.delta (bandwidth units per byte, δ)'),
+  /** false: only lossless codecs (float32, f32z) may be chosen. Default true. */
+  allowLossyCodecs: z.boolean({ error: 'edge.allowLossyCodecs must be true or false' }).optional(),
 });
 
 export const ActorSchema = z.object({
@@ -54,6 +72,7 @@ export const InstanceSchema = SystemSchema.extend({
 });
 
 export type Layer = z.infer<typeof LayerSchema>;
+export type CodecOption = z.infer<typeof CodecOptionSchema>;
 export type EdgeSpec = z.infer<typeof EdgeSchema>;
 export type ActorSpec = z.infer<typeof ActorSchema>;
 export type PartitionSystem = z.infer<typeof SystemSchema>;

@@ -4,9 +4,9 @@ import type { PartitionInstance } from './instance.js';
 
 /**
  * The exact solver: the knapsack form of the problem (Eqs. 17–21) as a MILP solved by HiGHS.
- * Binary x_{i,y} for every candidate split y < K of actor i (splits with no gain or dominated by
- * another split of the same actor are left out: they change no optimum); x_{i,K} is the slack of
- * Σ_y x_{i,y} <= 1. Rows are scaled by the budgets and the objective by the largest gain so that
+ * Binary x_{i,s} for every candidate strategy s = (y < K, codec) of actor i (strategies with no gain
+ * or dominated by another of the same actor are left out: they change no optimum); the local strategy
+ * is the slack of Σ_s x_{i,s} <= 1. Without codecs s is the split point y. Rows are scaled by the budgets and the objective by the largest gain so that
  * HiGHS sees coefficients of order 1.
  */
 
@@ -47,7 +47,7 @@ export function buildMilp(inst: PartitionInstance): { lp: string; vars: { name: 
   inst.actors.forEach((a, i) => {
     const c = actorCosts(inst, res, a);
     for (const y of c.options) {
-      if (y === res.K) continue;
+      if (y === res.local) continue;
       if (!fitsBudget(res.compute[y], Rc) || !fitsBudget(res.bandwidth[y], Rb)) continue;
       vars.push({ name: `x${i}_${y}`, actor: i, y, gain: c.gain[y] });
     }
@@ -80,9 +80,8 @@ export function buildMilp(inst: PartitionInstance): { lp: string; vars: { name: 
 }
 
 export async function solveMilp(inst: PartitionInstance, options: MilpOptions = {}): Promise<MilpResult> {
-  const K = inst.layers.length;
   const { lp, vars } = buildMilp(inst);
-  const assignment = new Array<number>(inst.actors.length).fill(K);
+  const assignment = new Array<number>(inst.actors.length).fill(resourceTable(inst).local);
   if (vars.length === 0) return { assignment, status: 'Optimal', optimal: true, variables: 0 };
   const highs = await loadHighs();
   const sol = highs.solve(lp, {

@@ -1,5 +1,6 @@
 import { actorCosts, resourceTable } from './cost.js';
 import type { PartitionInstance } from './instance.js';
+import { modelNetworkWithCodecs } from './codec-options.js';
 import { NETWORKS, type NetworkSpec } from './networks.js';
 import { drawActors, edgeFor, makeInstance, type BudgetSpec } from './profiles.js';
 import { solvePartition, type Algorithm } from './solve.js';
@@ -27,6 +28,10 @@ export interface SimulationConfig {
   milpMaxActors: number;
   milpTimeLimitSec: number;
   defpPasses: number;
+  /** Codecs offered at every split (joint (y, codec) space); empty = float32 only. Model networks only. */
+  codecs?: string[];
+  /** false: only lossless codecs may be chosen. */
+  allowLossyCodecs?: boolean;
 }
 
 export const DEFAULT_SIMULATION: SimulationConfig = {
@@ -55,6 +60,8 @@ export interface SimulationPoint {
   feasible: boolean;
   /** Solver details (DEFP passes, MILP status). */
   details: Record<string, unknown>;
+  /** How many actors use each (y, codec), keyed "y:codec" (e.g. "2:ae4q4"); present with codecs. */
+  strategyUse?: Record<string, number>;
 }
 
 export interface SimulationResult {
@@ -66,29 +73,54 @@ export interface SimulationResult {
 }
 
 export function simulationInstance(config: SimulationConfig, server: ServerKind, n: number): PartitionInstance {
-  const net = resolveNetwork(config.network);
+  const net = resolveNetwork(config.network, config.codecs);
   const maxN = Math.max(...config.actorCounts);
   const actors = drawActors(maxN, new Rng(config.seed)).slice(0, n);
   const capacity = server === 'elastic' ? n : config.nonElasticActors;
-  return makeInstance(net, edgeFor(net, capacity, config.budget), actors);
+  // Budgets are sized on float32 traffic, so codecs compete for the same learner as without them.
+  const edge = edgeFor(net, capacity, config.budget);
+  return makeInstance(net, config.allowLossyCodecs === false ? { ...edge, allowLossyCodecs: false } : edge, actors);
 }
 
-export function resolveNetwork(name: string): NetworkSpec {
+/** The model networks' input shapes and action counts, as NETWORKS builds them (for codec tables). */
+const MODEL_SHAPES: Record<string, { spec: 'minatar' | 'impala-shallow' | 'impala-deep'; input: [number, number, number]; actions: number }> = {
+  minatar: { spec: 'minatar', input: [10, 10, 4], actions: 6 },
+  'impala-shallow': { spec: 'impala-shallow', input: [84, 84, 4], actions: 18 },
+  'impala-deep': { spec: 'impala-deep', input: [84, 84, 4], actions: 18 },
+};
+
+export function resolveNetwork(name: string, codecs: readonly string[] = []): NetworkSpec {
   const make = NETWORKS[name];
   if (!make) throw new RangeError(`unknown network "${name}"; choose one of: ${Object.keys(NETWORKS).join(', ')}`);
-  return make();
+  if (codecs.length === 0) return make();
+  const m = MODEL_SHAPES[name];
+  if (!m) throw new RangeError(`codecs need a model network (${Object.keys(MODEL_SHAPES).join(', ')}): "${name}" has no feature shapes`);
+  return modelNetworkWithCodecs(m.spec, m.input, m.actions, codecs);
 }
 
-/** Per-assignment metrics of the paper's Fig. 12. */
-export function assignmentMetrics(inst: PartitionInstance, assignment: readonly number[]): { strategyVariance: number; reductionVarianceMs2: number } {
+/** Actors per "y:codec" of a solver result. */
+export function strategyUse(r: { assignment: readonly number[]; codecs: readonly string[] }): Record<string, number> {
+  const out: Record<string, number> = {};
+  r.assignment.forEach((y, i) => {
+    const k = `${y}:${r.codecs[i]}`;
+    out[k] = (out[k] ?? 0) + 1;
+  });
+  return out;
+}
+
+/**
+ * Per-assignment metrics of the paper's Fig. 12, from strategy indices (= split points without codecs):
+ * the variance is over split points y_i.
+ */
+export function assignmentMetrics(inst: PartitionInstance, strategies: readonly number[]): { strategyVariance: number; reductionVarianceMs2: number } {
   const res = resourceTable(inst);
-  const reductions = inst.actors.map((a, i) => 1e3 * actorCosts(inst, res, a).gain[assignment[i]]);
-  return { strategyVariance: variance(assignment), reductionVarianceMs2: variance(reductions) };
+  const reductions = inst.actors.map((a, i) => 1e3 * actorCosts(inst, res, a).gain[strategies[i]]);
+  return { strategyVariance: variance(strategies.map((s) => res.strategies[s].y)), reductionVarianceMs2: variance(reductions) };
 }
 
 export async function runSimulation(config: SimulationConfig, onPoint?: (p: SimulationPoint) => void): Promise<SimulationResult> {
   validateConfig(config);
-  const net = resolveNetwork(config.network);
+  const net = resolveNetwork(config.network, config.codecs);
   const points: SimulationPoint[] = [];
   const notes: string[] = [];
   for (const server of ['elastic', 'non-elastic'] as const) {
@@ -111,10 +143,11 @@ export async function runSimulation(config: SimulationConfig, onPoint?: (p: Simu
           actors: n,
           algorithm,
           latencyReductionMs: 1e3 * r.latencyReduction,
-          ...assignmentMetrics(inst, r.assignment),
+          ...assignmentMetrics(inst, r.strategies),
           solveMs: r.solveMs,
           feasible: r.feasible,
           details: r.details,
+          ...(config.codecs?.length ? { strategyUse: strategyUse(r) } : {}),
         };
         points.push(p);
         onPoint?.(p);

@@ -1,4 +1,5 @@
 import { solveDefp } from './defp.js';
+import { resourceTable } from './cost.js';
 import { evaluateAssignment } from './feasibility.js';
 import { solveIGreedy, solveOGreedy } from './greedy.js';
 import type { PartitionInstance } from './instance.js';
@@ -15,6 +16,10 @@ export interface PartitionResult {
   algorithm: Algorithm;
   /** Split point y_i of each actor, in instance order. */
   assignment: number[];
+  /** Codec of each actor ('f32' = none: float32, or the raw observation at y = 0). */
+  codecs: string[];
+  /** Strategy index of each actor (into resourceTable(inst).strategies; = y without codecs). */
+  strategies: number[];
   /** Σ T_i(y_i), seconds. */
   objective: number;
   /** Σ (T_i(K) − T_i(y_i)), seconds. */
@@ -63,10 +68,15 @@ export async function solvePartition(inst: PartitionInstance, algorithm: Algorit
     }
   }
   const solveMs = performance.now() - t0;
-  const ev = evaluateAssignment(inst, assignment);
+  const table = resourceTable(inst).strategies;
+  const split = assignment.map((s) => table[s].y);
+  const codecs = assignment.map((s) => table[s].codec);
+  const ev = evaluateAssignment(inst, split, codecs);
   return {
     algorithm,
-    assignment,
+    assignment: split,
+    codecs,
+    strategies: assignment,
     objective: ev.objective,
     latencyReduction: ev.latencyReduction,
     feasible: ev.feasible,

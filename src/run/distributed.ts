@@ -97,6 +97,7 @@ export async function runDistributed(config: RunConfig, opts: DistributedRunOpti
       learnerFlops: l.edgeFlops,
       inferenceRequests: stats?.requests ?? 0,
       stepAccounting: acc,
+      codecs: l.codecs.table() ?? {},
       discardedFraction: lostFraction(acc),
       queueFull: config.distributed.queueFull,
       queueFullHolds: l.heldCount,

@@ -74,7 +74,7 @@ export class LearnerService {
       log,
     };
     const mahppo = config.partition.planner === 'mahppo' ? loadPlannerCheckpoint(config.partition.plannerCheckpoint!) : undefined;
-    const learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f) => plannerFor(config, m, f, mahppo)) });
+    const learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f, c) => plannerFor(config, m, f, c, mahppo)) });
     ref.learner = learner;
     if (resumed) {
       await learner.restore({ weights: resumed.weights, optimizer: resumed.optimizer, frames: resumed.meta.frames, updates: resumed.meta.updates });

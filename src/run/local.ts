@@ -2,7 +2,10 @@ import type { RunConfig } from '../config/schema.js';
 import { VectorEnv } from '../env/index.js';
 import { type TrainBatch, TrainStep } from '../learner/index.js';
 import { learnerHyperFromConfig, modelSpecFor, trainingEnvOptions } from '../learner/setup.js';
-import { createModel, createPolicyRunner, type PolicyModel, type PolicyRunner } from '../model/index.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { EMPTY_RANGE, FeatureCodec, updateRange } from '../codec/index.js';
+import { codecTrainerFor } from '../learner/codec-training.js';
+import { act, createModel, createPolicyRunner, headActivations, type PolicyModel, type PolicyRunner } from '../model/index.js';
 import { Rng } from '../util/rng.js';
 import type { Checkpoint } from './checkpoint.js';
 import { RunHarness, type TrainingState } from './harness.js';
@@ -26,6 +29,8 @@ export class LocalTrainer {
     private readonly trainStep: TrainStep,
     /** Acts on the network the train step updates (onnxruntime-node re-reads the weights after each update). */
     readonly runner: PolicyRunner,
+    /** distributed.codec in local mode: acting and training go through it at its split point (on tfjs). */
+    private readonly codec?: { codec: FeatureCodec; y: number },
   ) {
     const numEnvs = config.hyper.batchSize;
     this.rng = new Rng(config.seed * 7919 + 17);
@@ -53,9 +58,19 @@ export class LocalTrainer {
       trainStep.frames = resumed.meta.frames;
     }
     const runner = createPolicyRunner(model, config.inference, { threads: config.inferenceThreads, log });
-    const t = new LocalTrainer(config, recorder, model, env, trainStep, runner);
+    const codec = localCodec(config, model);
+    if (codec) trainStep.attachCodec(codecTrainerFor(config, model, codec.codec, codec.y));
+    const t = new LocalTrainer(config, recorder, model, env, trainStep, runner, codec);
     // A resumed run starts fresh episodes from a seed that depends on how far it got.
     t.batch.obs.set(env.reset(config.seed * 1000 + recorder.updates), 0);
+    if (codec) {
+      const B = env.numEnvs;
+      const first = t.batch.obs.subarray(0, B * env.obsSize);
+      codec.codec.range = updateRange(
+        EMPTY_RANGE,
+        tf.tidy(() => codec.codec.encodeTensor(model.head(model.activationTensor(first, B, 0), codec.y)).dataSync() as Float32Array),
+      );
+    }
     return t;
   }
 
@@ -68,7 +83,7 @@ export class LocalTrainer {
     const actions = new Int32Array(B);
     for (let t = 0; t < T; t++) {
       const obsT = this.batch.obs.subarray(t * B * S, (t + 1) * B * S);
-      const { logits } = await this.runner.act(obsT, B, { rng: this.rng, out: actions });
+      const { logits } = this.codec ? this.actCoded(obsT, B, actions) : await this.runner.act(obsT, B, { rng: this.rng, out: actions });
       this.batch.behaviourLogits.set(logits, t * B * A);
       const r = this.env.step(actions);
       this.batch.actions.set(actions, t * B);
@@ -79,6 +94,13 @@ export class LocalTrainer {
       }
       this.batch.obs.set(r.observations, (t + 1) * B * S);
     }
+  }
+
+  /** The policy an actor at the codec's split is served: head, encode, the wire's bytes, decode, tail. */
+  private actCoded(obs: Uint8Array, B: number, out: Int32Array<ArrayBuffer>) {
+    const { codec, y } = this.codec!;
+    const decoded = codec.decode(codec.encode(headActivations(this.model, obs, B, y), B), B);
+    return act(this.model, decoded, B, { splitPoint: y, rng: this.rng, out });
   }
 
   /** Trains until the frame budget is spent or the harness is asked to stop. */
@@ -107,6 +129,7 @@ export class LocalTrainer {
   dispose(): void {
     this.runner.dispose();
     this.trainStep.dispose();
+    this.codec?.codec.dispose();
     this.model.dispose();
   }
 }
@@ -133,4 +156,13 @@ export async function runLocal(
     h.close();
     trainer?.dispose();
   }
+}
+
+/** The codec local mode trains with: distributed.codec at distributed.codecSplit (default 1). */
+function localCodec(config: RunConfig, model: PolicyModel): { codec: FeatureCodec; y: number } | undefined {
+  const id = config.distributed.codec;
+  if (id === undefined) return undefined;
+  const y = config.distributed.codecSplit ?? 1;
+  if (y >= model.K) throw new RangeError(`distributed.codecSplit ${y} must be below K=${model.K} for the ${model.spec} network`);
+  return { codec: new FeatureCodec(id, model.layers[y - 1].outShape, { seed: config.seed * 7919 + y }), y };
 }

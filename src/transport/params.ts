@@ -12,6 +12,12 @@ import { countInto, SendQueue } from './send-queue.js';
 import { decodeAs, encode, type LayerBlob, type ParamUpdate, ProtocolError } from './wire/index.js';
 
 /** Topic for the parameters of layers from..to (1-based, inclusive). */
+/** Topic of the codec state (encoder/decoder weights, quantiser range) of split point y. */
+export function codecTopic(y: number): string {
+  if (!Number.isInteger(y) || y < 1) throw new RangeError(`codecTopic needs an integer split point >= 1, got ${y}`);
+  return `codec/${y}`;
+}
+
 export function paramTopic(from: number, to: number): string {
   if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to < from) {
     throw new RangeError(`paramTopic needs integers 1 <= from <= to, got from=${from}, to=${to}`);

@@ -85,7 +85,7 @@ export function registerPartition(program: Command): void {
           JSON.stringify({
             algorithm: r.algorithm,
             assignment: r.assignment,
-            actors: inst.actors.map((a, i) => ({ id: a.id, splitPoint: r.assignment[i] })),
+            actors: inst.actors.map((a, i) => ({ id: a.id, splitPoint: r.assignment[i], codec: r.codecs[i] })),
             objective: r.objective,
             latencyReduction: r.latencyReduction,
             feasible: r.feasible,
@@ -93,6 +93,7 @@ export function registerPartition(program: Command): void {
             computeUsed: r.computeUsed,
             bandwidthUsed: r.bandwidthUsed,
             details: r.details,
+            codecs: r.codecs,
           }),
         );
       } else {
@@ -101,7 +102,8 @@ export function registerPartition(program: Command): void {
         inst.actors.forEach((a, i) => {
           const y = r.assignment[i];
           const where = y === 0 ? 'all on learner' : y === K ? 'all on actor' : `layers 1..${y} on actor`;
-          console.log(`  ${String(a.id)}: y = ${y} (${where})`);
+          const codec = y === K ? '' : `, codec ${r.codecs[i]}${r.codecs[i] === 'f32' ? (y === 0 ? ' (raw observation)' : ' (float32)') : ''}`;
+          console.log(`  ${String(a.id)}: y = ${y} (${where}${codec})`);
         });
         console.log(`  Σ T_i = ${(r.objective * 1e3).toFixed(4)} ms, latency reduction ${(r.latencyReduction * 1e3).toFixed(4)} ms`);
         console.log(

@@ -50,6 +50,13 @@ export function registerSimulate(program: Command): void {
     .option('--milp-max-actors <n>', 'skip MILP above this many actors', parseIntArg('--milp-max-actors', 1), d.milpMaxActors)
     .option('--milp-time-limit <s>', 'MILP wall-clock limit per instance, seconds', parseNumberArg('--milp-time-limit', 0), d.milpTimeLimitSec)
     .option('--passes <n>', 'DEFP improvement passes after the arrivals', parseIntArg('--passes', 0), d.defpPasses)
+    .option('--codecs <list>', 'feature codecs offered at every split, comma-separated (e.g. f16,q8,ae4q4; joint (y, codec) space)', (v: string) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .option('--lossless-only', 'with --codecs: forbid lossy codecs')
     .option('--out <dir>', 'output directory for results.json and the plots', 'runs/simulate')
     .option('--no-png', 'write SVG plots only')
     .option('--json', 'print the results JSON to stdout')
@@ -65,6 +72,8 @@ export function registerSimulate(program: Command): void {
         milpMaxActors: number;
         milpTimeLimit: number;
         passes: number;
+        codecs?: string[];
+        losslessOnly?: boolean;
         out: string;
         png: boolean;
         json?: boolean;
@@ -79,6 +88,8 @@ export function registerSimulate(program: Command): void {
           milpMaxActors: opts.milpMaxActors,
           milpTimeLimitSec: opts.milpTimeLimit,
           defpPasses: opts.passes,
+          ...(opts.codecs ? { codecs: opts.codecs } : {}),
+          ...(opts.losslessOnly ? { allowLossyCodecs: false } : {}),
         };
         const total = 2 * config.actorCounts.length * config.algorithms.length;
         // A bar with an ETA on a TTY; otherwise a line per point (as before), with the count and ETA.
@@ -122,5 +133,11 @@ function printSummary(points: SimulationPoint[], algorithms: Algorithm[]): void 
       });
       console.log(String(n).padStart(20) + cells.join(''));
     }
+  }
+  const withCodecs = points.filter((p) => p.strategyUse);
+  if (withCodecs.length) console.log('\nactors per split point:codec');
+  for (const p of withCodecs) {
+    const use = Object.entries(p.strategyUse!).map(([k, v]) => `${k}×${v}`);
+    console.log(`  ${p.server} N=${p.actors} ${p.algorithm}: ${use.join(', ')}`);
   }
 }

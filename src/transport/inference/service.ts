@@ -53,6 +53,7 @@ export function statusForProtocolError(code: ProtocolErrorCode): grpc.status {
   switch (code) {
     case 'VERSION_MISMATCH':
     case 'BAD_SEQUENCE':
+    case 'UNKNOWN_CODEC':
       return grpc.status.FAILED_PRECONDITION;
     case 'UNAUTHENTICATED':
       return grpc.status.UNAUTHENTICATED;

@@ -68,7 +68,9 @@ export type ProtocolErrorCode =
   /** Beyond a per-actor memory budget (partial uploads, pending unrolls). */
   | 'OVER_BUDGET'
   /** An actor id that already has a live stream (a second Hello would take over its slot). */
-  | 'ALREADY_REGISTERED';
+  | 'ALREADY_REGISTERED'
+  /** A coded step whose codec (or codec version) the learner does not hold at that split point. */
+  | 'UNKNOWN_CODEC';
 
 /** A malformed or unacceptable message; `code` classifies it, the message names the field and the fix. */
 export class ProtocolError extends Error {
@@ -81,9 +83,10 @@ export class ProtocolError extends Error {
   }
 }
 
-export type Dtype = 'uint8' | 'float32';
-export const DTYPE_IDS: Record<Dtype, number> = { uint8: 0, float32: 1 };
-export const DTYPE_BYTES: Record<Dtype, number> = { uint8: 1, float32: 4 };
+/** 'coded': a split feature compressed by a codec (src/codec), carried as opaque bytes + `StepRequest.codec`. */
+export type Dtype = 'uint8' | 'float32' | 'coded';
+export const DTYPE_IDS: Record<Dtype, number> = { uint8: 0, float32: 1, coded: 2 };
+export const DTYPE_BYTES: Record<Dtype, number> = { uint8: 1, float32: 4, coded: 1 };
 
 /** Bytes per element of a dtype. */
 export function dtypeBytes(dtype: Dtype): number {
@@ -126,6 +129,17 @@ export interface RegisterReply {
   learnerConfig?: Record<string, unknown>;
 }
 
+/** What a coded StepRequest says about its payload: which codec made it, and Eq. 2's scale/offset. */
+export interface CodedMeta {
+  /** Codec id (src/codec/spec.ts), e.g. 'ae4q4'. */
+  id: string;
+  /** Parameter version of the codec state (encoder weights, quantiser range) that coded it. */
+  version: number;
+  /** Dequantisation x' = code·scale + offset (1 and 0 for unquantised codecs); float32 on the wire. */
+  scale: number;
+  offset: number;
+}
+
 export interface StepRequest {
   type: 'StepRequest';
   stepId: number;
@@ -136,10 +150,15 @@ export interface StepRequest {
   /** Shape of one environment's payload (observation or activation). */
   shape: readonly number[];
   numEnvs: number;
-  /** numEnvs × prod(shape) elements: Uint8Array for 'uint8', Float32Array for 'float32'. */
+  /**
+   * numEnvs × prod(shape) elements: Uint8Array for 'uint8', Float32Array for 'float32'; for 'coded'
+   * the codec's bytes for all numEnvs features (their length is the codec's to check).
+   */
   payload: Uint8Array | Float32Array;
   rewards: Float32Array;
   dones: Uint8Array;
+  /** Present exactly when dtype is 'coded'. */
+  codec?: CodedMeta;
 }
 
 export interface StepReply {

@@ -108,9 +108,14 @@ export function checkStepRequest(m: Omit<StepRequest, 'type'>): void {
   checkUint('StepRequest.headVersion', m.headVersion, 0xffffffff);
   checkUint('StepRequest.numEnvs', m.numEnvs, LIMITS.maxNumEnvs, 1);
   checkShape('StepRequest.shape', m.shape);
-  if (m.dtype !== 'uint8' && m.dtype !== 'float32') {
-    fail('BAD_DTYPE', `StepRequest.dtype must be 'uint8' or 'float32', got ${String(m.dtype)}`);
+  if (m.dtype !== 'uint8' && m.dtype !== 'float32' && m.dtype !== 'coded') {
+    fail('BAD_DTYPE', `StepRequest.dtype must be 'uint8', 'float32' or 'coded', got ${String(m.dtype)}`);
   }
+  if (m.dtype === 'coded') {
+    checkCoded(m);
+    return;
+  }
+  if (m.codec !== undefined) fail('BAD_FIELD', `StepRequest.codec is set but dtype is ${m.dtype}: only 'coded' payloads carry a codec`);
   // Split point 0 ships raw observations (uint8); any other split point ships activations (float32).
   if ((m.splitPoint === 0) !== (m.dtype === 'uint8')) {
     fail(
@@ -134,12 +139,52 @@ export function checkStepRequest(m: Omit<StepRequest, 'type'>): void {
   if (m.dtype === 'float32') checkFinite('StepRequest.payload', m.payload as Float32Array);
 }
 
+/** A coded step: split point > 0, a codec id and version, finite float32 scale/offset, bytes. */
+function checkCoded(m: Omit<StepRequest, 'type'>): void {
+  if (m.splitPoint === 0) fail('BAD_DTYPE', 'StepRequest.dtype coded needs splitPoint > 0: observations at split point 0 travel as uint8');
+  const c = m.codec;
+  if (!c) fail('BAD_FIELD', "StepRequest.codec is missing: a 'coded' payload must say which codec made it");
+  if (c.id.length === 0) fail('BAD_FIELD', 'StepRequest.codec.id must be a non-empty codec id');
+  checkUint('StepRequest.codec.version', c.version, 0xffffffff);
+  checkFinite('StepRequest.codec.scale/offset', Float32Array.of(c.scale, c.offset));
+  if (!(m.payload instanceof Uint8Array) || m.payload instanceof Float32Array) fail('BAD_DTYPE', 'StepRequest.payload of a coded step must be bytes');
+  if (m.rewards.length !== m.numEnvs) fail('BAD_LENGTH', `StepRequest.rewards has ${m.rewards.length} values, numEnvs is ${m.numEnvs}`);
+  if (m.dones.length !== m.numEnvs) fail('BAD_LENGTH', `StepRequest.dones has ${m.dones.length} values, numEnvs is ${m.numEnvs}`);
+  checkFinite('StepRequest.rewards', m.rewards);
+  for (let i = 0; i < m.dones.length; i++) {
+    if (m.dones[i] > 1) fail('BAD_FIELD', `StepRequest.dones[${i}] is ${m.dones[i]}; must be 0 or 1`);
+  }
+}
+
+/** Body bytes before the payload of a coded step: the codec id, version, scale and offset. */
+function writeCoded(w: Writer, c: NonNullable<StepRequest['codec']>): void {
+  w.str('StepRequest.codec.id', c.id);
+  w.u32(c.version);
+  w.pad4();
+  w.bytes(Float32Array.of(c.scale, c.offset));
+}
+
 export function encodeStepRequest(m: StepRequest, version: number): Buffer {
   const payloadIsF32 = m.payload instanceof Float32Array;
   if (payloadIsF32 !== (m.dtype === 'float32')) {
     fail('BAD_DTYPE', `StepRequest.payload is a ${m.payload.constructor.name} but dtype is ${m.dtype}`);
   }
   checkStepRequest(m);
+  if (m.dtype === 'coded') {
+    const w = new Writer(64 + m.shape.length * 4 + m.payload.byteLength + m.numEnvs * 5);
+    w.u32(m.stepId);
+    w.u16(m.splitPoint);
+    w.u8(DTYPE_IDS.coded);
+    w.u8(0);
+    w.u32(m.headVersion);
+    w.u32(m.numEnvs);
+    writeShape(w, 'StepRequest.shape', m.shape);
+    writeCoded(w, m.codec!);
+    w.bytes(m.rewards);
+    w.bytes(m.dones);
+    w.bytes(m.payload);
+    return w.finish(MessageType.StepRequest, version);
+  }
   const w = new Writer(32 + m.shape.length * 4 + m.payload.byteLength + m.numEnvs * 5);
   w.u32(m.stepId);
   w.u16(m.splitPoint);
@@ -159,13 +204,28 @@ export function decodeStepRequest(r: Reader): StepRequest {
   const stepId = r.u32('stepId');
   const splitPoint = r.u16('splitPoint');
   const dtypeId = r.u8('dtype');
-  const dtype: Dtype | undefined = dtypeId === 0 ? 'uint8' : dtypeId === 1 ? 'float32' : undefined;
-  if (dtype === undefined) fail('BAD_DTYPE', `StepRequest.dtype id ${dtypeId} is unknown (0 = uint8, 1 = float32)`);
+  const dtype: Dtype | undefined = dtypeId === 0 ? 'uint8' : dtypeId === 1 ? 'float32' : dtypeId === 2 ? 'coded' : undefined;
+  if (dtype === undefined) fail('BAD_DTYPE', `StepRequest.dtype id ${dtypeId} is unknown (0 = uint8, 1 = float32, 2 = coded)`);
   if (r.u8('reserved') !== 0) fail('BAD_FIELD', 'StepRequest.reserved must be 0');
   const headVersion = r.u32('headVersion');
   const numEnvs = r.u32('numEnvs');
   checkUint('StepRequest.numEnvs', numEnvs, LIMITS.maxNumEnvs, 1);
   const shape = r.shape('shape');
+  if (dtype === 'coded') {
+    const id = r.str('codec.id');
+    const codecVersion = r.u32('codec.version');
+    r.pad4('padding');
+    const so = r.f32('codec.scale/offset', 2);
+    const rewards = r.f32('rewards', numEnvs);
+    const dones = r.bytes('dones', numEnvs);
+    // The rest is the codec's payload; the learner's codec checks its length.
+    const payload = Uint8Array.from(r.bytes('payload', r.buf.length - r.pos));
+    r.end();
+    const codec = { id, version: codecVersion, scale: so[0], offset: so[1] };
+    const m: StepRequest = { type: 'StepRequest', stepId, splitPoint, headVersion, dtype, shape, numEnvs, payload, rewards, dones, codec };
+    checkStepRequest(m);
+    return m;
+  }
   r.pad4('padding');
   const rewards = r.f32('rewards', numEnvs);
   const count = numEnvs * product(shape);

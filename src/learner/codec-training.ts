@@ -1,0 +1,107 @@
+/**
+ * Training a feature codec with the RL model (MAHPPO §2.4, adapted): at split y the training forward
+ * pass goes head(x, y) → encoder → straight-through quantiser → decoder → tail, so the IMPALA loss
+ * reaches the codec and the backbone learns the policy the actors are actually served; plus the
+ * reconstruction loss λ·mean‖dec(q(enc(h))) − h‖² with h held constant (it trains the codec, not the
+ * backbone), divided by mean‖h‖² so that it stays comparable while the backbone rescales h. The codec has its own RMSProp (same settings), so the model optimizer's slots and
+ * checkpoints are unchanged.
+ *
+ * 'joint': both from the first update. 'two-stage' (the paper's): the first `frozenUpdates` updates
+ * train the codec alone with the backbone frozen, then everything at `fineTuneLrScale` × the learning rate.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { fakeQuantize, type FeatureCodec, updateRange } from '../codec/index.js';
+import type { RunConfig } from '../config/schema.js';
+import type { PolicyModel, PolicyOutput } from '../model/index.js';
+
+export interface CodecTrainingOptions {
+  readonly mode: 'joint' | 'two-stage';
+  /** λ on the reconstruction loss. */
+  readonly reconstructionWeight: number;
+  /** 'two-stage': codec-only updates before joint fine-tuning. */
+  readonly frozenUpdates: number;
+  /** 'two-stage': model learning-rate multiplier after the frozen stage. */
+  readonly fineTuneLrScale: number;
+}
+
+export const DEFAULT_CODEC_TRAINING: CodecTrainingOptions = { mode: 'joint', reconstructionWeight: 1, frozenUpdates: 200, fineTuneLrScale: 0.1 };
+
+/** EMA momentum of the quantiser range during training: fast enough to follow a backbone that is still learning. */
+const RANGE_MOMENTUM = 0.9;
+
+const stopGradientOp = tf.customGrad((...inputs) => {
+  const x = inputs[0] as tf.Tensor;
+  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+});
+
+export class CodecTrainer {
+  /** Updates seen (drives the two-stage schedule). */
+  updates = 0;
+  /** Last batch's relative reconstruction error mean‖ĥ − h‖² / mean‖h‖². */
+  lastReconstruction = 0;
+  readonly optimizer: tf.RMSPropOptimizer;
+
+  constructor(
+    readonly model: PolicyModel,
+    readonly codec: FeatureCodec,
+    readonly y: number,
+    readonly opts: CodecTrainingOptions,
+    hp: { learningRate: number; rmspropDecay: number; rmspropMomentum: number; rmspropEpsilon: number },
+  ) {
+    if (y < 1 || y >= model.K) throw new RangeError(`codec training: split point ${y} must be in 1..${model.K - 1}`);
+    if (!(opts.reconstructionWeight >= 0)) throw new RangeError(`codec training: reconstructionWeight must be >= 0, got ${opts.reconstructionWeight}`);
+    this.optimizer = new tf.RMSPropOptimizer(hp.learningRate, hp.rmspropDecay, hp.rmspropMomentum, hp.rmspropEpsilon, false);
+  }
+
+  /** Whether the model's own weights train this update ('two-stage' freezes them at first). */
+  get backboneTrains(): boolean {
+    return this.opts.mode === 'joint' || this.updates >= this.opts.frozenUpdates;
+  }
+
+  /** Multiplier on the model's learning rate this update. */
+  get lrScale(): number {
+    return this.opts.mode === 'two-stage' && this.backboneTrains ? this.opts.fineTuneLrScale : 1;
+  }
+
+  variables(): tf.Variable[] {
+    return this.codec.variables();
+  }
+
+  /**
+   * The training forward pass through the codec; call inside the gradient function. Also folds the
+   * encoder outputs into the quantiser's running range (the range actors quantise with).
+   */
+  forward(x: tf.Tensor): { out: PolicyOutput; reconstruction: tf.Scalar } {
+    const c = this.codec;
+    const h = this.model.head(x, this.y);
+    const z = c.encodeTensor(h);
+    const q = c.quantParams();
+    const zq = q ? fakeQuantize(z, q.scale, q.offset, c.spec.bits!) : z;
+    const n = h.shape[0];
+    const hh = c.decodeTensor(zq, n);
+    // Relative to the feature's energy: the backbone may rescale h while it learns, and a plain MSE
+    // would then swamp (or vanish beside) the IMPALA loss.
+    const target = stopGradientOp(h);
+    const energy = tf.add(tf.mean(tf.square(target)), 1e-8);
+    const reconstruction = tf.div(tf.mean(tf.square(tf.sub(hh, target))), energy) as tf.Scalar;
+    if (q) c.range = updateRange(c.range, z.dataSync() as Float32Array, RANGE_MOMENTUM);
+    this.lastReconstruction = reconstruction.dataSync()[0];
+    return { out: this.model.tail(hh, this.y), reconstruction: tf.mul(reconstruction, this.opts.reconstructionWeight) as tf.Scalar };
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/** The trainer a run config asks for, for `codec` at split y (learning-rate settings from `hyper`). */
+export function codecTrainerFor(config: RunConfig, model: PolicyModel, codec: FeatureCodec, y: number): CodecTrainer {
+  const d = config.distributed;
+  const opts = {
+    mode: d.codecTraining,
+    reconstructionWeight: d.codecReconstructionWeight,
+    frozenUpdates: d.codecFrozenUpdates,
+    fineTuneLrScale: d.codecFineTuneLrScale,
+  };
+  return new CodecTrainer(model, codec, y, opts, config.hyper);
+}
