@@ -33,11 +33,26 @@ export interface LayerDef {
   readonly outShape: readonly number[];
   readonly flops: number;
   readonly params: readonly ParamSpec[];
+  /** The ops `apply` runs, in order (see OpSpec). */
+  readonly ops: readonly OpSpec[];
   /** Forward pass on a batch; `w` holds one tensor per entry of `params`, in order. */
   apply(x: tf.Tensor, w: readonly tf.Tensor[]): tf.Tensor;
 }
 
 type Op = (x: tf.Tensor, w: readonly tf.Tensor[]) => tf.Tensor;
+
+/**
+ * What an op is, for code that must re-run a layer on part of its input (cooperative inference
+ * slices a layer by height and pads itself). Weight indices point into the layer's `params`.
+ */
+export type OpSpec =
+  | { readonly type: 'scale'; readonly scale: number }
+  | { readonly type: 'conv'; readonly kernel: number; readonly stride: number; readonly padding: Padding; readonly kIdx: number; readonly bIdx: number }
+  | { readonly type: 'pool'; readonly kernel: number; readonly stride: number; readonly padding: Padding }
+  | { readonly type: 'relu' }
+  | { readonly type: 'flatten' }
+  | { readonly type: 'dense'; readonly kIdx: number; readonly bIdx: number }
+  | { readonly type: 'residual'; readonly body: readonly OpSpec[] };
 
 /** Output length of a conv/pool along one axis, with TensorFlow's padding rules. */
 export function convOutLength(inLen: number, kernel: number, stride: number, padding: Padding): number {
@@ -49,6 +64,7 @@ export class LayerBuilder {
   private flopCount = 0;
   private readonly paramList: ParamSpec[] = [];
   private readonly ops: Op[] = [];
+  private readonly specs: OpSpec[] = [];
 
   constructor(
     readonly name: string,
@@ -63,6 +79,7 @@ export class LayerBuilder {
       const f = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
       return scale === 1 ? f : tf.mul(f, scale);
     });
+    this.specs.push({ type: 'scale', scale });
     return this;
   }
 
@@ -74,6 +91,7 @@ export class LayerBuilder {
     const kIdx = this.addParam(`${tag}.kernel`, [kernel, kernel, c, filters], 'kernel', kernel * kernel * c, kernel * kernel * filters);
     const bIdx = this.addParam(`${tag}.bias`, [filters], 'bias', 0, 0);
     this.ops.push((x, w) => tf.add(tf.conv2d(x as tf.Tensor4D, w[kIdx] as tf.Tensor4D, stride, padding), w[bIdx]));
+    this.specs.push({ type: 'conv', kernel, stride, padding, kIdx, bIdx });
     this.flopCount += 2 * oh * ow * filters * kernel * kernel * c;
     this.shape = [oh, ow, filters];
     return this;
@@ -84,6 +102,7 @@ export class LayerBuilder {
     const kIdx = this.addParam(`${tag}.kernel`, [f, units], 'kernel', f, units, gain);
     const bIdx = this.addParam(`${tag}.bias`, [units], 'bias', 0, 0);
     this.ops.push((x, w) => tf.add(tf.matMul(x as tf.Tensor2D, w[kIdx] as tf.Tensor2D), w[bIdx]));
+    this.specs.push({ type: 'dense', kIdx, bIdx });
     this.flopCount += 2 * f * units;
     this.shape = [units];
     return this;
@@ -91,6 +110,7 @@ export class LayerBuilder {
 
   relu(): this {
     this.ops.push((x) => tf.relu(x));
+    this.specs.push({ type: 'relu' });
     return this;
   }
 
@@ -100,6 +120,7 @@ export class LayerBuilder {
     const ow = convOutLength(w, size, stride, padding);
     this.requirePositive(oh, ow, `maxPool ${size}×${size}/${stride}`);
     this.ops.push((x) => tf.maxPool(x as tf.Tensor4D, size, stride, padding));
+    this.specs.push({ type: 'pool', kernel: size, stride, padding });
     this.shape = [oh, ow, c];
     return this;
   }
@@ -107,6 +128,7 @@ export class LayerBuilder {
   flatten(): this {
     const size = this.shape.reduce((a, b) => a * b, 1);
     this.ops.push((x) => tf.reshape(x, [x.shape[0], size]));
+    this.specs.push({ type: 'flatten' });
     this.shape = [size];
     return this;
   }
@@ -123,6 +145,7 @@ export class LayerBuilder {
     this.flopCount += inner.flopCount;
     const innerOps = inner.ops;
     const count = inner.paramList.length;
+    this.specs.push({ type: 'residual', body: inner.specs.map((o) => shiftIndices(o, offset)) });
     this.ops.push((x, w) => {
       const sub = w.slice(offset, offset + count);
       let y = x;
@@ -139,6 +162,7 @@ export class LayerBuilder {
 
   build(): LayerDef {
     const ops = [...this.ops];
+    const specs = [...this.specs];
     const params = [...this.paramList];
     const expected = params.length;
     const name = this.name;
@@ -148,6 +172,7 @@ export class LayerBuilder {
       outShape: [...this.shape],
       flops: this.flopCount,
       params,
+      ops: specs,
       apply(x, w) {
         if (w.length !== expected) throw new Error(`layer ${name}: expected ${expected} weight tensors, got ${w.length}`);
         let y = x;
@@ -174,4 +199,10 @@ export class LayerBuilder {
       throw new Error(`layer ${this.name}: ${what} on ${this.shape.join('×')} gives an empty ${h}×${w} output; use a larger inputShape`);
     }
   }
+}
+
+function shiftIndices(o: OpSpec, by: number): OpSpec {
+  if (o.type === 'conv' || o.type === 'dense') return { ...o, kIdx: o.kIdx + by, bIdx: o.bIdx + by };
+  if (o.type === 'residual') return { type: 'residual', body: o.body.map((b) => shiftIndices(b, by)) };
+  return o;
 }
