@@ -13,6 +13,7 @@ import { registerProfile } from './commands/profile.js';
 import { registerTestbed } from './commands/testbed.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerCompare } from './commands/compare.js';
+import { registerSiteWorker } from './commands/site-worker.js';
 import { VERSION } from './version.js';
 
 /** Builds the `coknight` command line. Each sub-command lives in its own module under commands/. */
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerTestbed(program);
   registerDashboard(program);
   registerCompare(program);
+  registerSiteWorker(program);
   return program;
 }
 
