@@ -23,6 +23,8 @@ import {
   type SiteInstance,
 } from '../src/partition/coop/index.js';
 import { blockCost, planSeconds, type SiteModel } from '../src/partition/coop/site-cost.js';
+// the same R_s^r solveLcpss draws for seed 0
+import { randomSplitDecisions as randomFractions } from '../src/partition/coop/lcpss.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -215,11 +217,9 @@ describe('LC-PSS (DistrEdge Algorithm 1)', () => {
 });
 
 function scoreOf(m: SiteModel, starts: number[]): number {
-  return averageScore(m, starts, randomFractions(m.inst.devices.length, 20), 0.75);
+  return averageScore(m, starts, randomFractions(m.inst.devices.length, 20, 0), 0.75);
 }
 
-// the same R_s^r solveLcpss draws for seed 0
-import { randomSplitDecisions as randomFractions } from '../src/partition/coop/lcpss.js';
 
 describe('OSDS (DistrEdge Algorithm 2, DDPG)', () => {
   it('2 devices, one 4× faster: within 5% of the exhaustive best split, and better than an equal split', async () => {

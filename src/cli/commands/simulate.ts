@@ -9,6 +9,7 @@ import { ALGORITHMS, isAlgorithm, type Algorithm } from '../../partition/solve.j
 import { svgToPng } from '../../plot/png.js';
 import { TaskProgress } from '../../run/task-progress.js';
 import { parseIntArg, parseNumberArg } from '../args.js';
+import { simulateSiteCommand } from './site.js';
 
 function parseCounts(value: string): number[] {
   const xs = value.split(',').map((s) => Number(s.trim()));
@@ -50,6 +51,8 @@ export function registerSimulate(program: Command): void {
     .option('--milp-max-actors <n>', 'skip MILP above this many actors', parseIntArg('--milp-max-actors', 1), d.milpMaxActors)
     .option('--milp-time-limit <s>', 'MILP wall-clock limit per instance, seconds', parseNumberArg('--milp-time-limit', 0), d.milpTimeLimitSec)
     .option('--passes <n>', 'DEFP improvement passes after the arrivals', parseIntArg('--passes', 0), d.defpPasses)
+    .option('--site <file>', 'a site instance (kind "site"): predicted latency of each site planner on its first 1..N devices')
+    .option('--site-algorithms <list>', 'site planners for --site, comma-separated', 'mls,lcpss-osds,sls,single')
     .option('--out <dir>', 'output directory for results.json and the plots', 'runs/simulate')
     .option('--no-png', 'write SVG plots only')
     .option('--json', 'print the results JSON to stdout')
@@ -68,7 +71,10 @@ export function registerSimulate(program: Command): void {
         out: string;
         png: boolean;
         json?: boolean;
+        site?: string;
+        siteAlgorithms: string;
       }) => {
+        if (opts.site) return simulateSiteCommand(opts.site, opts.siteAlgorithms.split(','), opts.json === true);
         const config: SimulationConfig = {
           network: opts.network,
           actorCounts: opts.actors,
