@@ -1,12 +1,12 @@
 /** One device's work on one block (what a worker process runs), and the gateway's gather. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerDef } from '../model/layer-builder.js';
-import { finishDataParallel, runBlockSlice, runFcPart, type LayerParts } from './execute.js';
+import { finishDataParallel, runBlockSlice, runFcPart, WeightSlices, type LayerParts } from './execute.js';
 import { deviceTask, rowsOf, type SiteBlock } from './plan.js';
 import { rowCount } from './slicing.js';
 
 /** x: the rows task.inRows of the block input, [n, rows, W, C] (or [n, F] for a flat input). Returns the device's output. */
-export function runDeviceTask(parts: readonly LayerParts[], b: SiteBlock, d: number, x: tf.Tensor): tf.Tensor {
+export function runDeviceTask(parts: readonly LayerParts[], b: SiteBlock, d: number, x: tf.Tensor, cache?: WeightSlices): tf.Tensor {
   const defs = parts.map((p) => p.def);
   const task = deviceTask(defs, b, d);
   const inDef = defs[b.from - 1];
@@ -20,7 +20,7 @@ export function runDeviceTask(parts: readonly LayerParts[], b: SiteBlock, d: num
   return tf.tidy(() => {
     const blockParts = parts.slice(b.from - 1, b.to);
     let h = task.spatial.length > 0 ? runBlockSlice(blockParts.slice(0, task.spatial.length), task.spatial, x as tf.Tensor4D) : x;
-    if (task.fc) h = runFcPart(task.fc.mode, blockParts[blockParts.length - 1], task.fc.layout, task.fc.part, h);
+    if (task.fc) h = runFcPart(task.fc.mode, blockParts[blockParts.length - 1], task.fc.layout, task.fc.part, h, cache);
     return h;
   });
 }

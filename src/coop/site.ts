@@ -61,6 +61,7 @@ export class Site {
   private readonly pending = new Map<number, { w: Worker; resolve: (f: { shape: number[]; data: Float32Array }) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private plans = new Map<string, SitePlan>();
+  private planner: SiteOptions['plan'];
   readonly y: number;
 
   private constructor(
@@ -69,6 +70,7 @@ export class Site {
     readonly model: PolicyModel,
   ) {
     this.y = o.y ?? model.K;
+    this.planner = o.plan;
   }
 
   static async start(o: SiteOptions): Promise<Site> {
@@ -168,6 +170,12 @@ export class Site {
     );
   }
 
+  /** Swaps the planner (experiments compare several on one set of processes); plans are re-derived. */
+  setPlanner(plan: SiteOptions['plan']): void {
+    this.planner = plan;
+    this.plans.clear();
+  }
+
   live(): Worker[] {
     return this.workers.filter((w) => w.alive);
   }
@@ -180,7 +188,7 @@ export class Site {
     const key = alive.map((w) => w.device.id).join(',');
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = this.o.plan(alive.map((w) => w.device));
+      plan = this.planner(alive.map((w) => w.device));
       const defs = Array.from({ length: this.model.K }, (_, i) => this.model.layerParts(i + 1).def);
       checkPlan(defs, plan, alive.length, this.y);
       this.plans.set(key, plan);

@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, networkSpecFromName, type PolicyModel } from '../model/index.js';
 import type { SiteBlock } from './plan.js';
+import { WeightSlices } from './execute.js';
 import { runDeviceTask } from './run-task.js';
 import { bytesOf, encodeFrame, floatsOf, readFrames, type Frame } from './wire.js';
 
@@ -24,6 +25,7 @@ export function runWorker(o: WorkerOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect(o.port, o.host);
     let model: PolicyModel | undefined;
+    const slices = new WeightSlices();
     const send = (h: Frame['header'], body?: Uint8Array): boolean => socket.write(encodeFrame(h, body));
     socket.on('connect', () => send({ type: 'hello', id: o.id, pid: process.pid }));
     socket.on('error', reject);
@@ -36,6 +38,7 @@ export function runWorker(o: WorkerOptions): Promise<void> {
       try {
         if (h.type === 'init') {
           model?.dispose();
+          slices.clear();
           const shape = h.inputShape as [number, number, number];
           model = createModel(networkSpecFromName(String(h.spec), 'site init'), { inputShape: shape, numActions: Number(h.numActions) });
           model.setLayerWeights(f.body);
@@ -49,7 +52,7 @@ export function runWorker(o: WorkerOptions): Promise<void> {
           const out = tf.tidy(() => {
             const x = tf.tensor(floatsOf(f.body), shape, 'float32');
             const parts = Array.from({ length: m.K }, (_, i) => m.layerParts(i + 1));
-            return runDeviceTask(parts, block, Number(h.device), x);
+            return runDeviceTask(parts, block, Number(h.device), x, slices);
           });
           const data = out.dataSync() as Float32Array;
           const reply = { type: 'result', id: h.id, shape: out.shape, computeMs: performance.now() - t0 };
