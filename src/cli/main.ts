@@ -15,6 +15,7 @@ import { registerDashboard } from './commands/dashboard.js';
 import { registerCompare } from './commands/compare.js';
 import { registerPlanner } from './commands/planner.js';
 import { runProgram } from './run-program.js';
+import { registerSiteWorker } from './commands/site-worker.js';
 
 /** Builds the `coknight` command line. Each sub-command lives in its own module under commands/. */
 export function buildProgram(): Command {
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerDashboard(program);
   registerCompare(program);
   registerPlanner(program);
+  registerSiteWorker(program);
   return program;
 }
 

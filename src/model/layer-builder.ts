@@ -35,6 +35,8 @@ export interface LayerDef {
   readonly params: readonly ParamSpec[];
   /** The same pipeline as data, for other runtimes (the ONNX export); indices point into `params`. */
   readonly graph: readonly OpDesc[];
+  /** The ops `apply` runs, in order (see OpSpec). */
+  readonly ops: readonly OpSpec[];
   /** Forward pass on a batch; `w` holds one tensor per entry of `params`, in order. */
   apply(x: tf.Tensor, w: readonly tf.Tensor[]): tf.Tensor;
 }
@@ -58,6 +60,39 @@ export type OpDesc =
   | { readonly op: 'residual'; readonly body: readonly OpDesc[] };
 
 type Op = (x: tf.Tensor, w: readonly tf.Tensor[]) => tf.Tensor;
+
+/**
+ * What an op is, for code that must re-run a layer on part of its input (cooperative inference
+ * slices a layer by height and pads itself). Weight indices point into the layer's `params`.
+ */
+export type OpSpec =
+  | { readonly type: 'scale'; readonly scale: number }
+  | { readonly type: 'conv'; readonly kernel: number; readonly stride: number; readonly padding: Padding; readonly kIdx: number; readonly bIdx: number }
+  | { readonly type: 'pool'; readonly kernel: number; readonly stride: number; readonly padding: Padding }
+  | { readonly type: 'relu' }
+  | { readonly type: 'flatten' }
+  | { readonly type: 'dense'; readonly kIdx: number; readonly bIdx: number }
+  | { readonly type: 'residual'; readonly body: readonly OpSpec[] };
+
+/** The coop slicer's view of an op (OpSpec), derived from the one op list the builder keeps. */
+export function toOpSpec(d: OpDesc): OpSpec {
+  switch (d.op) {
+    case 'scale':
+      return { type: 'scale', scale: d.scale };
+    case 'conv':
+      return { type: 'conv', kernel: d.size, stride: d.stride, padding: d.padding, kIdx: d.kernel, bIdx: d.bias };
+    case 'dense':
+      return { type: 'dense', kIdx: d.kernel, bIdx: d.bias };
+    case 'relu':
+      return { type: 'relu' };
+    case 'maxPool':
+      return { type: 'pool', kernel: d.size, stride: d.stride, padding: d.padding };
+    case 'flatten':
+      return { type: 'flatten' };
+    case 'residual':
+      return { type: 'residual', body: d.body.map(toOpSpec) };
+  }
+}
 
 /** Output length of a conv/pool along one axis, with TensorFlow's padding rules. */
 export function convOutLength(inLen: number, kernel: number, stride: number, padding: Padding): number {
@@ -201,6 +236,7 @@ export class LayerBuilder {
       flops: this.flopCount,
       params,
       graph,
+      ops: graph.map(toOpSpec),
       apply(x, w) {
         if (w.length !== expected) throw new Error(`layer ${name}: expected ${expected} weight tensors, got ${w.length}`);
         let y = x;

@@ -249,6 +249,13 @@ export class PolicyModel {
     return { from: p.from, to: p.to, version: p.version };
   }
 
+  /** Layer k's definition and its own weights (no head weights), for code that re-runs parts of it. */
+  layerParts(k: number): { readonly def: LayerDef; readonly weights: readonly tf.Tensor[] } {
+    this.checkLayer(k, 'layerParts');
+    const def = this.defs[k - 1];
+    return { def, weights: this.vars[k - 1].slice(0, def.params.length) };
+  }
+
   dispose(): void {
     for (const layer of this.vars) for (const v of layer) v.dispose();
   }

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { parseInstance } from '../../partition/instance.js';
 import { ALGORITHMS, solvePartition, type Algorithm } from '../../partition/solve.js';
 import { parseIntArg, parseNumberArg } from '../args.js';
+import { SITE_ALGORITHMS } from '../../partition/coop/index.js';
+import { isSiteAlgorithm, isSiteFile, solveSiteCommand } from './site.js';
 
 function readJson(path: string): Record<string, unknown> {
   let text: string;
@@ -73,11 +75,18 @@ export function registerPartition(program: Command): void {
       '--instance <files...>',
       'instance JSON: inputBytes, layers[], edge{flops,computeBudget,bandwidthBudget,delta}, actors[]; several files are merged (e.g. `profile --out` of each device + a file with the edge)',
     )
-    .addOption(new Option('--algorithm <name>', 'solver').choices([...ALGORITHMS]).default('defp'))
+    .addOption(
+      new Option('--algorithm <name>', 'solver (mls, lcpss-osds, sls, single, exhaustive: site instances)')
+        .choices([...ALGORITHMS, ...SITE_ALGORITHMS])
+        .default('defp'),
+    )
     .option('--passes <n>', 'DEFP: improvement passes after the arrivals (0 = single sweep)', parseIntArg('--passes', 0), 10)
     .option('--milp-time-limit <s>', 'MILP: wall-clock limit in seconds (best solution so far on timeout)', parseNumberArg('--milp-time-limit', 0), 600)
     .option('--json', 'print the result as JSON')
     .action(async (opts: { instance: string[]; algorithm: Algorithm; passes: number; milpTimeLimit: number; json?: boolean }) => {
+      if (isSiteAlgorithm(opts.algorithm) || isSiteFile(opts.instance[0])) {
+        return solveSiteCommand(opts.instance[0], opts.algorithm === 'defp' ? 'mls' : opts.algorithm, opts.json === true);
+      }
       const inst = loadInstanceFiles(opts.instance);
       const r = await solvePartition(inst, opts.algorithm, { defpPasses: opts.passes, milp: { timeLimitSec: opts.milpTimeLimit } });
       if (opts.json) {

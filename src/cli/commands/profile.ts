@@ -7,6 +7,7 @@ import { createModel, NETWORK_SPECS, type NetworkSpec, networkSpecFromName, reso
 import { parseBandwidth } from '../../transport/index.js';
 import { TaskProgress } from '../../run/task-progress.js';
 import { parseIntArg } from '../args.js';
+import { profileSite } from './site.js';
 
 export interface LayerProfile {
   readonly name: string;
@@ -71,41 +72,85 @@ export function registerProfile(program: Command): void {
     .option('--rom-dir <dir>', 'Atari ROM directory')
     .option('--out <file>', 'write the instance part as JSON here')
     .option('--json', 'print JSON only')
-    .action(async (o: { env: string; model: string; batch: number; reps: number; id: string; link: string; romDir?: string; out?: string; json?: boolean }) => {
-      const backend = await initBackend({ log: () => {}, gradients: false });
-      const env = makeEnv(o.env, { seed: 0, ...(o.romDir ? { romDir: o.romDir } : {}) });
-      const shape = env.observationShape as [number, number, number];
-      const spec = o.model === 'auto' ? resolveNetworkSpec('auto', shape) : networkSpecFromName(o.model, '--model');
-      let progress: TaskProgress | undefined;
-      const layers = profileLayers(spec, shape, env.numActions, o.batch, o.reps, (k, K) => {
-        progress ??= new TaskProgress('profile', K, { unit: 'layer timings', kind: o.json ? 'none' : 'auto' });
-        progress.tick(1, `layers 1..${k} of ${K} timed`);
-      });
-      progress?.stop();
-      const seconds = layers.reduce((a, l) => a + l.seconds, 0);
-      const flops = layers.reduce((a, l) => a + l.flops, 0) / seconds;
-      const link = parseBandwidth(o.link);
-      const result = {
-        device: { backend: backend.name, network: spec, batch: o.batch },
-        layers: layers.map((l) => ({ ...l, flopsPerSecond: l.seconds > 0 ? l.flops / l.seconds : null })),
-        // The instance format of `coknight partition solve`: inputBytes and layers per inference, this actor.
-        instance: {
-          inputBytes: shape[0] * shape[1] * shape[2],
-          layers: layers.map((l) => ({ name: l.name, flops: l.flops / o.batch, outBytes: l.outBytes })),
-          actors: [{ id: o.id, flops, ...(Number.isFinite(link) ? { linkBytesPerSec: link } : {}) }],
-        },
-      };
-      if (o.out) writeFileSync(o.out, `${JSON.stringify(result.instance, null, 2)}\n`);
-      if (o.json) {
-        console.log(JSON.stringify(result));
-        return;
-      }
-      console.log(`${spec} network on ${o.env}, batch ${o.batch}, ${backend.name} backend:`);
-      for (const l of result.layers) {
-        console.log(
-          `  ${l.name.padEnd(10)} ${(l.seconds * 1e3).toFixed(3).padStart(9)} ms  ${(l.flops / 1e6).toFixed(2).padStart(9)} MFLOP  b_k ${l.outBytes} B`,
-        );
-      }
-      console.log(`  effective ${(flops / 1e9).toFixed(2)} GFLOP/s${o.out ? `; instance part written to ${o.out}` : ''}`);
-    });
+    .option('--site', 'measure a cooperative-inference site instead: every layer at every slice height, per --devices class')
+    .option('--devices <list>', "--site: device classes and counts, e.g. 'rpi4:3,rpi3:1'", 'rpi4:4')
+    .option('--latency-ms <ms>', '--site: per-message link latency', '0.2')
+    .option('--input-shape <HxWxC>', '--site: observation shape instead of --env (e.g. 84x84x4, no ROM needed)')
+    .action(
+      async (o: {
+        env: string;
+        model: string;
+        batch: number;
+        reps: number;
+        id: string;
+        link: string;
+        romDir?: string;
+        out?: string;
+        json?: boolean;
+        site?: boolean;
+        devices: string;
+        latencyMs: string;
+        inputShape?: string;
+      }) => {
+        if (o.site) {
+          const given = o.inputShape?.split('x').map(Number);
+          if (given && (given.length !== 3 || given.some((v) => !Number.isInteger(v) || v < 1)))
+            throw new Error(`--input-shape must be HxWxC, got "${o.inputShape}"`);
+          const shape = (given ?? makeEnv(o.env, { seed: 0, ...(o.romDir ? { romDir: o.romDir } : {}) }).observationShape) as [number, number, number];
+          const model = o.model === 'auto' ? resolveNetworkSpec('auto', shape) : o.model;
+          const link = o.link === 'unlimited' ? '10MB/s' : o.link;
+          const inst = await profileSite({
+            model,
+            inputShape: shape,
+            batch: o.batch,
+            reps: Math.min(o.reps, 7),
+            devices: o.devices,
+            link,
+            latencyMs: Number(o.latencyMs),
+            out: o.out,
+          });
+          console.log(
+            o.json
+              ? JSON.stringify(inst)
+              : `site instance: ${inst.network}, ${inst.devices.length} devices, classes ${Object.keys(inst.profiles).join(', ')}${o.out ? `; written to ${o.out}` : ''}`,
+          );
+          return;
+        }
+        const backend = await initBackend({ log: () => {}, gradients: false });
+        const env = makeEnv(o.env, { seed: 0, ...(o.romDir ? { romDir: o.romDir } : {}) });
+        const shape = env.observationShape as [number, number, number];
+        const spec = o.model === 'auto' ? resolveNetworkSpec('auto', shape) : networkSpecFromName(o.model, '--model');
+        let progress: TaskProgress | undefined;
+        const layers = profileLayers(spec, shape, env.numActions, o.batch, o.reps, (k, K) => {
+          progress ??= new TaskProgress('profile', K, { unit: 'layer timings', kind: o.json ? 'none' : 'auto' });
+          progress.tick(1, `layers 1..${k} of ${K} timed`);
+        });
+        progress?.stop();
+        const seconds = layers.reduce((a, l) => a + l.seconds, 0);
+        const flops = layers.reduce((a, l) => a + l.flops, 0) / seconds;
+        const link = parseBandwidth(o.link);
+        const result = {
+          device: { backend: backend.name, network: spec, batch: o.batch },
+          layers: layers.map((l) => ({ ...l, flopsPerSecond: l.seconds > 0 ? l.flops / l.seconds : null })),
+          // The instance format of `coknight partition solve`: inputBytes and layers per inference, this actor.
+          instance: {
+            inputBytes: shape[0] * shape[1] * shape[2],
+            layers: layers.map((l) => ({ name: l.name, flops: l.flops / o.batch, outBytes: l.outBytes })),
+            actors: [{ id: o.id, flops, ...(Number.isFinite(link) ? { linkBytesPerSec: link } : {}) }],
+          },
+        };
+        if (o.out) writeFileSync(o.out, `${JSON.stringify(result.instance, null, 2)}\n`);
+        if (o.json) {
+          console.log(JSON.stringify(result));
+          return;
+        }
+        console.log(`${spec} network on ${o.env}, batch ${o.batch}, ${backend.name} backend:`);
+        for (const l of result.layers) {
+          console.log(
+            `  ${l.name.padEnd(10)} ${(l.seconds * 1e3).toFixed(3).padStart(9)} ms  ${(l.flops / 1e6).toFixed(2).padStart(9)} MFLOP  b_k ${l.outBytes} B`,
+          );
+        }
+        console.log(`  effective ${(flops / 1e9).toFixed(2)} GFLOP/s${o.out ? `; instance part written to ${o.out}` : ''}`);
+      },
+    );
 }

@@ -9,6 +9,7 @@ import { ALGORITHMS, isAlgorithm, type Algorithm } from '../../partition/solve.j
 import { svgToPng } from '../../plot/png.js';
 import { TaskProgress } from '../../run/task-progress.js';
 import { parseIntArg, parseNumberArg } from '../args.js';
+import { simulateSiteCommand } from './site.js';
 
 function parseCounts(value: string): number[] {
   const xs = value.split(',').map((s) => Number(s.trim()));
@@ -57,6 +58,8 @@ export function registerSimulate(program: Command): void {
         .filter(Boolean),
     )
     .option('--lossless-only', 'with --codecs: forbid lossy codecs')
+    .option('--site <file>', 'a site instance (kind "site"): predicted latency of each site planner on its first 1..N devices')
+    .option('--site-algorithms <list>', 'site planners for --site, comma-separated', 'mls,lcpss-osds,sls,single')
     .option('--out <dir>', 'output directory for results.json and the plots', 'runs/simulate')
     .option('--no-png', 'write SVG plots only')
     .option('--json', 'print the results JSON to stdout')
@@ -77,7 +80,10 @@ export function registerSimulate(program: Command): void {
         out: string;
         png: boolean;
         json?: boolean;
+        site?: string;
+        siteAlgorithms: string;
       }) => {
+        if (opts.site) return simulateSiteCommand(opts.site, opts.siteAlgorithms.split(','), opts.json === true);
         const config: SimulationConfig = {
           network: opts.network,
           actorCounts: opts.actors,

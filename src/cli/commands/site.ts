@@ -1,0 +1,121 @@
+/**
+ * The site side of three commands: `profile --site` (measured planner input), `partition solve` on a
+ * site instance (mls | lcpss-osds | sls | single | exhaustive) and `simulate --site` (predicted latency
+ * and inferences/s vs device count for every planner).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { initBackend } from '../../backend/index.js';
+import { profileSiteLayers, scaleProfile } from '../../coop/profile-site.js';
+import { networkSpecFromName } from '../../model/index.js';
+import { parseSiteInstance, SITE_ALGORITHMS, solveSite, type SiteAlgorithm, type SiteInstance } from '../../partition/coop/index.js';
+import { calibrate, DEVICE_CLASSES } from '../../testbed/classes.js';
+import { probeHost } from '../../testbed/host.js';
+import { parseBandwidth } from '../../transport/index.js';
+
+export const isSiteAlgorithm = (a: string): a is SiteAlgorithm => (SITE_ALGORITHMS as readonly string[]).includes(a);
+
+export function readSiteInstance(path: string): SiteInstance {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read site instance ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return parseSiteInstance(data, path);
+}
+
+export function isSiteFile(path: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as { kind?: unknown }).kind === 'site';
+  } catch {
+    return false;
+  }
+}
+
+export interface ProfileSiteOptions {
+  readonly model: string;
+  readonly inputShape: [number, number, number];
+  readonly batch: number;
+  readonly reps: number;
+  /** "class:count,…", e.g. "rpi4:3,rpi3:1". */
+  readonly devices: string;
+  readonly link: string;
+  readonly latencyMs: number;
+  readonly out?: string;
+}
+
+/** Measures this host, derives each class's tables by the testbed's calibrated speed ratio, writes the instance. */
+export async function profileSite(o: ProfileSiteOptions): Promise<SiteInstance> {
+  await initBackend({ log: () => {}, gradients: false, threads: 1 });
+  const spec = networkSpecFromName(o.model, '--model');
+  const host = profileSiteLayers(spec, o.inputShape, o.batch, o.reps);
+  const hostSeconds = host.reduce((s, l) => s + (l.rows?.at(-1) ?? l.dataRows?.at(-1) ?? 0), 0);
+  const mhz = probeHost().mhz;
+  const link = parseBandwidth(o.link);
+  if (!Number.isFinite(link)) throw new Error(`--link must be a finite rate for a site (e.g. 10MB/s), got "${o.link}"`);
+  const groups = o.devices.split(',').map((g) => {
+    const [cls, n] = g.split(':');
+    if (!DEVICE_CLASSES[cls]) throw new Error(`--devices: unknown class "${cls}"; use ${Object.keys(DEVICE_CLASSES).join(', ')}`);
+    const count = Number(n ?? 1);
+    if (!Number.isInteger(count) || count < 1) throw new Error(`--devices: "${g}" needs a positive count after the colon`);
+    return { cls, count };
+  });
+  const profiles: SiteInstance['profiles'] = {};
+  for (const { cls } of groups) {
+    // the FLOP/s this host reaches on these very layers, and the class's share of it (classes.ts)
+    const { quota } = calibrate(DEVICE_CLASSES[cls], 1 / hostSeconds, mhz);
+    profiles[cls] = scaleProfile(host, 1 / quota);
+  }
+  const inst = parseSiteInstance({
+    kind: 'site',
+    network: spec,
+    inputShape: o.inputShape,
+    batch: o.batch,
+    profiles,
+    devices: groups.flatMap(({ cls, count }) =>
+      Array.from({ length: count }, (_, i) => ({ id: `${cls}-${i}`, class: cls, linkBytesPerSec: link, latencySeconds: o.latencyMs / 1000 })),
+    ),
+  });
+  if (o.out) writeFileSync(o.out, `${JSON.stringify(inst, null, 1)}\n`);
+  return inst;
+}
+
+export async function solveSiteCommand(path: string, algorithm: string, json: boolean): Promise<void> {
+  if (!isSiteAlgorithm(algorithm)) throw new Error(`--algorithm ${algorithm} does not plan sites; use one of ${SITE_ALGORITHMS.join(', ')}`);
+  const inst = readSiteInstance(path);
+  if (algorithm === 'lcpss-osds') await initBackend({ log: () => {}, gradients: true });
+  const t0 = performance.now();
+  const r = await solveSite(inst, algorithm);
+  const solveMs = performance.now() - t0;
+  if (json) {
+    console.log(JSON.stringify({ ...r, solveMs, devices: inst.devices.map((d) => d.id) }));
+    return;
+  }
+  console.log(`${r.algorithm}: ${inst.network}, ${inst.devices.length} devices, ${r.devicesUsed} used, solved in ${solveMs.toFixed(1)} ms`);
+  for (const b of r.plan.blocks) {
+    const parts = b.parts.map((p, d) => (p[1] > p[0] ? `${inst.devices[d].id} [${p[0]}, ${p[1]})` : null)).filter(Boolean);
+    console.log(`  layers ${b.from}..${b.to} ${b.mode.padEnd(5)} ${parts.join('  ')}`);
+  }
+  console.log(`  predicted ${(r.seconds * 1e3).toFixed(3)} ms per step, ${(inst.batch / r.seconds).toFixed(1)} inferences/s`);
+}
+
+/** Predicted latency of every planner on the first n devices of the instance, n = 1..N. */
+export async function simulateSiteCommand(path: string, algorithms: readonly string[], json: boolean): Promise<void> {
+  const inst = readSiteInstance(path);
+  for (const a of algorithms) if (!isSiteAlgorithm(a)) throw new Error(`--algorithms: "${a}" does not plan sites; use ${SITE_ALGORITHMS.join(', ')}`);
+  if (algorithms.includes('lcpss-osds')) await initBackend({ log: () => {}, gradients: true });
+  const rows: { devices: number; algorithm: string; seconds: number; inferencesPerSec: number; devicesUsed: number }[] = [];
+  for (let n = 1; n <= inst.devices.length; n++) {
+    const sub = { ...inst, devices: inst.devices.slice(0, n) };
+    for (const a of algorithms as SiteAlgorithm[]) {
+      const r = await solveSite(sub, a);
+      rows.push({ devices: n, algorithm: a, seconds: r.seconds, inferencesPerSec: inst.batch / r.seconds, devicesUsed: r.devicesUsed });
+    }
+  }
+  if (json) console.log(JSON.stringify({ network: inst.network, rows }));
+  else
+    for (const r of rows)
+      console.log(
+        `${String(r.devices).padStart(2)} devices  ${r.algorithm.padEnd(11)} ${(r.seconds * 1e3).toFixed(3).padStart(9)} ms  ${r.inferencesPerSec.toFixed(1).padStart(8)}/s  (${r.devicesUsed} used)`,
+      );
+}

@@ -1,0 +1,69 @@
+/**
+ * A site worker: one device. Connects to its coordinator, receives the network and weights, then
+ * runs the block tasks it is sent (runDeviceTask) and returns its part. A task whose slice has the
+ * wrong shape is answered with an error naming the shape it needed, not computed.
+ */
+import { connect } from 'node:net';
+import * as tf from '@tensorflow/tfjs-core';
+import { createModel, networkSpecFromName, type PolicyModel } from '../model/index.js';
+import type { SiteBlock } from './plan.js';
+import { WeightSlices } from './execute.js';
+import { runDeviceTask } from './run-task.js';
+import { bytesOf, encodeFrame, floatsOf, readFrames, type Frame } from './wire.js';
+
+export interface WorkerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly id: string;
+  /** Milliseconds to wait before answering each task (fault tests use it to kill a worker mid-block). */
+  readonly delayMs?: number;
+  readonly log?: (msg: string) => void;
+}
+
+/** Runs until the coordinator closes the connection. */
+export function runWorker(o: WorkerOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(o.port, o.host);
+    let model: PolicyModel | undefined;
+    const slices = new WeightSlices();
+    const send = (h: Frame['header'], body?: Uint8Array): boolean => socket.write(encodeFrame(h, body));
+    socket.on('connect', () => send({ type: 'hello', id: o.id, pid: process.pid }));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      model?.dispose();
+      resolve();
+    });
+    readFrames(socket, (f) => {
+      const h = f.header;
+      try {
+        if (h.type === 'init') {
+          model?.dispose();
+          slices.clear();
+          const shape = h.inputShape as [number, number, number];
+          model = createModel(networkSpecFromName(String(h.spec), 'site init'), { inputShape: shape, numActions: Number(h.numActions) });
+          model.setLayerWeights(f.body);
+          send({ type: 'ready', version: model.version });
+        } else if (h.type === 'task') {
+          if (!model) throw new Error('task before init');
+          const m = model;
+          const block = h.block as SiteBlock;
+          const shape = h.shape as number[];
+          const t0 = performance.now();
+          const out = tf.tidy(() => {
+            const x = tf.tensor(floatsOf(f.body), shape, 'float32');
+            const parts = Array.from({ length: m.K }, (_, i) => m.layerParts(i + 1));
+            return runDeviceTask(parts, block, Number(h.device), x, slices);
+          });
+          const data = out.dataSync() as Float32Array;
+          const reply = { type: 'result', id: h.id, shape: out.shape, computeMs: performance.now() - t0 };
+          out.dispose();
+          const answer = (): void => void send(reply, bytesOf(data));
+          if (o.delayMs) setTimeout(answer, o.delayMs);
+          else answer();
+        }
+      } catch (err) {
+        send({ type: 'error', id: h.id ?? null, message: (err as Error).message });
+      }
+    });
+  });
+}
