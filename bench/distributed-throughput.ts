@@ -11,7 +11,9 @@
  *
  * Usage: npx tsx bench/distributed-throughput.ts [--actors 1,2,4,8] [--caps unlimited,10MB/s,2MB/s]
  *          [--modes seed,coknight,impala] [--seconds 6] [--warmup 3] [--runs 3] [--env minatar/breakout]
- *          [--envs-per-actor 4] [--rom-dir DIR] [--out results.json]
+ *          [--envs-per-actor 4] [--rom-dir DIR] [--inference auto|onnx|tfjs|onnx,tfjs] [--out results.json]
+ * With several --inference choices each cell runs once per choice, interleaved run by run, and the
+ * ratio to the first choice is printed (e.g. onnx tails against tfjs tails in seed mode).
  * Atari-sized data (84x84x4 frames, IMPALA shallow net) without a commercial ROM:
  *   --env atari/coknight_test_game --rom-dir packages/ale-wasm/test-roms
  * Run `npm run build` first: the actors are the compiled `coknight actor`.
@@ -31,6 +33,7 @@ const BIN = fileURLToPath(new URL('../bin/coknight.js', import.meta.url));
 
 interface Cell {
   mode: string;
+  inference: string;
   actors: number;
   cap: string;
   envStepsPerSec: number;
@@ -47,9 +50,10 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-async function runCell(mode: string, actors: number, cap: string, o: Opts): Promise<Cell> {
+async function runCell(mode: string, actors: number, cap: string, o: Opts, inference: string): Promise<Cell> {
   const config = validateConfig({
     mode,
+    inference,
     frames: 1e12,
     seed: 1,
     env: { id: o.env, ...(o.romDir ? { romDir: o.romDir } : {}) },
@@ -81,6 +85,7 @@ async function runCell(mode: string, actors: number, cap: string, o: Opts): Prom
   const dt = (s1.t - s0.t) / 1000;
   const cell: Cell = {
     mode,
+    inference,
     actors,
     cap,
     envStepsPerSec: (s1.steps - s0.steps) / dt,
@@ -106,6 +111,7 @@ interface Opts {
   env: string;
   envsPerActor: number;
   romDir?: string;
+  inference: string[];
   out?: string;
 }
 
@@ -125,36 +131,43 @@ async function main(): Promise<void> {
     .option('--env <id>', 'environment', 'minatar/breakout')
     .option('--envs-per-actor <n>', 'envs per actor', Number, 4)
     .option('--rom-dir <dir>', 'Atari ROM directory (e.g. packages/ale-wasm/test-roms for atari/coknight_test_game)')
+    .option('--inference <list>', 'who runs inference (learner tails, actor heads): auto, onnx, tfjs; several: interleaved', list, ['auto'])
     .option('--out <file>', 'write all cells as JSON')
     .parse()
     .opts<Opts>();
   await initBackend({ log: () => {} });
   const results: Cell[] = [];
-  console.log('cap        actors mode      env-steps/s  req/s   infer-busy train-busy train-fps  vs seed  split points');
+  console.log('cap        actors mode      inference  env-steps/s  req/s   infer-busy train-busy train-fps  vs seed  vs 1st inf  split points');
   for (const cap of o.caps) {
     for (const n of o.actors) {
       const seedSteps: number[] = [];
       for (const mode of o.modes) {
-        const runs: Cell[] = [];
-        for (let r = 0; r < o.runs; r++) runs.push(await runCell(mode, n, cap, o));
-        const med: Cell = {
-          mode,
-          actors: n,
-          cap,
-          envStepsPerSec: median(runs.map((c) => c.envStepsPerSec)),
-          requestsPerSec: median(runs.map((c) => c.requestsPerSec)),
-          inferenceBusy: median(runs.map((c) => c.inferenceBusy)),
-          trainingBusy: median(runs.map((c) => c.trainingBusy)),
-          trainFramesPerSec: median(runs.map((c) => c.trainFramesPerSec)),
-          splitPoints: runs[runs.length - 1].splitPoints,
-        };
-        if (mode === 'seed') seedSteps.push(med.envStepsPerSec);
-        results.push(med);
-        const ratio = seedSteps.length ? (med.envStepsPerSec / seedSteps[0]).toFixed(2) : '-';
-        console.log(
-          `${cap.padEnd(10)} ${String(n).padStart(6)} ${mode.padEnd(9)} ${med.envStepsPerSec.toFixed(0).padStart(11)} ${med.requestsPerSec.toFixed(0).padStart(7)}` +
-            `   ${(100 * med.inferenceBusy).toFixed(1).padStart(6)}%   ${(100 * med.trainingBusy).toFixed(1).padStart(6)}%  ${med.trainFramesPerSec.toFixed(0).padStart(8)}  ${ratio.padStart(6)}  [${med.splitPoints.join(',')}]`,
-        );
+        const runs = new Map<string, Cell[]>(o.inference.map((inf) => [inf, []]));
+        for (let r = 0; r < o.runs; r++) for (const inf of o.inference) runs.get(inf)!.push(await runCell(mode, n, cap, o, inf));
+        const firstSteps: number[] = [];
+        for (const [inf, cells] of runs) {
+          const med: Cell = {
+            mode,
+            inference: inf,
+            actors: n,
+            cap,
+            envStepsPerSec: median(cells.map((c) => c.envStepsPerSec)),
+            requestsPerSec: median(cells.map((c) => c.requestsPerSec)),
+            inferenceBusy: median(cells.map((c) => c.inferenceBusy)),
+            trainingBusy: median(cells.map((c) => c.trainingBusy)),
+            trainFramesPerSec: median(cells.map((c) => c.trainFramesPerSec)),
+            splitPoints: cells[cells.length - 1].splitPoints,
+          };
+          if (mode === 'seed' && inf === o.inference[0]) seedSteps.push(med.envStepsPerSec);
+          if (inf === o.inference[0]) firstSteps.push(med.envStepsPerSec);
+          results.push(med);
+          const ratio = seedSteps.length ? (med.envStepsPerSec / seedSteps[0]).toFixed(2) : '-';
+          const vsFirst = (med.envStepsPerSec / firstSteps[0]).toFixed(2);
+          console.log(
+            `${cap.padEnd(10)} ${String(n).padStart(6)} ${mode.padEnd(9)} ${inf.padEnd(9)} ${med.envStepsPerSec.toFixed(0).padStart(11)} ${med.requestsPerSec.toFixed(0).padStart(7)}` +
+              `   ${(100 * med.inferenceBusy).toFixed(1).padStart(6)}%   ${(100 * med.trainingBusy).toFixed(1).padStart(6)}%  ${med.trainFramesPerSec.toFixed(0).padStart(8)}  ${ratio.padStart(6)}  ${vsFirst.padStart(10)}  [${med.splitPoints.join(',')}]`,
+          );
+        }
       }
     }
   }

@@ -6,12 +6,16 @@
  *   ours+rd  — the same, re-reading every weight before every call (a parameter update per batch:
  *              the learner's worst case)
  *   ort      — a plain onnxruntime session on the same graph, weights converted once and fed
+ *   baked    — OnnxPolicyRunner with weights: 'baked' (initializers; what eval uses)
  *   ort-init — a plain session on the same graph with the weights baked in as initializers (what an
  *              exported model is; lets onnxruntime pre-pack them, but needs a rebuild per update)
- * Ratios: ours/ort (goal ≥ 1.0: our wrapping adds nothing), ours/ort-init, ours/tfjs (the speedup).
+ * Ratios: ours/ort and baked/ort-init (goal ≥ 1.0: our wrapping adds nothing), ours/ort-init (the
+ * price of feeding weights as inputs), ours/tfjs and baked/tfjs (the speedup over tfjs).
  *
- * Usage: npx tsx bench/inference-onnx.ts [--nets minatar,impala-shallow] [--batches 1,8,32,64]
- *          [--rounds 3] [--min-ms 300]
+ * Usage: node --expose-gc --import tsx bench/inference-onnx.ts [--nets minatar,impala-shallow]
+ *          [--batches 1,8,32,64] [--rounds 3] [--min-ms 300]
+ * (--expose-gc: a full collection before each measurement, so no contender pays for another's garbage;
+ * the order of the contenders is shuffled every round.)
  */
 import { Command } from 'commander';
 import type * as Ort from 'onnxruntime-node';
@@ -42,6 +46,8 @@ const median = (xs: number[]): number => {
 /** Samples/s of `fn` on batches of n, run for at least minMs after one warm-up call. */
 async function rate(fn: () => Promise<unknown>, n: number): Promise<number> {
   await fn();
+  // Collect the previous contender's garbage now rather than inside this one's timing (--expose-gc).
+  (globalThis as { gc?: () => void }).gc?.();
   let calls = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < o.minMs) {
@@ -72,11 +78,12 @@ const loaded = loadOnnxRuntime();
 if ('reason' in loaded) throw new Error(loaded.reason);
 const ort = loaded.ort;
 console.log(`tfjs wasm (1 thread) vs onnxruntime-node ${loaded.version} (1 intra-op thread); samples/s, median of ${o.rounds} interleaved rounds`);
-console.log('network         batch     tfjs     ours  ours+rd      ort  ort-init  ours/ort  ours/ort-init  ours/tfjs');
+console.log('network         batch     tfjs     ours  ours+rd    baked      ort  ort-init  ours/ort  baked/ort-init  ours/ort-init  ours/tfjs  baked/tfjs');
 for (const spec of o.nets) {
   const shape = SHAPES[spec];
   const model = createModel(spec, { inputShape: shape, numActions: 6, seed: 1 });
   const runner = new OnnxPolicyRunner(ort, model, 1, loaded.version);
+  const baked = new OnnxPolicyRunner(ort, model, 1, loaded.version, 'baked');
   const plain = await plainSessions(ort, model);
   for (const n of o.batches) {
     const rng = new Rng(n);
@@ -93,26 +100,31 @@ for (const spec of o.nets) {
         model.markUpdated();
         return runner.act(obs, n, { mode: 'greedy', out });
       },
+      baked: () => baked.act(obs, n, { mode: 'greedy', out }),
       ort: () => plainRun(plain.fed, plain.weights),
       'ort-init': () => plainRun(plain.init, {}),
     };
     const names = Object.keys(contenders);
     const got: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
     for (let r = 0; r < o.rounds; r++) {
-      // Rotate the order each round so no contender always runs first (or after the slowest).
-      for (let i = 0; i < names.length; i++) {
-        const name = names[(i + r) % names.length];
-        got[name].push(await rate(contenders[name], n));
+      // A new order each round (seeded), so no contender always runs first or after the same one.
+      const order = [...names];
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
       }
+      for (const name of order) got[name].push(await rate(contenders[name], n));
     }
     const m = Object.fromEntries(names.map((k) => [k, median(got[k])]));
     const f = (v: number): string => v.toFixed(0).padStart(8);
+    const ratio = (a: number, b: number, w: number): string => (a / b).toFixed(2).padStart(w);
     console.log(
-      `${spec.padEnd(15)} ${String(n).padStart(5)} ${f(m.tfjs)} ${f(m.ours)} ${f(m['ours+rd'])} ${f(m.ort)}  ${f(m['ort-init'])}` +
-        `  ${(m.ours / m.ort).toFixed(2).padStart(8)}  ${(m.ours / m['ort-init']).toFixed(2).padStart(13)}  ${(m.ours / m.tfjs).toFixed(2).padStart(9)}`,
+      `${spec.padEnd(15)} ${String(n).padStart(5)} ${f(m.tfjs)} ${f(m.ours)} ${f(m['ours+rd'])} ${f(m.baked)} ${f(m.ort)}  ${f(m['ort-init'])}` +
+        `  ${ratio(m.ours, m.ort, 8)}  ${ratio(m.baked, m['ort-init'], 14)}  ${ratio(m.ours, m['ort-init'], 13)}  ${ratio(m.ours, m.tfjs, 9)}  ${ratio(m.baked, m.tfjs, 10)}`,
     );
   }
   runner.dispose();
+  baked.dispose();
   await plain.fed.release();
   await plain.init.release();
   model.dispose();

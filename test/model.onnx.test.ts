@@ -101,6 +101,22 @@ describe('ONNX export: outputs equal tfjs to 1e-5 for every network and split po
     }, 60_000);
   }
 
+  for (const net of NETS.slice(0, 3)) {
+    it(`${net.spec} ${net.shape.join('×')} with the weights baked in: every split matches, and an update makes new sessions that match`, async () => {
+      const model = createModel(net.spec, { inputShape: net.shape, numActions: net.actions, seed: 3 });
+      models.push(model);
+      randomizeWeights(model, 13);
+      const runner = createPolicyRunner(model, 'onnx', { weights: 'baked' }) as OnnxPolicyRunner;
+      expect(runner.detail).toMatch(/weights baked in/);
+      await expectEverySplitMatches(model, runner, randomObs(model, net.n, 7, net.max), net.n);
+      expect(runner.sessionsCreated).toBe(2 * model.K - 1);
+      randomizeWeights(model, 14);
+      await expectEverySplitMatches(model, runner, randomObs(model, net.n, 8, net.max), net.n);
+      expect(runner.sessionsCreated).toBe(2 * (2 * model.K - 1));
+      runner.dispose();
+    }, 60_000);
+  }
+
   it('one layer updated (as a parameter message for layer 1 only): only that layer is re-read, the result still matches', async () => {
     const model = createModel('minatar', { inputShape: [10, 10, 4], numActions: 3, seed: 1 });
     models.push(model);

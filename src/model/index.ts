@@ -7,5 +7,5 @@ export { act, headActivations, pickActions, resolveNetworkSpec, networkSpecFromN
 export { sampleFromLogits, argmaxRows } from './sampling.js';
 export { measureForwardFlops } from './flops.js';
 export { createPolicyRunner, TfjsPolicyRunner, INFERENCE_CHOICES, type InferenceChoice, type PolicyRunner, type PolicyRunnerOptions } from './policy-runner.js';
-export { OnnxPolicyRunner, loadOnnxRuntime } from './onnx-runner.js';
+export { OnnxPolicyRunner, loadOnnxRuntime, type WeightsMode } from './onnx-runner.js';
 export { buildSegmentGraph, type SegmentGraph, type WeightBinding } from './onnx-graph.js';

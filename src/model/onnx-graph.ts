@@ -15,7 +15,9 @@ import type * as OnnxProto from 'onnx-proto';
 import type { OpDesc } from './layer-builder.js';
 import type { PolicyModel } from './policy-model.js';
 
-const { onnx } = createRequire(import.meta.url)('onnx-proto') as typeof OnnxProto;
+// Loaded on first use: every process imports model/, few build graphs.
+let onnxModule: typeof OnnxProto.onnx | undefined;
+const proto = (): typeof OnnxProto.onnx => (onnxModule ??= (createRequire(import.meta.url)('onnx-proto') as typeof OnnxProto).onnx);
 type INode = OnnxProto.onnx.INodeProto;
 type IAttr = OnnxProto.onnx.IAttributeProto;
 type IValueInfo = OnnxProto.onnx.IValueInfoProto;
@@ -46,10 +48,11 @@ export interface SegmentGraph {
 }
 
 const OPSET = 13;
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const UINT8 = onnx.TensorProto.DataType.UINT8;
-const INT = onnx.AttributeProto.AttributeType.INT;
-const INTS = onnx.AttributeProto.AttributeType.INTS;
+// onnx.proto's enum values (TensorProto.DataType, AttributeProto.AttributeType), fixed by the spec.
+const FLOAT = 1;
+const UINT8 = 2;
+const INT = 2;
+const INTS = 7;
 
 /** Explicit [begin, end] padding of one axis with TensorFlow's rule (the extra pixel at the end). */
 export function tfPads(inLen: number, kernel: number, stride: number, padding: 'valid' | 'same'): [number, number] {
@@ -197,9 +200,10 @@ export function buildSegmentGraph(model: PolicyModel, from: number, to: number, 
   }
   const inputs = [valueInfo('input', dtype === 'uint8' ? UINT8 : FLOAT, ['N', ...inShape]), ...g.weights.map((b) => valueInfo(b.name, FLOAT, b.shape))];
   const graph = { name: `${model.spec}_${from}_${to}`, node: g.nodes, initializer: g.inits, input: inputs, output: outputs };
-  const proto = onnx.ModelProto.create({ irVersion: 8, producerName: 'coknight', opsetImport: [{ domain: '', version: OPSET }], graph });
+  const onnx = proto();
+  const message = onnx.ModelProto.create({ irVersion: 8, producerName: 'coknight', opsetImport: [{ domain: '', version: OPSET }], graph });
   return {
-    bytes: onnx.ModelProto.encode(proto).finish(),
+    bytes: onnx.ModelProto.encode(message).finish(),
     input: { name: 'input', dtype, shape: inShape },
     outputs: outputs.map((o) => o.name!),
     weights: g.weights,

@@ -4,6 +4,10 @@
  * current ones, re-read from the tfjs variables only when a layer's `paramsEpoch` moved (an
  * optimizer step, a parameter message), so updates never rebuild a session and in-flight runs keep
  * the arrays they started with (a re-read makes new ones).
+ *
+ * `weights: 'baked'` builds them into the graph as initializers instead, which lets onnxruntime
+ * pre-pack them (faster runs) but makes a new session whenever a layer of the segment changed: for
+ * weights that stay put (eval), not for the learner or actors, whose weights change every update.
  */
 import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
@@ -28,13 +32,18 @@ export function loadOnnxRuntime(pkg = 'onnxruntime-node'): { ort: OrtModule; ver
 interface Segment {
   readonly graph: SegmentGraph;
   readonly session: Ort.InferenceSession;
+  inFlight: number;
+  /** Replaced by a session on newer baked weights: released once its last run is done. */
+  retired: boolean;
 }
+
+export type WeightsMode = 'inputs' | 'baked';
 
 export class OnnxPolicyRunner {
   readonly kind = 'onnx' as const;
   /** Sessions made so far (one per segment used; a weight update makes none). */
   sessionsCreated = 0;
-  private readonly sessions = new Map<string, Promise<Segment>>();
+  private readonly sessions = new Map<string, { readonly segment: Promise<Segment>; readonly epochs: string }>();
   private readonly weights = new Map<string, { epoch: number; tensor: Ort.Tensor }>();
   private disposed = false;
 
@@ -44,10 +53,12 @@ export class OnnxPolicyRunner {
     /** Intra-op threads per session (1: the calling thread only, as the tfjs measurements). */
     readonly threads = 1,
     readonly version = '',
+    readonly weightsMode: WeightsMode = 'inputs',
   ) {}
 
   get detail(): string {
-    return `onnxruntime-node ${this.version} (${this.threads} thread${this.threads === 1 ? '' : 's'})`;
+    const baked = this.weightsMode === 'baked' ? ', weights baked in' : '';
+    return `onnxruntime-node ${this.version} (${this.threads} thread${this.threads === 1 ? '' : 's'}${baked})`;
   }
 
   /** Layers 1..y on n raw observations (y = 0: the observations as float32). */
@@ -70,7 +81,7 @@ export class OnnxPolicyRunner {
 
   dispose(): void {
     this.disposed = true;
-    for (const s of this.sessions.values()) void s.then((seg) => seg.session.release()).catch(() => undefined);
+    for (const s of this.sessions.values()) this.retire(s.segment);
     this.sessions.clear();
     this.weights.clear();
   }
@@ -86,24 +97,45 @@ export class OnnxPolicyRunner {
           : new this.ort.Tensor('float32', input, [n, ...seg.graph.input.shape]),
     };
     for (const b of seg.graph.weights) feeds[b.name] = this.weight(b);
-    const out = await seg.session.run(feeds);
-    return seg.graph.outputs.map((name) => out[name].data as Float32Array);
+    seg.inFlight++;
+    try {
+      const out = await seg.session.run(feeds);
+      return seg.graph.outputs.map((name) => out[name].data as Float32Array);
+    } finally {
+      seg.inFlight--;
+      if (seg.retired && seg.inFlight === 0) void seg.session.release();
+    }
   }
 
   private segment(from: number, to: number): Promise<Segment> {
     const key = `${from}:${to}`;
-    let s = this.sessions.get(key);
-    if (!s) {
-      s = this.createSegment(from, to);
-      this.sessions.set(key, s);
-      // A failed creation is not cached: the next call tries again and reports its own error.
-      s.catch(() => this.sessions.delete(key));
-    }
-    return s;
+    // Baked weights are part of the session: one made on older weights is replaced.
+    let epochs = '';
+    if (this.weightsMode === 'baked') for (let k = Math.max(1, from); k <= to; k++) epochs += `${this.model.paramsEpoch(k)},`;
+    const s = this.sessions.get(key);
+    if (s && s.epochs === epochs) return s.segment;
+    if (s) this.retire(s.segment);
+    const segment = this.createSegment(from, to);
+    this.sessions.set(key, { segment, epochs });
+    // A failed creation is not cached: the next call tries again and reports its own error.
+    segment.catch(() => {
+      if (this.sessions.get(key)?.segment === segment) this.sessions.delete(key);
+    });
+    return segment;
+  }
+
+  private retire(p: Promise<Segment>): void {
+    void p
+      .then((seg) => {
+        seg.retired = true;
+        if (seg.inFlight === 0) return seg.session.release();
+      })
+      .catch(() => undefined);
   }
 
   private async createSegment(from: number, to: number): Promise<Segment> {
-    const graph = buildSegmentGraph(this.model, from, to);
+    const read = (b: WeightBinding): Float32Array => toGraphLayout(this.model.layerVariables(b.layer)[b.param].dataSync() as Float32Array, b);
+    const graph = buildSegmentGraph(this.model, from, to, this.weightsMode === 'baked' ? read : undefined);
     const session = await this.ort.InferenceSession.create(graph.bytes, {
       intraOpNumThreads: this.threads,
       interOpNumThreads: 1,
@@ -111,7 +143,7 @@ export class OnnxPolicyRunner {
       graphOptimizationLevel: 'all',
     });
     this.sessionsCreated++;
-    return { graph, session };
+    return { graph, session, inFlight: 0, retired: false };
   }
 
   /** The graph-layout copy of one weight, re-read when its layer changed since the last read. */

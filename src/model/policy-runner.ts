@@ -7,7 +7,7 @@
  * e.g. a GPU, keeps tfjs), and otherwise says in one line why it uses tfjs. 'onnx' insists.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { loadOnnxRuntime, OnnxPolicyRunner } from './onnx-runner.js';
+import { loadOnnxRuntime, OnnxPolicyRunner, type WeightsMode } from './onnx-runner.js';
 import type { PolicyModel } from './policy-model.js';
 import { act, type Act, type ActOptions, headActivations } from './policy.js';
 
@@ -49,6 +49,8 @@ export interface PolicyRunnerOptions {
   readonly threads?: number;
   /** Gets the one-line notice of which runner was chosen and, for a fallback, why. */
   readonly log?: (msg: string) => void;
+  /** 'inputs' (default): weights fed on every run; 'baked': initializers, a new session after each change (eval). */
+  readonly weights?: WeightsMode;
   /** The package to load (default 'onnxruntime-node'). */
   readonly onnxPackage?: string;
 }
@@ -75,7 +77,7 @@ export function createPolicyRunner(model: PolicyModel, choice: InferenceChoice, 
     log(`inference: tfjs (${tf.getBackend()}) — ${loaded.reason}`);
     return new TfjsPolicyRunner(model);
   }
-  const r = new OnnxPolicyRunner(loaded.ort, model, threads, loaded.version);
+  const r = new OnnxPolicyRunner(loaded.ort, model, threads, loaded.version, opts.weights);
   log(`inference: ${r.detail}`);
   return r;
 }

@@ -87,7 +87,8 @@ export async function evaluateCheckpoint(
   let runner: PolicyRunner | undefined;
   try {
     model.setLayerWeights(ckpt.weights);
-    runner = createPolicyRunner(model, inference ?? config.inference, { threads: config.inferenceThreads, log });
+    // The weights stay put while scoring: baked into the session, onnxruntime pre-packs them.
+    runner = createPolicyRunner(model, inference ?? config.inference, { threads: config.inferenceThreads, log, weights: 'baked' });
     // Whole games are scored (no episode end on a lost life), as evaluations report them.
     const envOpts = {
       ...trainingEnvOptions(config),
