@@ -8,7 +8,9 @@ import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { packedBytes } from '../src/codec/index.js';
 import { Actor } from '../src/actor/index.js';
-import { headActivations } from '../src/model/index.js';
+import { createModel, headActivations } from '../src/model/index.js';
+import { plannerFor, type DefpPlanner } from '../src/learner/split-planner.js';
+import { SplitCodecs } from '../src/learner/split-codecs.js';
 import { runDistributed } from '../src/run/distributed.js';
 import type { LearnerService } from '../src/run/learner-service.js';
 import { decodeAs, encode, openRawInferenceStream, ProtocolError, type StepRequest } from '../src/transport/index.js';
@@ -156,4 +158,28 @@ describe('actors at a compressed split train with exact step accounting', () => 
     expect(acc.trained).toBeGreaterThanOrEqual(400);
     expect(s.rejected.UNKNOWN_CODEC ?? 0).toBe(0);
   }, 120_000);
+});
+
+describe('the learner side of distributed.codec', () => {
+  const model = () => createModel('minatar', { inputShape: [10, 10, 4], numActions: 3, seed: 1 });
+  it('the live DEFP planner prices a coded split at the codec and moves an actor there under a bandwidth cap', () => {
+    const m = model();
+    const codecs = new SplitCodecs(m, 'ae4q4', true, 1);
+    const cfg = validateConfig({ mode: 'coknight', distributed: { codec: 'ae4q4' }, partition: { edgeFlops: 1e8, bandwidthBudget: 200 } });
+    const p = plannerFor(cfg, m, 1e8, codecs) as DefpPlanner;
+    expect(p.system.layers[0]).toMatchObject({ plain: false, codecs: [{ id: 'ae4q4', bytes: 128, deviceFlops: 8192, edgeFlops: 8192 }] });
+    // f_d = 1 MFLOP/s, 10 kB/s: y = 0 (400 B) does not fit R_b = 200, the coded y = 1 (128 B) does and beats local
+    const hello = { type: 'Hello' as const, protocolVersion: 1, actorId: 'pi', token: '', numEnvs: 1, obsShape: [10, 10, 4], numActions: 3, splitPoint: 0 };
+    expect(p.join('pi', { ...hello, profile: { flops: 1e6, linkBytesPerSec: 1e4 } }).splitPoint).toBe(1);
+    codecs.dispose();
+    m.dispose();
+  });
+  it('config errors name the field', () => {
+    const m = model();
+    expect(() => new SplitCodecs(m, 'ae4q4', false, 1)).toThrow(/distributed.codec "ae4q4" is lossy but distributed.allowLossyCodecs is false/);
+    expect(() => new SplitCodecs(m, 'zip', true, 1)).toThrow(/distributed.codec: unknown codec "zip"/);
+    expect(() => new SplitCodecs(m, 'ae16q4', true, 1)).toThrow(/fits no split point/);
+    new SplitCodecs(m, 'f32z', false, 1).dispose(); // lossless: allowed
+    m.dispose();
+  });
 });
