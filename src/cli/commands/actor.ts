@@ -2,6 +2,7 @@ import { fstatSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Actor, contractEnvOptions } from '../../actor/actor.js';
 import { measureDeviceFlops } from '../../actor/profile.js';
+import { siteHeadFactory } from './site.js';
 import { initBackend } from '../../backend/index.js';
 import { networkSpecFromName } from '../../model/index.js';
 import { fetchLearnerContract, makeLink, parseLearnerContract } from '../../transport/index.js';
@@ -19,6 +20,7 @@ interface ActorFlags {
   bandwidth: string;
   tlsCa?: string;
   romDir?: string;
+  site?: string;
   deviceFlops?: number;
   linkBytesPerSec?: number;
   maxSteps?: number;
@@ -56,6 +58,7 @@ export function registerActor(program: Command): void {
     .option('--give-up-after <duration>', "stop reconnecting after this long without a learner, e.g. '90s', '10m'", parseDurationArg('--give-up-after'), 300)
     .option('--exit-with-parent', 'exit when standard input closes (spawned actors: die with the process that started them)')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+    .option('--site <instance.json>', 'run the head layers on a cooperative site of the devices in this site instance (MLS plans it)')
     .action(async (f: ActorFlags) => {
       const token = tokenFromFlags(f, (m) => console.error(m));
       if (!token) throw new Error("actor: no token; pass --token-file FILE or set COKNIGHT_TOKEN to the learner's token");
@@ -120,6 +123,7 @@ export function registerActor(program: Command): void {
             profile: { flops, ...(f.linkBytesPerSec ? { linkBytesPerSec: f.linkBytesPerSec } : {}) },
             maxSteps: f.maxSteps,
             giveUpAfterMs,
+            ...(f.site ? { site: siteHeadFactory(f.site, (m) => console.error(`[actor ${id}] ${m}`)) } : {}),
             log: (m) => console.error(`[actor ${id}] ${m}`),
           }),
         );
