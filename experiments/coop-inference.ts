@@ -141,6 +141,7 @@ for (const network of NETS) {
           algorithm: a,
           predictedSeconds: r.seconds,
           measuredSeconds: m,
+          bestSeconds: Math.min(...ts),
           ratio: m / r.seconds,
           blocks: describe(r.plan.blocks as never),
         });

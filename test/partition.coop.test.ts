@@ -220,7 +220,6 @@ function scoreOf(m: SiteModel, starts: number[]): number {
   return averageScore(m, starts, randomFractions(m.inst.devices.length, 20, 0), 0.75);
 }
 
-
 describe('OSDS (DistrEdge Algorithm 2, DDPG)', () => {
   it('2 devices, one 4× faster: within 5% of the exhaustive best split, and better than an equal split', async () => {
     const m = instance('minatar', [

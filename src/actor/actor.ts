@@ -31,6 +31,14 @@ import type { FeatureCodec } from '../codec/index.js';
 import { ParamCache } from './param-cache.js';
 import { UploadBlock } from './upload-block.js';
 
+/** Runs layers 1..y of the actor's network on a site of several devices instead of this one (issue 20). */
+export interface SiteHead {
+  head(obs: Uint8Array, n: number, y: number): Promise<{ readonly out: Float32Array }>;
+  /** A getLayerWeights blob of layers 1..y. */
+  setWeights(blob: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface ActorOptions {
   /** Learner address host:port. */
   learner: string;
@@ -58,6 +66,8 @@ export interface ActorOptions {
   inference?: InferenceChoice;
   /** Stop after this many steps (tests); default: run until stopped. */
   maxSteps?: number;
+  /** Run the head layers on a cooperative site (started once the network is known). */
+  site?: (model: PolicyModel) => Promise<SiteHead>;
   log?: (msg: string) => void;
 }
 
@@ -238,75 +248,93 @@ export class Actor {
     let prevRewards = new Float32Array(n);
     let prevDones = new Uint8Array(n);
     let step = 0;
-    const t0 = performance.now();
-    while (!this.stopping && (this.opts.maxSteps === undefined || this.stats.steps < this.opts.maxSteps)) {
-      if (this.wantedSplit !== this.splitPoint) await this.switchSplit(this.wantedSplit);
-      this.params!.refresh();
-      const y = this.splitPoint;
-      const paramVersion = this.registration!.paramVersion;
-      let actions: Int32Array;
-      if (y < K) {
-        let payload: Uint8Array | Float32Array = obs;
-        const codec = this.params!.codecAt(y);
-        let coded: { codec: CodedMeta } | undefined;
-        if (y > 0) {
-          payload = await this.runner!.head(obs, n, y);
-          if (codec) {
-            const c = codec.encode(payload, n);
-            payload = c.bytes;
-            coded = { codec: { id: codec.spec.id, version: codec.version, scale: c.scale, offset: c.offset } };
-          }
-          await block.record(this.pusher!, meta(), { step, obs });
-        }
-        try {
-          const reply = await this.client!.step({
-            stepId: step,
-            splitPoint: y,
-            headVersion: y > 0 ? this.params!.headVersion(y, paramVersion) : paramVersion,
-            dtype: y === 0 ? 'uint8' : coded ? 'coded' : 'float32',
-            shape: y === 0 ? shape : this.model!.layers[y - 1].outShape,
-            numEnvs: n,
-            payload,
-            rewards: prevRewards,
-            dones: prevDones,
-            ...coded,
-          });
-          actions = reply.actions;
-          if (reply.newSplitPoint !== undefined) this.wantedSplit = reply.newSplitPoint;
-        } catch (e) {
-          if (!(e instanceof TransportError && e.retryable && !this.stopping)) throw e;
-          // The learner restarted or the link dropped: it forgot our unfinished unrolls, so start over.
-          this.stats.reconnects++;
-          this.log(`lost the learner (${e.message}); reconnecting`);
-          block.clear();
-          await this.connect(this.contract!);
-          obs = Uint8Array.from(env.reset());
-          prevRewards = new Float32Array(n);
-          prevDones = new Uint8Array(n);
-          step = 0;
-          continue;
-        }
-      } else {
-        const out = await this.runner!.act(obs, n, { rng });
-        actions = out.actions;
-        const local = { version: this.params!.headVersion(K, paramVersion), actions, logits: out.logits, prevRewards, prevDones };
-        await block.record(this.pusher!, meta(), { step, obs, local });
+    if (this.opts.site) await this.ensureModel();
+    const site = this.opts.site ? await this.opts.site(this.model!) : undefined;
+    let siteWeights = '';
+    // The site's devices hold their own copy of layers 1..y: refresh it when the head version moves.
+    const head = async (y: number, version: number): Promise<Float32Array> => {
+      if (!site) return this.runner!.head(obs, n, y);
+      if (siteWeights !== `${y}:${version}`) {
+        await site.setWeights(await this.model!.getLayerWeights(1, y));
+        siteWeights = `${y}:${version}`;
       }
-      // Observation kT closes unroll k−1: ship the block that holds it now rather than T steps later.
-      if (step % T === 0 && step > 0) await block.flush(this.pusher!, meta(), false);
-      const r = env.step(actions);
-      prevRewards = Float32Array.from(r.rewards);
-      prevDones = new Uint8Array(n);
-      for (let e = 0; e < n; e++) prevDones[e] = r.terminated[e] | r.truncated[e];
-      obs = Uint8Array.from(r.observations);
-      step++;
-      this.stats.steps++;
-      this.stats.envSteps += n;
-      this.stats.wallSeconds = (performance.now() - t0) / 1000;
-    }
-    if (!this.stopping) {
-      this.ended = 'max-steps';
-      await block.flush(this.pusher!, meta(), true);
+      return (await site.head(obs, n, y)).out;
+    };
+    const t0 = performance.now();
+    try {
+      while (!this.stopping && (this.opts.maxSteps === undefined || this.stats.steps < this.opts.maxSteps)) {
+        if (this.wantedSplit !== this.splitPoint) await this.switchSplit(this.wantedSplit);
+        this.params!.refresh();
+        const y = this.splitPoint;
+        const paramVersion = this.registration!.paramVersion;
+        let actions: Int32Array;
+        if (y < K) {
+          let payload: Uint8Array | Float32Array = obs;
+          const codec = this.params!.codecAt(y);
+          let coded: { codec: CodedMeta } | undefined;
+          if (y > 0) {
+            payload = await head(y, this.params!.headVersion(y, paramVersion));
+            if (codec) {
+              const c = codec.encode(payload, n);
+              payload = c.bytes;
+              coded = { codec: { id: codec.spec.id, version: codec.version, scale: c.scale, offset: c.offset } };
+            }
+            await block.record(this.pusher!, meta(), { step, obs });
+          }
+          try {
+            const reply = await this.client!.step({
+              stepId: step,
+              splitPoint: y,
+              headVersion: y > 0 ? this.params!.headVersion(y, paramVersion) : paramVersion,
+              dtype: y === 0 ? 'uint8' : coded ? 'coded' : 'float32',
+              shape: y === 0 ? shape : this.model!.layers[y - 1].outShape,
+              numEnvs: n,
+              payload,
+              rewards: prevRewards,
+              dones: prevDones,
+              ...coded,
+            });
+            actions = reply.actions;
+            if (reply.newSplitPoint !== undefined) this.wantedSplit = reply.newSplitPoint;
+          } catch (e) {
+            if (!(e instanceof TransportError && e.retryable && !this.stopping)) throw e;
+            // The learner restarted or the link dropped: it forgot our unfinished unrolls, so start over.
+            this.stats.reconnects++;
+            this.log(`lost the learner (${e.message}); reconnecting`);
+            block.clear();
+            await this.connect(this.contract!);
+            obs = Uint8Array.from(env.reset());
+            prevRewards = new Float32Array(n);
+            prevDones = new Uint8Array(n);
+            step = 0;
+            continue;
+          }
+        } else {
+          const out = site
+            ? await this.runner!.act(await head(K, this.params!.headVersion(K, paramVersion)), n, { rng, splitPoint: K })
+            : await this.runner!.act(obs, n, { rng });
+          actions = out.actions;
+          const local = { version: this.params!.headVersion(K, paramVersion), actions, logits: out.logits, prevRewards, prevDones };
+          await block.record(this.pusher!, meta(), { step, obs, local });
+        }
+        // Observation kT closes unroll k−1: ship the block that holds it now rather than T steps later.
+        if (step % T === 0 && step > 0) await block.flush(this.pusher!, meta(), false);
+        const r = env.step(actions);
+        prevRewards = Float32Array.from(r.rewards);
+        prevDones = new Uint8Array(n);
+        for (let e = 0; e < n; e++) prevDones[e] = r.terminated[e] | r.truncated[e];
+        obs = Uint8Array.from(r.observations);
+        step++;
+        this.stats.steps++;
+        this.stats.envSteps += n;
+        this.stats.wallSeconds = (performance.now() - t0) / 1000;
+      }
+      if (!this.stopping) {
+        this.ended = 'max-steps';
+        await block.flush(this.pusher!, meta(), true);
+      }
+    } finally {
+      await site?.close();
     }
   }
 }

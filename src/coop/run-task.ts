@@ -1,7 +1,7 @@
 /** One device's work on one block (what a worker process runs), and the gateway's gather. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerDef } from '../model/layer-builder.js';
-import { finishDataParallel, runBlockSlice, runFcPart, WeightSlices, type LayerParts } from './execute.js';
+import { finishDataParallel, runBlockSlice, runFcPart, type WeightSlices, type LayerParts } from './execute.js';
 import { deviceTask, rowsOf, type SiteBlock } from './plan.js';
 import { rowCount } from './slicing.js';
 

@@ -29,8 +29,8 @@ export interface SiteOptions {
   readonly devices: readonly SiteDevice[];
   /** Layers 1..y run on the site (default K). */
   readonly y?: number;
-  /** The planner: a plan for the devices still alive (plan parts are indexed like `alive`). */
-  readonly plan: (alive: readonly SiteDevice[]) => SitePlan;
+  /** The planner: a plan of layers 1..y for the devices still alive (plan parts are indexed like `alive`). */
+  readonly plan: (alive: readonly SiteDevice[], y: number) => SitePlan;
   /** Address workers connect to (default 127.0.0.1; on the testbed the host side of the veths). */
   readonly host?: string;
   readonly taskTimeoutMs?: number;
@@ -87,6 +87,7 @@ export class Site {
   private async spawnAll(host: string, port: number): Promise<void> {
     const hello = new Map<string, (s: Socket) => void>();
     this.server.on('connection', (socket) => {
+      socket.setNoDelay(true);
       readFrames(socket, (f) => {
         if (f.header.type === 'hello') hello.get(String(f.header.id))?.(socket);
         else this.onReply(f.header, f.body);
@@ -184,20 +185,23 @@ export class Site {
     return Object.fromEntries(this.workers.map((w) => [w.device.id, w.proc.pid]));
   }
 
-  private planFor(alive: readonly Worker[]): SitePlan {
-    const key = alive.map((w) => w.device.id).join(',');
+  private planFor(alive: readonly Worker[], y: number): SitePlan {
+    const key = `${y}|${alive.map((w) => w.device.id).join(',')}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = this.planner(alive.map((w) => w.device));
+      plan = this.planner(
+        alive.map((w) => w.device),
+        y,
+      );
       const defs = Array.from({ length: this.model.K }, (_, i) => this.model.layerParts(i + 1).def);
-      checkPlan(defs, plan, alive.length, this.y);
+      checkPlan(defs, plan, alive.length, y);
       this.plans.set(key, plan);
     }
     return plan;
   }
 
   /** Layers 1..y on n raw observations, across the site. */
-  async head(obs: Uint8Array, n: number): Promise<SiteStep> {
+  async head(obs: Uint8Array, n: number, y = this.y): Promise<SiteStep> {
     const t0 = performance.now();
     const lost: string[] = [];
     const x = this.model.observationTensor(obs, n);
@@ -206,7 +210,7 @@ export class Site {
         const alive = this.live();
         if (alive.length === 0) throw new Error(`site: every device is lost (${lost.join(', ')})`);
         try {
-          const out = await this.runPlan(this.planFor(alive), alive, x);
+          const out = await this.runPlan(this.planFor(alive, y), alive, x);
           return { out, lost, seconds: (performance.now() - t0) / 1000 };
         } catch (err) {
           if (!(err instanceof DeviceLost)) throw err;

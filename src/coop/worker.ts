@@ -24,6 +24,7 @@ export interface WorkerOptions {
 export function runWorker(o: WorkerOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect(o.port, o.host);
+    socket.setNoDelay(true); // small frames both ways: Nagle + delayed ACKs would add ~40 ms per round
     let model: PolicyModel | undefined;
     const slices = new WeightSlices();
     const send = (h: Frame['header'], body?: Uint8Array): boolean => socket.write(encodeFrame(h, body));

@@ -1,6 +1,7 @@
 import { fstatSync, readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import { Actor, contractEnvOptions } from '../../actor/actor.js';
+import { Actor, contractEnvOptions, type SiteHead } from '../../actor/actor.js';
+import type { PolicyModel } from '../../model/index.js';
 // Light imports only: the model library (and tfjs) loads when the actor first runs layers itself.
 import { INFERENCE_CHOICES, type InferenceChoice } from '../../model/inference-choice.js';
 import { fetchLearnerContract, type LearnerContract, makeLink, parseLearnerContract } from '../../transport/index.js';
@@ -23,6 +24,7 @@ interface ActorFlags {
   bandwidth: string;
   tlsCa?: string;
   romDir?: string;
+  site?: string;
   deviceFlops?: number;
   linkBytesPerSec?: number;
   maxSteps?: number;
@@ -62,6 +64,7 @@ export function registerActor(program: Command): void {
     .option('--exit-with-parent', 'exit when standard input closes (spawned actors: die with the process that started them)')
     .option('--backend <name>', 'auto | native | tensorflow | wasm | cpu', 'auto')
     .option('--inference <name>', 'who runs the head layers: auto (onnxruntime-node when it loads) | onnx | tfjs', parseInference, 'auto')
+    .option('--site <instance.json>', 'run the head layers on a cooperative site of the devices in this site instance (MLS plans it)')
     .action(async (f: ActorFlags) => {
       const token = tokenFromFlags(f, (m) => console.error(m));
       if (!token) throw new Error("actor: no token; pass --token-file FILE or set COKNIGHT_TOKEN to the learner's token");
@@ -130,6 +133,7 @@ export function registerActor(program: Command): void {
             inference: f.inference,
             giveUpAfterMs,
             initBackend: startBackend,
+            ...(f.site ? { site: siteHead(f.site, (m) => console.error(`[actor ${id}] ${m}`)) } : {}),
             log: (m) => console.error(`[actor ${id}] ${m}`),
           }),
         );
@@ -157,4 +161,9 @@ async function measureFlops(contract: LearnerContract, local: { romDir?: string 
   await startBackend();
   const [{ measureDeviceFlops }, { networkSpecFromName }] = await Promise.all([import('../../actor/profile.js'), import('../../model/index.js')]);
   return measureDeviceFlops(contract.env.id, networkSpecFromName(contract.model, 'learner contract'), contractEnvOptions(contract, local));
+}
+
+/** The cooperative-site head (issue 20), loaded only when --site asks for it: it brings tfjs and the planners. */
+function siteHead(file: string, log: (m: string) => void): (model: PolicyModel) => Promise<SiteHead> {
+  return async (model) => (await import('./site.js')).siteHeadFactory(file, log)(model);
 }

@@ -6,8 +6,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { initBackend } from '../../backend/index.js';
 import { profileSiteLayers, scaleProfile } from '../../coop/profile-site.js';
-import { networkSpecFromName } from '../../model/index.js';
-import { parseSiteInstance, SITE_ALGORITHMS, solveSite, type SiteAlgorithm, type SiteInstance } from '../../partition/coop/index.js';
+import { networkSpecFromName, type PolicyModel } from '../../model/index.js';
+import { Site } from '../../coop/site.js';
+import type { SiteHead } from '../../actor/actor.js';
+import { parseSiteInstance, siteModel, SITE_ALGORITHMS, solveMls, solveSite, type SiteAlgorithm, type SiteInstance } from '../../partition/coop/index.js';
 import { calibrate, DEVICE_CLASSES } from '../../testbed/classes.js';
 import { probeHost } from '../../testbed/host.js';
 import { parseBandwidth } from '../../transport/index.js';
@@ -118,4 +120,24 @@ export async function simulateSiteCommand(path: string, algorithms: readonly str
       console.log(
         `${String(r.devices).padStart(2)} devices  ${r.algorithm.padEnd(11)} ${(r.seconds * 1e3).toFixed(3).padStart(9)} ms  ${r.inferencesPerSec.toFixed(1).padStart(8)}/s  (${r.devicesUsed} used)`,
       );
+}
+
+/** `actor --site`: one worker process per device of the instance, re-planned by MLS for every split point and every loss. */
+export function siteHeadFactory(path: string, log: (m: string) => void): (model: PolicyModel) => Promise<SiteHead> {
+  const inst = readSiteInstance(path);
+  return async (model) => {
+    if (model.spec !== inst.network || model.inputShape.join('x') !== inst.inputShape.join('x')) {
+      throw new Error(
+        `--site ${path} profiles ${inst.network} on ${inst.inputShape.join('x')}, the learner trains ${model.spec} on ${model.inputShape.join('x')}`,
+      );
+    }
+    return Site.start({
+      spec: model.spec,
+      inputShape: model.inputShape,
+      numActions: model.numActions,
+      devices: inst.devices.map((d) => ({ id: d.id })),
+      plan: (alive, y) => solveMls(siteModel({ ...inst, y, devices: inst.devices.filter((d) => alive.some((a) => a.id === d.id)) })).plan,
+      log,
+    });
+  };
 }
