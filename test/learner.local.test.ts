@@ -32,7 +32,7 @@ describe('local-mode training (seeded, small budget)', () => {
     const onDisk = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     for (const k of ['frames', 'wallSeconds', 'framesPerSecond', 'backend', 'finalMeanReturn']) expect(onDisk).toHaveProperty(k);
 
-    const ev = evaluateCheckpoint(dir, 30, 7, 5000);
+    const ev = await evaluateCheckpoint(dir, 30, 7, 5000);
     expect(ev.checkpointFrames).toBe(96_000);
     expect(ev.greedy.episodes).toBe(30);
     expect(ev.sampling.meanReturn).toBeGreaterThan(1);

@@ -221,7 +221,7 @@ export class Actor {
       if (y < K) {
         let payload: Uint8Array | Float32Array = obs;
         if (y > 0) {
-          payload = headActivations(model, obs, n, y);
+          payload = await headActivations(model, obs, n, y);
           await block.record(this.pusher!, meta(), { step, obs });
         }
         try {
@@ -252,7 +252,7 @@ export class Actor {
           continue;
         }
       } else {
-        const out = act(model, obs, n, { rng });
+        const out = await act(model, obs, n, { rng });
         actions = out.actions;
         const local = { version: this.params!.headVersion(K, paramVersion), actions, logits: out.logits, prevRewards, prevDones };
         await block.record(this.pusher!, meta(), { step, obs, local });

@@ -148,7 +148,7 @@ export const configSchema = z
     mode: z.enum(['local', 'seed', 'impala', 'coknight']).default('local'),
     frames: z.number().int().positive().default(5_000_000),
     seed: z.number().int().min(0).default(1),
-    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']).default('auto'),
     model: z.enum(['auto', 'minatar', 'impala-shallow', 'impala-deep']).default('auto'),
     env: envSchema.prefault({}),
     hyper: hyperSchema.prefault({}),

@@ -91,7 +91,7 @@ export class InferenceHandler {
       input.set(req.payload, o);
       o += req.payload.length;
     }
-    const out = act(this.model, input, n, { splitPoint: y, rng: this.rng });
+    const out = await act(this.model, input, n, { splitPoint: y, rng: this.rng });
     const A = this.model.numActions;
     const results: Outcome[] = [];
     let row = 0;

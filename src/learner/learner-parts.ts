@@ -43,7 +43,7 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   const obsShape = probe.observationShape as [number, number, number];
   const model = createModel(modelSpecFor(c, obsShape), { inputShape: obsShape, numActions: probe.numActions, seed: c.seed });
   const trainStep = await TrainStep.create(model, learnerHyperFromConfig(c));
-  const edgeFlops = measureForwardFlops(model, 32);
+  const edgeFlops = await measureForwardFlops(model, 32);
   const dims = { unrollLength: c.hyper.unrollLength, numActions: probe.numActions, obsSize: obsShape[0] * obsShape[1] * obsShape[2] };
   const registry = new ActorRegistry();
   const metrics = new LearnerMetrics();

@@ -271,7 +271,7 @@ export class Learner {
       const batch = stackUnrolls(batchUnrolls, T, this.model.numActions, this.assembler.dims.obsSize);
       let lag = 0;
       for (const u of batchUnrolls) lag += this.model.version - u.minVersion;
-      const stats = this.trainStep.step(batch);
+      const stats = await this.trainStep.step(batch);
       if (stats.skipped) {
         // Weights untouched; the batch is counted as discarded so the step accounting still holds.
         this.skippedUpdates++;
@@ -300,7 +300,7 @@ export class Learner {
     this.lastPublishAt = performance.now();
     const v = this.model.version;
     for (let k = 1; k <= this.K; k++) {
-      const bytes = await this.channels.publish(paramTopic(k, k), v, [{ index: k, data: this.model.getLayerWeights(k, k) }]);
+      const bytes = await this.channels.publish(paramTopic(k, k), v, [{ index: k, data: await this.model.getLayerWeights(k, k) }]);
       // Counted per actor as published to its topics (layers 1..y): what its link carries.
       for (const a of this.registry.all()) if (a.ctx && a.splitPoint >= k) a.paramBytes += bytes;
     }
@@ -349,7 +349,12 @@ export class Learner {
   }
 
   async save(): Promise<LearnerState> {
-    return { weights: this.model.getLayerWeights(1, this.K), optimizer: await this.trainStep.getOptimizerState(), frames: this.frames, updates: this.updates };
+    return {
+      weights: await this.model.getLayerWeights(1, this.K),
+      optimizer: await this.trainStep.getOptimizerState(),
+      frames: this.frames,
+      updates: this.updates,
+    };
   }
 
   /** Before start(): continue from a checkpoint's state. */

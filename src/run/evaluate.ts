@@ -28,7 +28,7 @@ function median(xs: number[]): number {
 }
 
 /** Plays `episodes` episodes with the policy (greedy or sampled), `parallel` envs at a time. */
-export function scorePolicy(
+export async function scorePolicy(
   model: PolicyModel,
   envId: string,
   envOpts: ConstructorParameters<typeof VectorEnv>[2],
@@ -37,7 +37,7 @@ export function scorePolicy(
   seed: number,
   parallel = 16,
   onEpisode?: () => void,
-): PolicyScore {
+): Promise<PolicyScore> {
   const n = Math.min(parallel, episodes);
   const env = new VectorEnv(envId, n, { ...envOpts, seed });
   const rng = new Rng(seed + 99991);
@@ -47,7 +47,7 @@ export function scorePolicy(
   // Only the first `episodes` finishers count; envs keep running until enough have finished.
   const actions = new Int32Array(n);
   while (returns.length < episodes) {
-    act(model, obs, n, { mode: greedy ? 'greedy' : 'sample', rng, out: actions });
+    await act(model, obs, n, { mode: greedy ? 'greedy' : 'sample', rng, out: actions });
     const r = env.step(actions);
     for (let i = 0; i < n; i++) {
       if ((r.terminated[i] || r.truncated[i]) && returns.length < episodes) {
@@ -69,14 +69,14 @@ export function scorePolicy(
 }
 
 /** Loads a checkpoint and scores its greedy and its sampling policy on fresh seeded episodes. */
-export function evaluateCheckpoint(
+export async function evaluateCheckpoint(
   pathOrDir: string,
   episodes: number,
   seed = 12345,
   maxEpisodeSteps?: number,
   /** Called after each scored episode (2 × episodes in all), for a progress display. */
   onEpisode?: (policy: 'greedy' | 'sampling') => void,
-): EvalResult {
+): Promise<EvalResult> {
   const ckpt = loadCheckpoint(pathOrDir);
   const config = validateConfig(ckpt.meta.config, `checkpoint ${pathOrDir}`);
   const meta = ckpt.meta as unknown as { modelSpec: string; inputShape: [number, number, number]; numActions: number };
@@ -92,8 +92,8 @@ export function evaluateCheckpoint(
     return {
       env: config.env.id,
       checkpointFrames: ckpt.meta.frames,
-      greedy: scorePolicy(model, config.env.id, envOpts, episodes, true, seed, 16, onEpisode && (() => onEpisode('greedy'))),
-      sampling: scorePolicy(model, config.env.id, envOpts, episodes, false, seed, 16, onEpisode && (() => onEpisode('sampling'))),
+      greedy: await scorePolicy(model, config.env.id, envOpts, episodes, true, seed, 16, onEpisode && (() => onEpisode('greedy'))),
+      sampling: await scorePolicy(model, config.env.id, envOpts, episodes, false, seed, 16, onEpisode && (() => onEpisode('sampling'))),
     };
   } finally {
     model.dispose();

@@ -57,7 +57,7 @@ export class LocalTrainer {
   }
 
   /** Acts for T steps in every env, filling this.batch. */
-  private collect(): void {
+  private async collect(): Promise<void> {
     const { unrollLength: T } = this.config.hyper;
     const B = this.env.numEnvs;
     const S = this.env.obsSize;
@@ -65,7 +65,7 @@ export class LocalTrainer {
     const actions = new Int32Array(B);
     for (let t = 0; t < T; t++) {
       const obsT = this.batch.obs.subarray(t * B * S, (t + 1) * B * S);
-      const { logits } = act(this.model, obsT, B, { rng: this.rng, out: actions });
+      const { logits } = await act(this.model, obsT, B, { rng: this.rng, out: actions });
       this.batch.behaviourLogits.set(logits, t * B * A);
       const r = this.env.step(actions);
       this.batch.actions.set(actions, t * B);
@@ -85,8 +85,8 @@ export class LocalTrainer {
     const B = this.env.numEnvs;
     const S = this.env.obsSize;
     while (this.recorder.frames < total && !h.stopping) {
-      this.collect();
-      const stats = this.trainStep.step(this.batch);
+      await this.collect();
+      const stats = await this.trainStep.step(this.batch);
       // The last observation of this unroll is the first of the next.
       this.batch.obs.copyWithin(0, T * B * S, (T + 1) * B * S);
       this.recorder.update(stats);
@@ -98,7 +98,7 @@ export class LocalTrainer {
   }
 
   async save(): Promise<TrainingState> {
-    return { weights: this.model.getLayerWeights(1, this.model.K), optimizer: await this.trainStep.getOptimizerState() };
+    return { weights: await this.model.getLayerWeights(1, this.model.K), optimizer: await this.trainStep.getOptimizerState() };
   }
 
   dispose(): void {

@@ -55,7 +55,7 @@ export function registerActor(program: Command): void {
     .option('--final-stats', 'print the final statistics as one JSON line on stdout')
     .option('--give-up-after <duration>', "stop reconnecting after this long without a learner, e.g. '90s', '10m'", parseDurationArg('--give-up-after'), 300)
     .option('--exit-with-parent', 'exit when standard input closes (spawned actors: die with the process that started them)')
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu', 'auto')
     .action(async (f: ActorFlags) => {
       const token = tokenFromFlags(f, (m) => console.error(m));
       if (!token) throw new Error("actor: no token; pass --token-file FILE or set COKNIGHT_TOKEN to the learner's token");
@@ -102,7 +102,7 @@ export function registerActor(program: Command): void {
       const localEnvOptions = f.romDir ? { romDir: f.romDir } : {};
       const flops =
         f.deviceFlops ??
-        measureDeviceFlops(contract.env.id, networkSpecFromName(contract.model, 'learner contract'), contractEnvOptions(contract, localEnvOptions));
+        (await measureDeviceFlops(contract.env.id, networkSpecFromName(contract.model, 'learner contract'), contractEnvOptions(contract, localEnvOptions)));
       const link = makeLink(f.bandwidth);
       for (let i = 0; i < f.streams; i++) {
         const id = f.streams === 1 ? actorId : `${actorId}.${i}`;

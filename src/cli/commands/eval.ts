@@ -12,12 +12,12 @@ export function registerEval(program: Command): void {
     .option('--episodes <n>', 'episodes per policy', parseIntArg('--episodes', 1), 100)
     .option('--seed <n>', 'seed of the evaluation episodes', parseIntArg('--seed', 0), 12345)
     .option('--max-episode-steps <n>', 'cap on episode length (a perfect policy may never lose)', parseIntArg('--max-episode-steps', 1))
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu', 'auto')
     .option('--json', 'print the result as JSON')
     .action(async (o: { checkpoint: string; episodes: number; seed: number; maxEpisodeSteps?: number; backend: 'auto'; json?: boolean }) => {
       await initBackend({ prefer: o.backend, log: o.json ? () => {} : (m) => console.error(m) });
       const progress = new TaskProgress('eval', 2 * o.episodes, { unit: 'episodes', kind: o.json ? 'none' : 'auto' });
-      const r = evaluateCheckpoint(o.checkpoint, o.episodes, o.seed, o.maxEpisodeSteps, (policy) => progress.tick(1, policy));
+      const r = await evaluateCheckpoint(o.checkpoint, o.episodes, o.seed, o.maxEpisodeSteps, (policy) => progress.tick(1, policy));
       progress.stop();
       if (o.json) {
         console.log(JSON.stringify(r));
