@@ -1,4 +1,5 @@
 // Backend selection: on this machine tfjs-node(-gpu) are not installed, so 'auto' picks wasm.
+import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { getBackendName, initBackend } from '../src/backend/index.js';
@@ -31,8 +32,16 @@ describe('initBackend', () => {
     await expect(initBackend({ prefer: 'tensorflow', log: () => {} })).rejects.toThrow(/tfjs-node-gpu is not installed.*docs\/backend\.md/);
   });
 
+  // Where Dawn can reach no Vulkan driver (CI, this machine kind); elsewhere webgpu may start.
+  const vulkan = process.env.VK_ICD_FILENAMES != null || ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1'].some((f) => existsSync(f));
+  it.skipIf(vulkan)("prefer 'webgpu' without a Vulkan driver fails naming why and the README section", async () => {
+    await expect(initBackend({ prefer: 'webgpu', log: () => {} })).rejects.toThrow(
+      /'webgpu' requested but Dawn found no adapter \(no Vulkan loader.*GPU section/,
+    );
+  });
+
   it('rejects bad options with the field named', async () => {
-    await expect(initBackend({ prefer: 'gpu' as never })).rejects.toThrow(/prefer must be one of auto, tensorflow, wasm, cpu/);
+    await expect(initBackend({ prefer: 'gpu' as never })).rejects.toThrow(/prefer must be one of auto, tensorflow, webgpu, wasm, cpu/);
     await expect(initBackend({ threads: 0 })).rejects.toThrow(/threads must be a positive integer/);
   });
 
