@@ -166,6 +166,26 @@ describe('TrainStep', () => {
     expect(diffNorm(micro.w, whole.w)).toBeLessThan(1e-6);
   });
 
+  it('V-trace on the backend (the GPU path) gives the same updates and statistics as V-trace in JS', async () => {
+    const batch = makeBatch(12);
+    const run = async (on: 'host' | 'backend') => {
+      const model = createModel('minatar', { inputShape: SHAPE, numActions: A, seed: 13 });
+      const step = await TrainStep.create(model, { ...base, microBatchSize: 1, learningRate: 5e-3 }, on);
+      const stats = [];
+      for (let i = 0; i < 3; i++) stats.push(await step.step(batch));
+      const w = snapshot(model);
+      step.dispose();
+      model.dispose();
+      return { stats, w };
+    };
+    const host = await run('host');
+    const dev = await run('backend');
+    expect(diffNorm(host.w, dev.w)).toBeLessThan(1e-5);
+    host.stats.forEach((h, i) => {
+      for (const k of ['loss', 'gradNorm', 'meanVs', 'meanPgAdvantage', 'meanRho'] as const) expect(dev.stats[i][k]).toBeCloseTo(h[k], 4);
+    });
+  });
+
   it('clips the gradient to the global norm; RMSProp step matches TF1 (ms starts at 1, ε inside the sqrt)', async () => {
     // With the gradient clipped to norm c = 1e-3 and ms_0 = 1: ms_1 = .99 + .01·ĝ² ≈ .99, so
     // Δ = lr·ĝ/sqrt(ms_1 + ε) ≈ lr·ĝ/sqrt(1.0) → ||Δ|| ≈ lr·c. With ms_0 = 0 instead:

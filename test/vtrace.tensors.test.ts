@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureGradients } from '../src/backend/gradients.js';
 import { Rng } from '../src/util/rng.js';
 import { vtraceFlat } from '../src/vtrace/vtrace.js';
-import { vtraceTensors, type VtraceTensorInput } from '../src/vtrace/vtrace-tensors.js';
+import { suffixLinearScan, vtraceTensors, type VtraceTensorInput } from '../src/vtrace/vtrace-tensors.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -82,6 +82,32 @@ describe('V-trace on tensors, hand-computed 2-step example', () => {
     });
     expect(r.vs[0]).toBeCloseTo(2.8, 5);
     expect(r.adv[0]).toBeCloseTo(2.3, 5);
+  });
+});
+
+describe('suffix linear scan y_t = x_t + a_t·y_{t+1}', () => {
+  it('by hand: x = (1, 2, 3), a = ½ → y = (2.75, 3.5, 3)', async () => {
+    const y = tf.tidy(() => suffixLinearScan(tf.tensor2d([1, 2, 3], [3, 1]), tf.fill([3, 1], 0.5), 3, 1));
+    expect(Array.from(await y.data())).toEqual([2.75, 3.5, 3]);
+    y.dispose();
+  });
+
+  it('equals the sequential loop for every T from 1 to 20 (powers of two and not), zeros in a included', async () => {
+    const rng = new Rng(7);
+    for (let T = 1; T <= 20; T++) {
+      const B = 3;
+      const x = Float32Array.from({ length: T * B }, () => rng.normal());
+      const a = Float32Array.from({ length: T * B }, () => (rng.random() < 0.2 ? 0 : rng.random()));
+      const want = new Float64Array(T * B);
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let t = T - 1; t >= 0; t--) want[t * B + b] = acc = x[t * B + b] + a[t * B + b] * acc;
+      }
+      const y = tf.tidy(() => suffixLinearScan(tf.tensor2d(x, [T, B]), tf.tensor2d(a, [T, B]), T, B));
+      const got = await y.data();
+      y.dispose();
+      for (let i = 0; i < T * B; i++) expect(got[i]).toBeCloseTo(want[i], 5);
+    }
   });
 });
 

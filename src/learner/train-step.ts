@@ -8,20 +8,21 @@
  * TF1 starts ms at 1 and tfjs at 0; `rmspropInitialMeanSquare: 'ones'` (default) restores TF1's start
  * through the optimizer's public setWeights.
  *
- * V-trace is computed on the backend from the network outputs (vtrace-tensors.ts), detached from
- * the gradient tape, so vs and the advantages enter the loss as constants (as the stop_gradient in
- * scalable_agent) and nothing is read back until the update's statistics, once per update. Columns are independent in V-trace and the loss is a sum, so
+ * V-trace is computed from the network outputs as constants for the loss (as the stop_gradient in
+ * scalable_agent): on a GPU backend as tensor ops detached from the gradient tape, so nothing is read
+ * back until the update's statistics, once per update; on in-process backends (wasm, cpu) in plain JS
+ * on outputs copied back, which is cheaper there (vtrace-inputs.ts says why). Columns are independent in V-trace and the loss is a sum, so
  * micro-batching gives the same gradient as the whole batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradients } from '../backend/gradients.js';
 import type { PolicyModel } from '../model/index.js';
 import { impalaLoss } from '../vtrace/impala-loss.js';
-import { vtraceTensors } from '../vtrace/vtrace-tensors.js';
 import { sliceBatchColumns, type TrainBatch } from './batch.js';
 import { clipScale, scaleGradients, squaredGlobalNorm } from './grad-clip.js';
 import { resolveLearnerHyperParams, type LearnerHyperParams } from './hyperparams.js';
 import { linearAnnealedLr } from './schedule.js';
+import { resolveVtraceOn, vtraceForLoss, type VtraceOn } from './vtrace-inputs.js';
 
 export interface TrainStats {
   /** Total loss (sum over T and B). */
@@ -72,6 +73,8 @@ export class TrainStep {
   frames = 0;
   private readonly optimizer: AnnealedRmsProp;
   private readonly vars: tf.Variable[];
+  /** Where V-trace runs (vtrace-inputs.ts); 'auto' decides per update from the active backend. */
+  vtraceOn: VtraceOn = 'auto';
 
   private constructor(
     readonly model: PolicyModel,
@@ -83,8 +86,9 @@ export class TrainStep {
   }
 
   /** Build a train step for `model`; overrides go onto DEFAULT_LEARNER_HYPERPARAMS. */
-  static async create(model: PolicyModel, overrides: Partial<LearnerHyperParams> = {}): Promise<TrainStep> {
+  static async create(model: PolicyModel, overrides: Partial<LearnerHyperParams> = {}, vtraceOn: VtraceOn = 'auto'): Promise<TrainStep> {
     const step = new TrainStep(model, resolveLearnerHyperParams(overrides));
+    step.vtraceOn = vtraceOn;
     await ensureGradients(); // tfjs-core's Node bundle registers no gradient functions by itself
     // Create the slots now (tfjs would make them lazily, at 0) so they exist for checkpoints.
     const ms = step.hp.rmspropInitialMeanSquare === 'ones' ? tf.onesLike : tf.zerosLike;
@@ -236,13 +240,14 @@ export class TrainStep {
       this.hp.rewardClip,
     );
 
+    const on = resolveVtraceOn(this.vtraceOn);
     let terms: tf.Tensor1D | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const out = this.model.forward(tf.tensor4d(obs, [(T + 1) * Bc, H, W, C]));
       const n = T * Bc;
       const logits = tf.slice(out.logits, [0, 0], [n, A]);
       const values = tf.slice(out.value, [0], [n]);
-      const vt = vtraceTensors({
+      const vt = vtraceForLoss(on, {
         T,
         B: Bc,
         targetLogits: logits,
@@ -267,9 +272,7 @@ export class TrainStep {
         entropyCost: this.hp.entropyCost,
       });
       // off the path to the loss, so the backward pass ignores it
-      terms = tf.keep(
-        tf.stack([loss.pgLoss, loss.baselineLoss, loss.entropyLoss, tf.sum(vt.vs), tf.sum(vt.pgAdvantages), tf.sum(tf.exp(vt.logRhos))]) as tf.Tensor1D,
-      );
+      terms = tf.keep(tf.concat([tf.stack([loss.pgLoss, loss.baselineLoss, loss.entropyLoss]), vt.sums]) as tf.Tensor1D);
       return loss.total;
     }, this.vars);
     const stats = tf.tidy(() => tf.concat([tf.reshape(value, [1]), terms as tf.Tensor1D]) as tf.Tensor1D);

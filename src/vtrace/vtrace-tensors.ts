@@ -54,6 +54,32 @@ function bound(name: string, v: number | null | undefined): number {
   return v;
 }
 
+/** Row t of the result is row t + d of x ([T, B]), zeros past the end. */
+function shiftUp(x: tf.Tensor, d: number, T: number, B: number): tf.Tensor {
+  return tf.pad(tf.slice(x, [d, 0], [T - d, B]), [
+    [0, d],
+    [0, 0],
+  ]);
+}
+
+/**
+ * y_t = x_t + a_t · y_{t+1} backwards from y_T = 0, for [T, B] tensors, in ⌈log₂ T⌉ rounds of a few
+ * ops each (Kogge–Stone doubling: after the round with stride d, y_t has summed x_t..x_{t+2d−1} and
+ * A_t is the product a_t·…·a_{t+2d−1}) rather than T rounds: the learner's update pays per op,
+ * and this recursion is the v_s − V(x_s) of V-trace.
+ */
+export function suffixLinearScan(x: tf.Tensor, a: tf.Tensor, T: number, B: number): tf.Tensor {
+  return tf.tidy(() => {
+    let y = x;
+    let A = a;
+    for (let d = 1; d < T; d *= 2) {
+      y = tf.add(y, tf.mul(A, shiftUp(y, d, T, B)));
+      if (2 * d < T) A = tf.mul(A, shiftUp(A, d, T, B));
+    }
+    return y;
+  });
+}
+
 /** Call inside tf.tidy or a gradient function; the outputs are new tensors. */
 export function vtraceTensors(input: VtraceTensorInput): VtraceTensorOutput {
   const { T, B, actions, discounts, rewards, behaviourLogits } = input;
@@ -88,20 +114,23 @@ export function vtraceTensors(input: VtraceTensorInput): VtraceTensorOutput {
     const logPiA = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(tf.tensor1d(actions, 'int32'), A)), 1);
     const logRhos = tf.sub(logPiA, tf.tensor1d(logMu)) as tf.Tensor1D;
     const rho = tf.reshape(tf.exp(logRhos), [T, B]);
-    const clip = (x: tf.Tensor, c: number): tf.Tensor => (c === Infinity ? x : tf.minimum(x, c));
+    const clippedRho = new Map<number, tf.Tensor>(); // min(c, ρ) for each threshold c, computed once
+    const clip = (c: number): tf.Tensor => {
+      if (c === Infinity) return rho;
+      if (!clippedRho.has(c)) clippedRho.set(c, tf.minimum(rho, c));
+      return clippedRho.get(c)!;
+    };
     const disc = tf.tensor2d(discounts, [T, B]);
     const r = tf.tensor2d(rewards, [T, B]);
     const next = (x: tf.Tensor): tf.Tensor => (T > 1 ? tf.concat([tf.slice(x, [1, 0], [T - 1, B]), bootstrap], 0) : bootstrap);
     const vNext = next(values);
-    const deltas = tf.unstack(tf.mul(clip(rho, rhoBar), tf.sub(tf.add(r, tf.mul(disc, vNext)), values)));
-    const coefs = tf.unstack(tf.mul(disc, tf.mul(lambda, clip(rho, cBar))));
+    const deltas = tf.mul(clip(rhoBar), tf.sub(tf.add(r, tf.mul(disc, vNext)), values));
+    const coefs = tf.mul(disc, lambda === 1 ? clip(cBar) : tf.mul(lambda, clip(cBar)));
     // v_s − V(x_s) = δ_s + γ_s c_s (v_{s+1} − V(x_{s+1})), backwards from zero past the end
-    const acc: tf.Tensor[] = new Array<tf.Tensor>(T);
-    acc[T - 1] = deltas[T - 1];
-    for (let t = T - 2; t >= 0; t--) acc[t] = tf.add(deltas[t], tf.mul(coefs[t], acc[t + 1]));
-    const vs = tf.add(values, tf.stack(acc));
-    const q = tf.add(r, tf.mul(disc, tf.add(tf.mul(lambda, next(vs)), tf.mul(1 - lambda, vNext))));
-    const adv = tf.mul(clip(rho, pgRhoBar), tf.sub(q, values));
+    const acc = suffixLinearScan(deltas, coefs, T, B);
+    const vs = tf.add(values, acc);
+    const q = tf.add(r, tf.mul(disc, lambda === 1 ? next(vs) : tf.add(tf.mul(lambda, next(vs)), tf.mul(1 - lambda, vNext))));
+    const adv = tf.mul(clip(pgRhoBar), tf.sub(q, values));
     return { vs: tf.reshape(vs, [n]) as tf.Tensor1D, pgAdvantages: tf.reshape(adv, [n]) as tf.Tensor1D, logRhos };
   });
 }
