@@ -14,7 +14,7 @@ import { createModel, NETWORK_SPECS, type NetworkSpec } from '../src/model/index
 import { Rng } from '../src/util/rng.js';
 
 const program = new Command()
-  .option('--backend <name>', 'auto | native | tensorflow | wasm | cpu', 'wasm')
+  .option('--backend <name>', 'auto | native | tensorflow | webgpu | wasm | cpu', 'wasm')
   .option(
     '--model <spec>',
     NETWORK_SPECS.join(' | '),
@@ -48,11 +48,11 @@ const batch = {
   dones: Uint8Array.from({ length: T * B }, () => (rng.random() < 0.01 ? 1 : 0)),
   behaviourLogits: Float32Array.from({ length: T * B * A }, () => rng.normal() * 0.1),
 };
-step.step(batch);
+await step.step(batch);
 const times: number[] = [];
 for (let r = 0; r < o.reps; r++) {
   const t0 = performance.now();
-  step.step(batch);
+  await step.step(batch);
   times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);

@@ -1,5 +1,6 @@
 // Backend selection: on this machine tfjs-node(-gpu) are not installed, so 'auto' picks native
 // (wasm plus the OpenBLAS addon) where the addon is built, and wasm where it is not.
+import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { getBackendName, initBackend, loadNativeBlas } from '../src/backend/index.js';
@@ -40,6 +41,14 @@ describe('initBackend', () => {
     await expect(initBackend({ prefer: 'tensorflow', log: () => {} })).rejects.toThrow(/tfjs-node-gpu is not installed.*docs\/backend\.md/);
   });
 
+  // Where Dawn can reach no Vulkan driver (CI, this machine kind); elsewhere webgpu may start.
+  const vulkan = process.env.VK_ICD_FILENAMES != null || ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1'].some((f) => existsSync(f));
+  it.skipIf(vulkan)("prefer 'webgpu' without a Vulkan driver fails naming why and the README section", async () => {
+    await expect(initBackend({ prefer: 'webgpu', log: () => {} })).rejects.toThrow(
+      /'webgpu' requested but Dawn found no adapter \(no Vulkan loader.*GPU section/,
+    );
+  });
+
   it("prefer 'native' without the addon fails naming the fix; with it, starts native", async () => {
     if (native.addon == null) {
       await expect(initBackend({ prefer: 'native', log: () => {} })).rejects.toThrow(/'native' requested but .*libopenblas-dev.*npm run build:native/);
@@ -49,7 +58,7 @@ describe('initBackend', () => {
   });
 
   it('rejects bad options with the field named', async () => {
-    await expect(initBackend({ prefer: 'gpu' as never })).rejects.toThrow(/prefer must be one of auto, native, tensorflow, wasm, cpu/);
+    await expect(initBackend({ prefer: 'gpu' as never })).rejects.toThrow(/prefer must be one of auto, native, tensorflow, webgpu, wasm, cpu/);
     await expect(initBackend({ threads: 0 })).rejects.toThrow(/threads must be a positive integer/);
   });
 

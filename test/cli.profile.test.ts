@@ -9,7 +9,7 @@ beforeAll(async () => {
 
 describe('device profiler', () => {
   it('times every layer of the network and yields an instance the solvers accept', async () => {
-    const layers = profileLayers('minatar', [10, 10, 4], 3, 4, 5);
+    const layers = await profileLayers('minatar', [10, 10, 4], 3, 4, 5);
     expect(layers.map((l) => l.name)).toEqual(['conv1', 'fc']);
     // c_k at batch 4: conv 4·(8·8·16·3·3·4·2) = 294,912; fc 4·(1024·128·2 + heads 128·4·2) = 1,052,672
     expect(layers.map((l) => l.flops)).toEqual([294_912, 1_052_672]);

@@ -16,12 +16,12 @@ function same(a: tf.Tensor, b: tf.Tensor): boolean {
 }
 
 describe('per-layer weight serialisation', () => {
-  it('head-only round trip for every y: layers 1..y copied, the rest untouched, version carried', () => {
+  it('head-only round trip for every y: layers 1..y copied, the rest untouched, version carried', async () => {
     const learner = createModel('impala-shallow', { ...opts, seed: 1 });
     learner.version = 42;
     for (let y = 1; y <= learner.K; y++) {
       const actor = createModel('impala-shallow', { ...opts, seed: 2 });
-      const blob = learner.getLayerWeights(1, y);
+      const blob = await learner.getLayerWeights(1, y);
       // size: 32-byte header, (2 + rank) words per tensor, 4 bytes per float
       let words = 0;
       let floats = 0;
@@ -46,10 +46,10 @@ describe('per-layer weight serialisation', () => {
     learner.dispose();
   });
 
-  it('a middle range travels on its own and decodes to the right layers', () => {
+  it('a middle range travels on its own and decodes to the right layers', async () => {
     const m = createModel('impala-deep', { ...opts, seed: 3 });
     m.version = 7;
-    const blob = m.getLayerWeights(4, 6);
+    const blob = await m.getLayerWeights(4, 6);
     const p = decodeLayerWeights(blob);
     expect(p.from).toBe(4);
     expect(p.to).toBe(6);
@@ -66,17 +66,17 @@ describe('per-layer weight serialisation', () => {
     m.dispose();
   });
 
-  it('rejects blobs for another network, truncated or corrupt, with a clear message', () => {
+  it('rejects blobs for another network, truncated or corrupt, with a clear message', async () => {
     const a = createModel('impala-shallow', { ...opts, seed: 1 });
     const b = createModel('impala-shallow', { ...opts, numActions: 4, seed: 1 });
-    const blob = a.getLayerWeights(1, 3);
+    const blob = await a.getLayerWeights(1, 3);
     expect(() => b.setLayerWeights(blob)).toThrow(/different network/);
     expect(() => a.setLayerWeights(blob.subarray(0, blob.byteLength - 4))).toThrow(/runs past the end/);
     const bad = blob.slice();
     bad[0] = 0;
     expect(() => a.setLayerWeights(bad)).toThrow(/magic/);
-    expect(() => a.getLayerWeights(2, 1)).toThrow(/from ≤ to/);
-    expect(() => a.getLayerWeights(0, 1)).toThrow(/1\.\.3/);
+    await expect(a.getLayerWeights(2, 1)).rejects.toThrow(/from ≤ to/);
+    await expect(a.getLayerWeights(0, 1)).rejects.toThrow(/1\.\.3/);
     a.dispose();
     b.dispose();
   });

@@ -57,7 +57,7 @@ describe('no poisoned model', () => {
     const T = l.config.hyper.unrollLength;
     const S = l.assembler.dims.obsSize;
     const A = l.model.numActions;
-    const before = l.model.getLayerWeights(1, l.K);
+    const before = await l.model.getLayerWeights(1, l.K);
     // Four complete unrolls with rewards of 3e38, fed past intake (as if its range check had a hole).
     for (let e = 0; e < 2; e++) {
       for (let s = 0; s <= 2 * T; s++) {
@@ -70,7 +70,7 @@ describe('no poisoned model', () => {
     }
     await until(() => l.skippedUpdates >= 1, 10_000, 'the skipped update');
     expect(l.updates).toBe(0);
-    expect(Buffer.from(l.model.getLayerWeights(1, l.K)).equals(Buffer.from(before))).toBe(true);
+    expect(Buffer.from(await l.model.getLayerWeights(1, l.K)).equals(Buffer.from(before))).toBe(true);
     const text = await (await fetch(`http://${fx.svc.metricsAddress}/metrics`)).text();
     expect(text).toMatch(/coknight_skipped_updates_total 1/);
     const acc = l.stepAccounting();

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureGradients } from '../src/backend/gradients.js';
 import { sliceBatchColumns } from '../src/learner/batch.js';
-import { clipByGlobalNorm, globalNorm } from '../src/learner/grad-clip.js';
+import { clipByGlobalNorm, clipScale, globalNorm } from '../src/learner/grad-clip.js';
 import { DEFAULT_LEARNER_HYPERPARAMS, resolveLearnerHyperParams } from '../src/learner/hyperparams.js';
 import { linearAnnealedLr } from '../src/learner/schedule.js';
 import { TrainStep } from '../src/learner/train-step.js';
@@ -57,18 +57,19 @@ describe('pure pieces', () => {
     expect(() => linearAnnealedLr(6e-4, 0, 0)).toThrow(/totalFrames/);
   });
 
-  it('global-norm clipping: ||(3, 4, 12)|| = 13, clip 6.5 halves every tensor; below the clip nothing changes', () => {
-    tf.tidy(() => {
-      const g = [tf.tensor1d([3, 4]), tf.tensor2d([[12]])];
-      expect(globalNorm(g)).toBeCloseTo(13, 6);
-      const c = clipByGlobalNorm(g, 6.5);
-      expect(c.norm).toBeCloseTo(13, 6);
-      expect(Array.from(c.grads[0].dataSync())).toEqual([1.5, 2]);
-      expect(Array.from(c.grads[1].dataSync())).toEqual([6]);
-      const u = clipByGlobalNorm(g, 40);
-      expect(Array.from(u.grads[0].dataSync())).toEqual([3, 4]);
-      expect(() => clipByGlobalNorm(g, 0)).toThrow(/clipNorm/);
-    });
+  it('global-norm clipping: ||(3, 4, 12)|| = 13, clip 6.5 halves every tensor; below the clip nothing changes', async () => {
+    const g = [tf.tensor1d([3, 4]), tf.tensor2d([[12]])];
+    expect(await globalNorm(g)).toBeCloseTo(13, 6);
+    const c = await clipByGlobalNorm(g, 6.5);
+    expect(c.norm).toBeCloseTo(13, 6);
+    expect(Array.from(await c.grads[0].data())).toEqual([1.5, 2]);
+    expect(Array.from(await c.grads[1].data())).toEqual([6]);
+    const u = await clipByGlobalNorm(g, 40);
+    expect(Array.from(await u.grads[0].data())).toEqual([3, 4]);
+    await expect(clipByGlobalNorm(g, 0)).rejects.toThrow(/clipNorm/);
+    expect(clipScale(13, 6.5)).toBe(0.5);
+    expect(clipScale(13, 40)).toBe(1);
+    tf.dispose([...g, ...c.grads, ...u.grads]);
   });
 
   it('batch columns: discounts γ·(1 − done), unit reward clipping, time-major slicing', () => {
@@ -120,10 +121,10 @@ describe('TrainStep', () => {
     const model = createModel('minatar', { inputShape: SHAPE, numActions: A, seed: 1 });
     const step = await TrainStep.create(model, { ...base, learningRate: 5e-3 });
     const batch = makeBatch(2);
-    const first = step.step(batch);
+    const first = await step.step(batch);
     const afterFirst = tf.memory().numTensors;
     const losses = [first.loss];
-    for (let i = 0; i < 19; i++) losses.push(step.step(batch).loss);
+    for (let i = 0; i < 19; i++) losses.push((await step.step(batch)).loss);
     expect(tf.memory().numTensors).toBe(afterFirst);
     // measured: 10.13 9.82 9.55 … 6.02 5.78 (the baseline term dominates at the start)
     losses.slice(1).forEach((l, i) => expect(l).toBeLessThan(losses[i]));
@@ -140,7 +141,7 @@ describe('TrainStep', () => {
   it('reported loss terms agree with impala loss bookkeeping: total = pg + 0.5·baseline + 0.01·entropyLoss', async () => {
     const model = createModel('minatar', { inputShape: SHAPE, numActions: A, seed: 4 });
     const step = await TrainStep.create(model, base);
-    const s = step.step(makeBatch(3));
+    const s = await step.step(makeBatch(3));
     expect(s.loss).toBeCloseTo(s.pgLoss + 0.5 * s.baselineLoss + 0.01 * s.entropyLoss, 4);
     expect(s.entropy).toBeCloseTo(-s.entropyLoss / (T * B), 6);
     step.dispose();
@@ -152,7 +153,7 @@ describe('TrainStep', () => {
     const run = async (micro: number) => {
       const model = createModel('minatar', { inputShape: SHAPE, numActions: A, seed: 7 });
       const step = await TrainStep.create(model, { ...base, microBatchSize: micro });
-      const stats = step.step(batch);
+      const stats = await step.step(batch);
       const w = snapshot(model);
       step.dispose();
       model.dispose();
@@ -163,6 +164,26 @@ describe('TrainStep', () => {
     expect(micro.stats.loss).toBeCloseTo(whole.stats.loss, 3);
     expect(micro.stats.gradNorm).toBeCloseTo(whole.stats.gradNorm, 3);
     expect(diffNorm(micro.w, whole.w)).toBeLessThan(1e-6);
+  });
+
+  it('V-trace on the backend (the GPU path) gives the same updates and statistics as V-trace in JS', async () => {
+    const batch = makeBatch(12);
+    const run = async (on: 'host' | 'backend') => {
+      const model = createModel('minatar', { inputShape: SHAPE, numActions: A, seed: 13 });
+      const step = await TrainStep.create(model, { ...base, microBatchSize: 1, learningRate: 5e-3 }, on);
+      const stats = [];
+      for (let i = 0; i < 3; i++) stats.push(await step.step(batch));
+      const w = snapshot(model);
+      step.dispose();
+      model.dispose();
+      return { stats, w };
+    };
+    const host = await run('host');
+    const dev = await run('backend');
+    expect(diffNorm(host.w, dev.w)).toBeLessThan(1e-5);
+    host.stats.forEach((h, i) => {
+      for (const k of ['loss', 'gradNorm', 'meanVs', 'meanPgAdvantage', 'meanRho'] as const) expect(dev.stats[i][k]).toBeCloseTo(h[k], 4);
+    });
   });
 
   it('clips the gradient to the global norm; RMSProp step matches TF1 (ms starts at 1, ε inside the sqrt)', async () => {
@@ -176,7 +197,7 @@ describe('TrainStep', () => {
       const model = createModel('minatar', { inputShape: SHAPE, numActions: A, seed: 8 });
       const step = await TrainStep.create(model, { ...base, learningRate: lr, gradClipNorm: c, rmspropInitialMeanSquare: init });
       const before = snapshot(model);
-      const stats = step.step(batch);
+      const stats = await step.step(batch);
       const d = diffNorm(snapshot(model), before);
       step.dispose();
       model.dispose();
@@ -194,7 +215,7 @@ describe('TrainStep', () => {
     // updates of T·B·actionRepeat = 4·2·2 = 16 frames; total 48 → lr0·(1, 2/3, 1/3), then 0
     const step = await TrainStep.create(model, { ...base, annealLearningRate: true, learningRate: 1e-3, totalFrames: 48, actionRepeat: 2 });
     const batch = makeBatch(7);
-    const lrs = [step.step(batch).lr, step.step(batch).lr];
+    const lrs = [(await step.step(batch)).lr, (await step.step(batch)).lr];
     expect(lrs[0]).toBeCloseTo(1e-3, 15);
     expect(lrs[1]).toBeCloseTo((2 / 3) * 1e-3, 15);
     expect(step.frames).toBe(32);
@@ -211,7 +232,7 @@ describe('TrainStep', () => {
     const batch = makeBatch(8);
     const m1 = createModel('minatar', { inputShape: SHAPE, numActions: A, seed: 10 });
     const s1 = await TrainStep.create(m1, base);
-    s1.step(batch);
+    await s1.step(batch);
     const tensorsBefore = tf.memory().numTensors;
     const state = await s1.getOptimizerState();
     await s1.setOptimizerState(state);
@@ -220,11 +241,11 @@ describe('TrainStep', () => {
     expect(state[0].data[0]).toBe(1);
     expect(state[1].name).toBe('L1.conv1.kernel/rms');
     const m2 = createModel('minatar', { inputShape: SHAPE, numActions: A, seed: 99 });
-    m2.setLayerWeights(m1.getLayerWeights());
+    m2.setLayerWeights(await m1.getLayerWeights());
     const s2 = await TrainStep.create(m2, base);
     await s2.setOptimizerState(state);
-    s1.step(batch);
-    s2.step(batch);
+    await s1.step(batch);
+    await s2.step(batch);
     expect(diffNorm(snapshot(m1), snapshot(m2))).toBeLessThan(1e-7);
     await expect(s2.setOptimizerState(state.slice(0, 3))).rejects.toThrow(/has no 'L1.fc.kernel\/rms'|has no/);
     [s1, s2].forEach((s) => s.dispose());
@@ -235,7 +256,7 @@ describe('TrainStep', () => {
     const model = createModel('minatar', { inputShape: SHAPE, numActions: A, seed: 1 });
     const step = await TrainStep.create(model, base);
     const batch = { ...makeBatch(1), rewards: new Float32Array(3) };
-    expect(() => step.step(batch)).toThrow(/rewards must hold T·B = 4·2 = 8 values/);
+    await expect(step.step(batch)).rejects.toThrow(/rewards must hold T·B = 4·2 = 8 values/);
     step.dispose();
     model.dispose();
   });

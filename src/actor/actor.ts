@@ -255,7 +255,7 @@ export class Actor {
     const head = async (y: number, version: number): Promise<Float32Array> => {
       if (!site) return this.runner!.head(obs, n, y);
       if (siteWeights !== `${y}:${version}`) {
-        await site.setWeights(this.model!.getLayerWeights(1, y));
+        await site.setWeights(await this.model!.getLayerWeights(1, y));
         siteWeights = `${y}:${version}`;
       }
       return (await site.head(obs, n, y)).out;

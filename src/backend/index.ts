@@ -1,13 +1,15 @@
-// Picks the tfjs backend at start-up: 'native' (wasm plus the OpenBLAS addon, when built), then
-// tfjs-node-gpu, then tfjs-node (both optional: loaded only if installed and loadable), then
+// Picks the tfjs backend at start-up: tfjs-node-gpu, then webgpu on a hardware adapter (never a
+// software one unless asked for by name), then 'native' (wasm plus the OpenBLAS addon, when built),
+// then tfjs-node (the tfjs-node packages are optional: loaded only if installed and loadable), then
 // tfjs-backend-wasm (the default), and cpu as a last resort.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { ensureGradients } from './gradients.js';
 import { startNative, uninstallNativeKernels } from './native/index.js';
 import { startWasm } from './wasm.js';
+import { describeAdapter, noGpuDeviceNode, startWebGpu, type GpuAdapterSummary } from './webgpu.js';
 
-export type BackendPreference = 'auto' | 'native' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'native' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 export interface BackendOptions {
   /** 'auto' (default): the fastest that loads. Any other value: that one or an error. */
@@ -23,9 +25,11 @@ export interface BackendInfo {
   name: string;
   detail: string;
   warnings: string[];
+  /** The WebGPU adapter, when name is 'webgpu'. */
+  adapter?: GpuAdapterSummary;
 }
 
-const PREFERENCES: readonly BackendPreference[] = ['auto', 'native', 'tensorflow', 'wasm', 'cpu'];
+const PREFERENCES: readonly BackendPreference[] = ['auto', 'native', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 const CPU_WARNING = 'using the plain JS cpu backend: 30–300× slower than wasm; training will crawl';
 
@@ -58,6 +62,29 @@ async function pick(opts: BackendOptions): Promise<BackendInfo> {
   const warnings: string[] = [];
   const skipped: string[] = [];
 
+  const native = async (pkg: (typeof NATIVE_PACKAGES)[number]): Promise<BackendInfo | null> => {
+    const why = await tryNative(pkg);
+    if (why == null) return { name: 'tensorflow', detail: `${pkg} (libtensorflow)`, warnings };
+    skipped.push(why);
+    return null;
+  };
+  if (prefer === 'auto' || prefer === 'tensorflow') {
+    const gpu = await native(NATIVE_PACKAGES[0]);
+    if (gpu) return gpu;
+  }
+  if (prefer === 'webgpu' || (prefer === 'auto' && noGpuDeviceNode() == null)) {
+    try {
+      const adapter = await startWebGpu(prefer === 'webgpu');
+      if (adapter.software) warnings.push(`webgpu runs on a software adapter (${adapter.description}): for tests only, far slower than wasm`);
+      return { name: 'webgpu', detail: `tfjs-backend-webgpu on ${describeAdapter(adapter)}`, warnings, adapter };
+    } catch (err) {
+      if (prefer === 'webgpu')
+        throw new Error(`backend: 'webgpu' requested but ${(err as Error).message.replace(/^webgpu: /, '')}. See the README's GPU section.`, { cause: err });
+      skipped.push((err as Error).message);
+    }
+  } else if (prefer === 'auto') {
+    skipped.push(noGpuDeviceNode()!);
+  }
   if (prefer === 'auto' || prefer === 'native') {
     try {
       return { name: 'native', detail: await startNative(opts.threads), warnings };
@@ -68,11 +95,8 @@ async function pick(opts: BackendOptions): Promise<BackendInfo> {
     }
   }
   if (prefer === 'auto' || prefer === 'tensorflow') {
-    for (const pkg of NATIVE_PACKAGES) {
-      const why = await tryNative(pkg);
-      if (why == null) return { name: 'tensorflow', detail: `${pkg} (libtensorflow)`, warnings };
-      skipped.push(why);
-    }
+    const cpu = await native(NATIVE_PACKAGES[1]);
+    if (cpu) return cpu;
     if (prefer === 'tensorflow') {
       throw new Error(`backend: 'tensorflow' requested but ${skipped.join('; ')}. See docs/backend.md for the install command.`);
     }
@@ -113,14 +137,20 @@ export function initBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
     started.set(key, p);
     p.catch(() => started.delete(key));
   }
-  return p;
+  // Another call may have switched tfjs to a different backend since: make this one active again.
+  return p.then(async (info) => {
+    const tfName = info.name === 'native' ? 'wasm' : info.name; // native = wasm with the OpenBLAS kernels
+    if (tf.getBackend() !== tfName && !(await tf.setBackend(tfName))) throw new Error(`backend: could not switch back to ${info.name}`);
+    return info;
+  });
 }
 
-/** Name of the active tfjs backend ('tensorflow', 'wasm' or 'cpu'; 'native' runs as 'wasm'). */
+/** Name of the active tfjs backend ('tensorflow', 'webgpu', 'wasm' or 'cpu'; 'native' runs as 'wasm'). */
 export function getBackendName(): string {
   return tf.getBackend();
 }
 
 export { ensureGradients } from './gradients.js';
+export { describeAdapter, summarizeAdapter, type GpuAdapterSummary } from './webgpu.js';
 export { registerWasmTrainingKernels, restoreShippedWasmKernels } from './wasm-kernels/index.js';
 export { installNativeKernels, loadNativeBlas, nativeKernelsInstalled, uninstallNativeKernels, type NativeBlas } from './native/index.js';

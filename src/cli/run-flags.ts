@@ -45,7 +45,7 @@ export function addRunFlags(cmd: Command): Command {
     .option('--seed <n>', 'seed for every generator in the run', parseIntArg('--seed', 0))
     .option('--run-dir <dir>', 'run directory (checkpoints, logs, plots, summary.json)')
     .option('--resume <dir>', 'resume from the checkpoint in this run directory (continues writing there)')
-    .option('--backend <name>', 'auto | native | tensorflow | wasm | cpu')
+    .option('--backend <name>', 'auto | native | tensorflow | webgpu | wasm | cpu')
     .option('--model <name>', 'auto | minatar | impala-shallow | impala-deep')
     .option('--progress <kind>', 'auto | bar | lines | none')
     .option('--rom-dir <dir>', 'Atari ROM directory (default $COKNIGHT_ROM_DIR)')

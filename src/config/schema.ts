@@ -172,7 +172,7 @@ export const configSchema = z
     mode: z.enum(['local', 'seed', 'impala', 'coknight']).default('local'),
     frames: z.number().int().positive().default(5_000_000),
     seed: z.number().int().min(0).default(1),
-    backend: z.enum(['auto', 'native', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    backend: z.enum(['auto', 'native', 'tensorflow', 'webgpu', 'wasm', 'cpu']).default('auto'),
     /** Who runs inference (actor heads, learner tails, eval, local acting); training stays on tfjs. */
     inference: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
     /** onnxruntime intra-op threads per session (1 matches the single-threaded tfjs measurements). */

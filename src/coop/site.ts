@@ -121,7 +121,7 @@ export class Site {
           }),
       ),
     );
-    await this.setWeights(this.model.getLayerWeights());
+    await this.setWeights(await this.model.getLayerWeights());
   }
 
   private lose(w: Worker, why: string): void {

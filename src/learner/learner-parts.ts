@@ -47,7 +47,7 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   const obsShape = probe.observationShape as [number, number, number];
   const model = createModel(modelSpecFor(c, obsShape), { inputShape: obsShape, numActions: probe.numActions, seed: c.seed });
   const trainStep = await TrainStep.create(model, learnerHyperFromConfig(c));
-  const edgeFlops = measureForwardFlops(model, 32);
+  const edgeFlops = await measureForwardFlops(model, 32);
   const codecs = new SplitCodecs(model, c.distributed.codec, c.distributed.allowLossyCodecs, c.seed);
   if (codecs.size > 0) {
     calibrateCodecs(codecs, probe, c.seed);

@@ -268,7 +268,7 @@ export class Learner {
       const batch = stackUnrolls(batchUnrolls, T, this.model.numActions, this.assembler.dims.obsSize);
       let lag = 0;
       for (const u of batchUnrolls) lag += this.model.version - u.minVersion;
-      const stats = this.trainStep.step(batch);
+      const stats = await this.trainStep.step(batch);
       if (stats.skipped) {
         // Weights untouched; the batch is counted as discarded so the step accounting still holds.
         this.skippedUpdates++;
@@ -341,7 +341,12 @@ export class Learner {
   }
 
   async save(): Promise<LearnerState> {
-    return { weights: this.model.getLayerWeights(1, this.K), optimizer: await this.trainStep.getOptimizerState(), frames: this.frames, updates: this.updates };
+    return {
+      weights: await this.model.getLayerWeights(1, this.K),
+      optimizer: await this.trainStep.getOptimizerState(),
+      frames: this.frames,
+      updates: this.updates,
+    };
   }
 
   /** Before start(): continue from a checkpoint's state. */

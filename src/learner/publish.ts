@@ -12,7 +12,7 @@ import type { SplitCodecs } from './split-codecs.js';
 export async function publishParams(channels: SecureChannels, model: PolicyModel, registry: ActorRegistry, codecs: SplitCodecs): Promise<void> {
   const v = model.version;
   for (let k = 1; k <= model.K; k++) {
-    const bytes = await channels.publish(paramTopic(k, k), v, [{ index: k, data: model.getLayerWeights(k, k) }]);
+    const bytes = await channels.publish(paramTopic(k, k), v, [{ index: k, data: await model.getLayerWeights(k, k) }]);
     // Counted per actor as published to its topics (layers 1..y): what its link carries.
     for (const a of registry.all()) if (a.ctx && a.splitPoint >= k) a.paramBytes += bytes;
   }

@@ -8,21 +8,22 @@
  * TF1 starts ms at 1 and tfjs at 0; `rmspropInitialMeanSquare: 'ones'` (default) restores TF1's start
  * through the optimizer's public setWeights.
  *
- * V-trace is computed in plain JS from the network outputs read back inside the gradient function;
- * it depends only on numbers, so vs and the advantages enter the loss as constants (as the
- * stop_gradient in scalable_agent). Columns are independent in V-trace and the loss is a sum, so
+ * V-trace is computed from the network outputs as constants for the loss (as the stop_gradient in
+ * scalable_agent): on a GPU backend as tensor ops detached from the gradient tape, so nothing is read
+ * back until the update's statistics, once per update; on in-process backends (wasm, cpu) in plain JS
+ * on outputs copied back, which is cheaper there (vtrace-inputs.ts says why). Columns are independent in V-trace and the loss is a sum, so
  * micro-batching gives the same gradient as the whole batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradients } from '../backend/gradients.js';
 import type { PolicyModel } from '../model/index.js';
 import { impalaLoss } from '../vtrace/impala-loss.js';
-import { vtraceFlat } from '../vtrace/vtrace.js';
 import { sliceBatchColumns, type TrainBatch } from './batch.js';
 import type { CodecTrainer } from './codec-training.js';
-import { clipByGlobalNorm, globalNorm } from './grad-clip.js';
+import { clipScale, scaleGradients, squaredGlobalNorm } from './grad-clip.js';
 import { resolveLearnerHyperParams, type LearnerHyperParams } from './hyperparams.js';
 import { linearAnnealedLr } from './schedule.js';
+import { resolveVtraceOn, vtraceForLoss, type VtraceOn } from './vtrace-inputs.js';
 
 export interface TrainStats {
   /** Total loss (sum over T and B). */
@@ -48,7 +49,7 @@ export interface TrainStats {
   readonly version: number;
   /** Set when the loss or the gradient was not finite: no update was applied (weights, frames, version unchanged). */
   readonly skipped?: boolean;
-  /** With a codec in training: its relative reconstruction error on this batch (codec-training.ts). */
+  /** With a feature codec attached: its reconstruction loss in this update. */
   readonly codecReconstruction?: number;
 }
 
@@ -58,6 +59,9 @@ export interface OptimizerSlot {
   readonly shape: readonly number[];
   readonly data: Float32Array;
 }
+
+/** The per-update sums, in the order chunkGradients stacks them (loss first, from variableGrads). */
+const STATS = ['loss', 'pgLoss', 'baselineLoss', 'entropyLoss', 'vs', 'adv', 'rho'] as const;
 
 /** RMSProp whose learning rate the annealing schedule can change between steps. */
 class AnnealedRmsProp extends tf.RMSPropOptimizer {
@@ -72,6 +76,8 @@ export class TrainStep {
   frames = 0;
   private readonly optimizer: AnnealedRmsProp;
   private readonly vars: tf.Variable[];
+  /** Where V-trace runs (vtrace-inputs.ts); 'auto' decides per update from the active backend. */
+  vtraceOn: VtraceOn = 'auto';
   /** A feature codec trained with the model (codec-training.ts); its variables follow `vars`. */
   private codec: CodecTrainer | undefined;
 
@@ -85,8 +91,9 @@ export class TrainStep {
   }
 
   /** Build a train step for `model`; overrides go onto DEFAULT_LEARNER_HYPERPARAMS. */
-  static async create(model: PolicyModel, overrides: Partial<LearnerHyperParams> = {}): Promise<TrainStep> {
+  static async create(model: PolicyModel, overrides: Partial<LearnerHyperParams> = {}, vtraceOn: VtraceOn = 'auto'): Promise<TrainStep> {
     const step = new TrainStep(model, resolveLearnerHyperParams(overrides));
+    step.vtraceOn = vtraceOn;
     await ensureGradients(); // tfjs-core's Node bundle registers no gradient functions by itself
     // Create the slots now (tfjs would make them lazily, at 0) so they exist for checkpoints.
     const ms = step.hp.rmspropInitialMeanSquare === 'ones' ? tf.onesLike : tf.zerosLike;
@@ -170,48 +177,57 @@ export class TrainStep {
     return this.hp.annealLearningRate ? linearAnnealedLr(this.hp.learningRate, this.frames, this.hp.totalFrames) : this.hp.learningRate;
   }
 
-  step(batch: TrainBatch): TrainStats {
+  /**
+   * One update. Everything stays on the backend until the end, where the loss terms and the gradient
+   * norm come back in one read (a GPU backend allows only async reads, and each costs a round trip).
+   */
+  async step(batch: TrainBatch): Promise<TrainStats> {
     const { unrollLength: T, batchSize: B } = this.hp;
     this.checkBatch(batch);
     const micro = this.hp.microBatchSize > 0 ? Math.min(this.hp.microBatchSize, B) : B;
     let summed: tf.Tensor[] | null = null;
-    const totals = { loss: 0, pgLoss: 0, baselineLoss: 0, entropyLoss: 0, vs: 0, adv: 0, rho: 0 };
+    let sums: tf.Tensor1D | null = null;
     for (let b0 = 0; b0 < B; b0 += micro) {
-      const b1 = Math.min(B, b0 + micro);
-      const { grads, stats } = this.chunkGradients(batch, b0, b1);
-      for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += stats[k];
-      if (summed === null) {
-        summed = grads;
+      const { grads, stats } = this.chunkGradients(batch, b0, Math.min(B, b0 + micro));
+      if (summed === null || sums === null) {
+        [summed, sums] = [grads, stats];
       } else {
-        const prev: tf.Tensor[] = summed;
+        const [prev, prevSums]: [tf.Tensor[], tf.Tensor1D] = [summed, sums];
         summed = prev.map((g, i) => tf.add(g, grads[i]));
-        tf.dispose([...prev, ...grads]);
+        sums = tf.add(prevSums, stats) as tf.Tensor1D;
+        tf.dispose([...prev, ...grads, prevSums, stats]);
       }
     }
     const accumulated = summed as tf.Tensor[];
+    const packed = tf.tidy(() => tf.concat([sums as tf.Tensor1D, tf.reshape(squaredGlobalNorm(accumulated), [1])]));
+    tf.dispose(sums as tf.Tensor1D);
+    const host = await packed.data();
+    packed.dispose();
+    const [loss, pgLoss, baselineLoss, entropyLoss, vs, adv, rho] = Array.from(host.subarray(0, STATS.length));
+    const gradNorm = Math.sqrt(host[STATS.length]);
     const lr = this.learningRate;
     const n = T * B;
-    const report = (gradNorm: number, skipped: boolean): TrainStats => ({
-      loss: totals.loss,
-      pgLoss: totals.pgLoss,
-      baselineLoss: totals.baselineLoss,
-      entropyLoss: totals.entropyLoss,
-      entropy: -totals.entropyLoss / n,
-      gradNorm,
+    const report = (norm: number, skipped: boolean): TrainStats => ({
+      loss,
+      pgLoss,
+      baselineLoss,
+      entropyLoss,
+      entropy: -entropyLoss / n,
+      gradNorm: norm,
       lr,
-      meanVs: totals.vs / n,
-      meanPgAdvantage: totals.adv / n,
-      meanRho: totals.rho / n,
+      meanVs: vs / n,
+      meanPgAdvantage: adv / n,
+      meanRho: rho / n,
       frames: this.frames,
       version: this.model.version,
       ...(skipped ? { skipped: true } : {}),
     });
-    if (!Number.isFinite(totals.loss) || !Number.isFinite(globalNorm(accumulated))) {
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       // A non-finite loss or gradient would poison every weight: skip the update instead.
       tf.dispose(accumulated);
       return report(NaN, true);
     }
-    const { grads: clipped, norm } = clipByGlobalNorm(accumulated, this.hp.gradClipNorm);
+    const clipped = scaleGradients(accumulated, clipScale(gradNorm, this.hp.gradClipNorm));
     tf.dispose(accumulated);
     const vars = this.trainVars();
     const nModel = this.codec && !this.codec.backboneTrains ? 0 : this.vars.length;
@@ -224,11 +240,10 @@ export class TrainStep {
       this.codec.updates++;
     }
     tf.dispose(clipped);
-    this.model.markUpdated();
 
     this.frames += T * B * this.hp.actionRepeat;
     this.model.version += 1;
-    const r = report(norm, false);
+    const r = report(gradNorm, false);
     return this.codec ? { ...r, codecReconstruction: this.codec.lastReconstruction } : r;
   }
 
@@ -237,8 +252,8 @@ export class TrainStep {
     this.codec?.dispose();
   }
 
-  /** Gradients (in this.vars order) and loss sums for batch columns b0..b1−1. */
-  private chunkGradients(batch: TrainBatch, b0: number, b1: number) {
+  /** Gradients (in this.vars order) and the STATS sums, as a tensor, for batch columns b0..b1−1. */
+  private chunkGradients(batch: TrainBatch, b0: number, b1: number): { grads: tf.Tensor[]; stats: tf.Tensor1D } {
     const { unrollLength: T, batchSize: B } = this.hp;
     const A = this.model.numActions;
     const [H, W, C] = this.model.inputShape;
@@ -251,51 +266,46 @@ export class TrainStep {
       this.hp.rewardClip,
     );
 
-    const stats = { loss: 0, pgLoss: 0, baselineLoss: 0, entropyLoss: 0, vs: 0, adv: 0, rho: 0 };
+    const on = resolveVtraceOn(this.vtraceOn);
+    let terms: tf.Tensor1D | undefined;
     const vars = this.trainVars();
     const { value, grads } = tf.variableGrads(() => {
       const x = tf.tensor4d(obs, [(T + 1) * Bc, H, W, C]);
       const coded = this.codec?.forward(x);
       const out = coded ? coded.out : this.model.forward(x);
       const n = T * Bc;
-      const values = out.value.dataSync();
-      const vt = vtraceFlat({
+      const logits = tf.slice(out.logits, [0, 0], [n, A]);
+      const values = tf.slice(out.value, [0], [n]);
+      const vt = vtraceForLoss(on, {
         T,
         B: Bc,
-        A,
+        targetLogits: logits,
+        values,
+        bootstrapValue: tf.slice(out.value, [n], [Bc]),
         behaviourLogits,
-        targetLogits: out.logits.dataSync().subarray(0, n * A),
         actions,
         discounts,
         rewards,
-        values: values.subarray(0, n),
-        bootstrapValue: values.subarray(n, n + Bc),
         clipRhoThreshold: this.hp.clipRhoThreshold,
         clipPgRhoThreshold: this.hp.clipPgRhoThreshold,
         clipCThreshold: this.hp.clipCThreshold,
         lambda: this.hp.lambda,
       });
-      const terms = impalaLoss({
-        logits: tf.slice(out.logits, [0, 0], [n, A]),
-        values: tf.slice(out.value, [0], [n]),
+      const loss = impalaLoss({
+        logits,
+        values,
         actions,
         vs: vt.vs,
         pgAdvantages: vt.pgAdvantages,
         baselineCost: this.hp.baselineCost,
         entropyCost: this.hp.entropyCost,
       });
-      stats.pgLoss = terms.pgLoss.dataSync()[0];
-      stats.baselineLoss = terms.baselineLoss.dataSync()[0];
-      stats.entropyLoss = terms.entropyLoss.dataSync()[0];
-      for (let i = 0; i < n; i++) {
-        stats.vs += vt.vs[i];
-        stats.adv += vt.pgAdvantages[i];
-        stats.rho += Math.exp(vt.logRhos[i]);
-      }
-      return coded ? (tf.add(terms.total, coded.reconstruction) as tf.Scalar) : terms.total;
+      // off the path to the loss, so the backward pass ignores it
+      terms = tf.keep(tf.concat([tf.stack([loss.pgLoss, loss.baselineLoss, loss.entropyLoss]), vt.sums]) as tf.Tensor1D);
+      return coded ? (tf.add(loss.total, coded.reconstruction) as tf.Scalar) : loss.total;
     }, vars);
-    stats.loss = value.dataSync()[0];
-    value.dispose();
+    const stats = tf.tidy(() => tf.concat([tf.reshape(value, [1]), terms as tf.Tensor1D]) as tf.Tensor1D);
+    tf.dispose([value, terms as tf.Tensor1D]);
     // A variable the loss does not reach (none here) would have no entry: give it a zero gradient.
     return { grads: vars.map((v) => grads[v.name] ?? tf.zerosLike(v)), stats };
   }

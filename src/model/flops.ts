@@ -4,17 +4,22 @@ import type { PolicyModel } from './policy-model.js';
 
 /**
  * FLOP/s of full forward passes of `model` at batch n: one warm-up, then at least 3 passes and
- * ~200 ms. Actors report it as f_d; the learner uses it as f_e.
+ * ~200 ms. Actors report it as f_d; the learner uses it as f_e. Each pass is timed up to its read-back
+ * (async: a GPU backend has no synchronous read).
  */
-export function measureForwardFlops(model: PolicyModel, n: number): number {
+export async function measureForwardFlops(model: PolicyModel, n: number): Promise<number> {
   const x = tf.zeros([n, ...model.inputShape]);
-  const run = (): void => tf.tidy(() => void model.forward(x).logits.dataSync());
+  const run = async (): Promise<void> => {
+    const logits = tf.tidy(() => model.forward(x).logits);
+    await logits.data();
+    logits.dispose();
+  };
   try {
-    run();
+    await run();
     const t0 = performance.now();
     let reps = 0;
     while (reps < 3 || performance.now() - t0 < 200) {
-      run();
+      await run();
       reps++;
     }
     const seconds = (performance.now() - t0) / 1000 / reps;

@@ -208,14 +208,30 @@ export class PolicyModel {
     return this.specsPerLayer.flatMap((specs, i) => specs.map((p) => `L${i + 1}.${p.name}`));
   }
 
-  /** Serialise layers from..to (1-based, inclusive) with the current `version`. */
-  getLayerWeights(from = 1, to = this.K): Uint8Array {
+  /**
+   * Serialise layers from..to (1-based, inclusive) with the current `version`. Async: a GPU backend
+   * reads back only asynchronously, so every variable comes back in one read.
+   */
+  async getLayerWeights(from = 1, to = this.K): Promise<Uint8Array> {
     this.checkRange(from, to);
-    const tensors: EncodedTensor[] = [];
-    for (let k = from; k <= to; k++) {
-      for (const v of this.vars[k - 1]) tensors.push({ layer: k, shape: v.shape, data: v.dataSync() as Float32Array });
+    const version = this.version;
+    const vars = this.vars.slice(from - 1, to).flatMap((layer, i) => layer.map((v) => ({ layer: from + i, v })));
+    let host: Float32Array = new Float32Array(0);
+    if (vars.length > 0) {
+      const flat = tf.tidy(() => tf.concat(vars.map(({ v }) => tf.reshape(v, [-1]))));
+      try {
+        host = (await flat.data()) as Float32Array;
+      } finally {
+        flat.dispose();
+      }
     }
-    return encodeLayerWeights({ version: this.version, signature: this.signature, from, to, tensors });
+    const tensors: EncodedTensor[] = [];
+    let o = 0;
+    for (const { layer, v } of vars) {
+      tensors.push({ layer, shape: v.shape, data: host.subarray(o, o + v.size) });
+      o += v.size;
+    }
+    return encodeLayerWeights({ version, signature: this.signature, from, to, tensors });
   }
 
   /** Load a blob from getLayerWeights (of a model with the same spec); sets `version` from it. */

@@ -27,14 +27,27 @@ export interface ActOptions {
   readonly out?: Int32Array<ArrayBuffer>;
 }
 
-/** Runs layers y+1..K and the heads on n samples, then picks actions. */
-export function act(model: PolicyModel, input: Uint8Array | Float32Array, n: number, opts: ActOptions = {}): Act {
+/**
+ * Runs layers y+1..K and the heads on n samples, then picks actions. Async because a GPU backend
+ * reads results back only asynchronously; logits and values come back in one read.
+ */
+export async function act(model: PolicyModel, input: Uint8Array | Float32Array, n: number, opts: ActOptions = {}): Promise<Act> {
   const y = opts.splitPoint ?? 0;
-  const { logits, values } = tf.tidy(() => {
+  const A = model.numActions;
+  if (opts.mode !== 'greedy' && !opts.rng) throw new RangeError("act: mode 'sample' needs an rng");
+  const both = tf.tidy(() => {
     const out = model.tail(model.activationTensor(input, n, y), y);
-    return { logits: out.logits.dataSync() as Float32Array, values: out.value.dataSync() as Float32Array };
+    return tf.concat([tf.reshape(out.logits, [n * A]), out.value]);
   });
-  return { logits, values, actions: pickActions(logits, n, model.numActions, opts) };
+  let host: Float32Array;
+  try {
+    host = (await both.data()) as Float32Array;
+  } finally {
+    both.dispose();
+  }
+  const logits = host.slice(0, n * A);
+  const values = host.slice(n * A, n * A + n);
+  return { logits, values, actions: pickActions(logits, n, A, opts) };
 }
 
 /** The action per row of [n, A] logits: greedy argmax or a draw from softmax with `opts.rng`. */
@@ -45,8 +58,13 @@ export function pickActions(logits: Float32Array, n: number, A: number, opts: Ac
 }
 
 /** Layers 1..y on n raw observations: what an actor at split point y sends. */
-export function headActivations(model: PolicyModel, obs: Uint8Array, n: number, y: number): Float32Array {
-  return tf.tidy(() => model.head(model.activationTensor(obs, n, 0), y).dataSync() as Float32Array);
+export async function headActivations(model: PolicyModel, obs: Uint8Array, n: number, y: number): Promise<Float32Array> {
+  const h = tf.tidy(() => model.head(model.activationTensor(obs, n, 0), y));
+  try {
+    return (await h.data()) as Float32Array;
+  } finally {
+    h.dispose();
+  }
 }
 
 /** 'auto' picks the MinAtar network for small grids (≤ 16 cells a side) and IMPALA's shallow network for 84×84 Atari frames. */

@@ -83,7 +83,7 @@ export class LocalTrainer {
     const actions = new Int32Array(B);
     for (let t = 0; t < T; t++) {
       const obsT = this.batch.obs.subarray(t * B * S, (t + 1) * B * S);
-      const { logits } = this.codec ? this.actCoded(obsT, B, actions) : await this.runner.act(obsT, B, { rng: this.rng, out: actions });
+      const { logits } = this.codec ? await this.actCoded(obsT, B, actions) : await this.runner.act(obsT, B, { rng: this.rng, out: actions });
       this.batch.behaviourLogits.set(logits, t * B * A);
       const r = this.env.step(actions);
       this.batch.actions.set(actions, t * B);
@@ -97,9 +97,9 @@ export class LocalTrainer {
   }
 
   /** The policy an actor at the codec's split is served: head, encode, the wire's bytes, decode, tail. */
-  private actCoded(obs: Uint8Array, B: number, out: Int32Array<ArrayBuffer>) {
+  private async actCoded(obs: Uint8Array, B: number, out: Int32Array<ArrayBuffer>) {
     const { codec, y } = this.codec!;
-    const decoded = codec.decode(codec.encode(headActivations(this.model, obs, B, y), B), B);
+    const decoded = codec.decode(codec.encode(await headActivations(this.model, obs, B, y), B), B);
     return act(this.model, decoded, B, { splitPoint: y, rng: this.rng, out });
   }
 
@@ -111,7 +111,7 @@ export class LocalTrainer {
     const S = this.env.obsSize;
     while (this.recorder.frames < total && !h.stopping) {
       await this.collect();
-      const stats = this.trainStep.step(this.batch);
+      const stats = await this.trainStep.step(this.batch);
       // The last observation of this unroll is the first of the next.
       this.batch.obs.copyWithin(0, T * B * S, (T + 1) * B * S);
       this.recorder.update(stats);
@@ -123,7 +123,7 @@ export class LocalTrainer {
   }
 
   async save(): Promise<TrainingState> {
-    return { weights: this.model.getLayerWeights(1, this.model.K), optimizer: await this.trainStep.getOptimizerState() };
+    return { weights: await this.model.getLayerWeights(1, this.model.K), optimizer: await this.trainStep.getOptimizerState() };
   }
 
   dispose(): void {

@@ -70,10 +70,12 @@ export function planTestbed(t: Topology, hostFlops: number, mhz: number): Testbe
 }
 
 /** This host's FLOP/s on the network the run trains (best of 3, one thread, like an actor). */
-export function measureHostFlops(t: Topology): number {
+export async function measureHostFlops(t: Topology): Promise<number> {
   const env = makeEnv(t.train.env, { seed: 0 });
   const spec = resolveNetworkSpec('auto', env.observationShape);
-  return Math.max(...[0, 1, 2].map(() => measureDeviceFlops(t.train.env, spec)));
+  let best = 0;
+  for (let i = 0; i < 3; i++) best = Math.max(best, await measureDeviceFlops(t.train.env, spec));
+  return best;
 }
 
 /** Removes everything testbed `name` created (namespaces, links, qdiscs with them, cgroups and their processes). */
@@ -119,7 +121,7 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
   const real = cap.noNetns === null && cap.cgroup !== null;
   const runDir = resolve(opts.runDir);
   mkdirSync(runDir, { recursive: true });
-  const hostFlops = measureHostFlops(t);
+  const hostFlops = await measureHostFlops(t);
   const actors = planTestbed(t, hostFlops, cap.mhz);
   log(`testbed ${t.name}: host ${(hostFlops / 1e9).toFixed(2)} GFLOP/s on ${t.train.env}; ${actors.length} actors`);
   for (const a of actors)
@@ -228,11 +230,11 @@ function finalSplit(summary: Record<string, unknown> | null, name: string): numb
 }
 
 /** Builds the network and cgroups only and leaves them (`coknight testbed up`); `down` removes them. */
-export function testbedUp(t: Topology, log: (m: string) => void): TestbedActor[] {
+export async function testbedUp(t: Topology, log: (m: string) => void): Promise<TestbedActor[]> {
   const cap = probeHost();
   if (cap.noNetns || !cap.cgroup)
     throw new Error(`testbed up needs root, ip netns, tc and a cgroup cpu controller here: ${cap.noNetns ?? 'no cgroup cpu controller'}`);
-  const actors = planTestbed(t, measureHostFlops(t), cap.mhz);
+  const actors = planTestbed(t, await measureHostFlops(t), cap.mhz);
   testbedDown(t.name, cap);
   buildNetwork(t, actors);
   createGroups(cap.cgroup, t.name, 'learner', 1, t.learner.cpus);
@@ -250,7 +252,7 @@ function probeFlops(procsFiles: string[], envId: string): Promise<number> {
   const script = `const { initBackend } = await import(${JSON.stringify(join(dist, 'backend/index.js'))});
     await initBackend({ prefer: 'wasm', log: () => {}, gradients: false });
     const { measureDeviceFlops } = await import(${JSON.stringify(join(dist, 'actor/profile.js'))});
-    console.log(measureDeviceFlops(${JSON.stringify(envId)}));`;
+    console.log(await measureDeviceFlops(${JSON.stringify(envId)}));`;
   return new Promise((resolveFlops, reject) => {
     const child = spawn('sh', ['-c', 'for f in $CK_PROCS; do echo $$ > "$f"; done; exec "$@"', 'sh', process.execPath, '--input-type=module', '-e', script], {
       env: { ...process.env, CK_PROCS: procsFiles.join(' ') },

@@ -62,7 +62,7 @@ export function registerActor(program: Command): void {
     .option('--final-stats', 'print the final statistics as one JSON line on stdout')
     .option('--give-up-after <duration>', "stop reconnecting after this long without a learner, e.g. '90s', '10m'", parseDurationArg('--give-up-after'), 300)
     .option('--exit-with-parent', 'exit when standard input closes (spawned actors: die with the process that started them)')
-    .option('--backend <name>', 'auto | native | tensorflow | wasm | cpu', 'auto')
+    .option('--backend <name>', 'auto | native | tensorflow | webgpu | wasm | cpu', 'auto')
     .option('--inference <name>', 'who runs the head layers: auto (onnxruntime-node when it loads) | onnx | tfjs', parseInference, 'auto')
     .option('--site <instance.json>', 'run the head layers on a cooperative site of the devices in this site instance (MLS plans it)')
     .action(async (f: ActorFlags) => {

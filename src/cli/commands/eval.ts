@@ -13,7 +13,7 @@ export function registerEval(program: Command): void {
     .option('--episodes <n>', 'episodes per policy', parseIntArg('--episodes', 1), 100)
     .option('--seed <n>', 'seed of the evaluation episodes', parseIntArg('--seed', 0), 12345)
     .option('--max-episode-steps <n>', 'cap on episode length (a perfect policy may never lose)', parseIntArg('--max-episode-steps', 1))
-    .option('--backend <name>', 'auto | native | tensorflow | wasm | cpu', 'auto')
+    .option('--backend <name>', 'auto | native | tensorflow | webgpu | wasm | cpu', 'auto')
     .option('--inference <name>', "auto | onnx | tfjs (default: the checkpoint config's)")
     .option('--json', 'print the result as JSON')
     .action(

@@ -21,7 +21,7 @@ export interface LayerProfile {
  * Times layers 1..k for every k (median of `reps` after a warm-up) and takes differences, so each
  * layer's time includes what running it after the previous ones really costs on this device.
  */
-export function profileLayers(
+export async function profileLayers(
   spec: NetworkSpec,
   inputShape: [number, number, number],
   numActions: number,
@@ -29,24 +29,24 @@ export function profileLayers(
   reps: number,
   /** Called after each of the K timings (layers 1..k), for a progress display. */
   onLayer?: (k: number, K: number) => void,
-): LayerProfile[] {
+): Promise<LayerProfile[]> {
   const model = createModel(spec, { inputShape, numActions });
   const x = tf.zeros([batch, ...inputShape]);
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const cumulative: number[] = [0];
   try {
     for (let k = 1; k <= model.K; k++) {
-      const run = (): void =>
-        tf.tidy(() => {
-          // layer K carries the heads: time the full forward pass there
-          const out = k === model.K ? model.forward(x).logits : model.head(x, k);
-          out.dataSync();
-        });
-      run();
+      // layer K carries the heads: time the full forward pass there (up to its read-back: async, for webgpu)
+      const run = async (): Promise<void> => {
+        const out = tf.tidy(() => (k === model.K ? model.forward(x).logits : model.head(x, k)));
+        await out.data();
+        out.dispose();
+      };
+      await run();
       const ts: number[] = [];
       for (let r = 0; r < reps; r++) {
         const t0 = performance.now();
-        run();
+        await run();
         ts.push((performance.now() - t0) / 1000);
       }
       cumulative.push(Math.max(median(ts), cumulative[k - 1]));
@@ -121,7 +121,7 @@ export function registerProfile(program: Command): void {
         const shape = env.observationShape as [number, number, number];
         const spec = o.model === 'auto' ? resolveNetworkSpec('auto', shape) : networkSpecFromName(o.model, '--model');
         let progress: TaskProgress | undefined;
-        const layers = profileLayers(spec, shape, env.numActions, o.batch, o.reps, (k, K) => {
+        const layers = await profileLayers(spec, shape, env.numActions, o.batch, o.reps, (k, K) => {
           progress ??= new TaskProgress('profile', K, { unit: 'layer timings', kind: o.json ? 'none' : 'auto' });
           progress.tick(1, `layers 1..${k} of ${K} timed`);
         });

@@ -46,7 +46,7 @@ export function registerTestbed(program: Command): void {
     .requiredOption('--topology <file>', 'topology YAML')
     .action(async (o: { topology: string }) => {
       await initBackend({ prefer: 'wasm', log: () => {}, gradients: false });
-      testbedUp(loadTopology(o.topology), (m) => console.log(m));
+      await testbedUp(loadTopology(o.topology), (m) => console.log(m));
     });
   tb.command('down')
     .description('remove everything a testbed created (namespaces, links, qdiscs, cgroups and the processes in them)')
