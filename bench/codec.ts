@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     for (let y = 1; y < model.K; y++) {
       const fshape = model.layers[y - 1].outShape;
       const ch = fshape[fshape.length - 1];
-      const h = headActivations(model, obs, n, y);
+      const h = await headActivations(model, obs, n, y);
       for (const id of CODECS) {
         const s = parseCodec(id);
         if (s.channels !== undefined && s.channels >= ch) continue;
@@ -86,7 +86,9 @@ async function main(): Promise<void> {
         const enc: number[] = [];
         const dec: number[] = [];
         for (let r = 0; r < runs; r++) {
-          head.push(timeMs(() => headActivations(model, obs, n, y)));
+          const t0 = performance.now();
+          await headActivations(model, obs, n, y);
+          head.push(performance.now() - t0);
           enc.push(timeMs(() => (coded = codec.encode(h, n))));
           dec.push(timeMs(() => codec.decode(coded, n)));
         }

@@ -50,13 +50,13 @@ describe('codec trained with the RL model', () => {
     const { model, codec, step } = await setup('joint');
     const m0 = snap(model.variables);
     const c0 = snap(codec.variables());
-    const first = step.step(batch(1));
+    const first = await step.step(batch(1));
     expect(first.codecReconstruction).toBeGreaterThan(0);
     expect(changed(m0, snap(model.variables))).toBe(true);
     expect(changed(c0, snap(codec.variables()))).toBe(true);
     expect(codec.range.count).toBeGreaterThan(1);
     let last = first.codecReconstruction!;
-    for (let i = 0; i < 20; i++) last = step.step(batch(1)).codecReconstruction!;
+    for (let i = 0; i < 20; i++) last = (await step.step(batch(1))).codecReconstruction!;
     expect(last).toBeLessThan(first.codecReconstruction!);
     step.dispose();
     codec.dispose();
@@ -70,14 +70,14 @@ describe('codec trained with the RL model', () => {
     for (let i = 0; i < 3; i++) {
       expect(trainer.backboneTrains).toBe(false);
       const c = snap(codec.variables());
-      rec.push(step.step(batch(1)).codecReconstruction!);
+      rec.push((await step.step(batch(1))).codecReconstruction!);
       expect(changed(c, snap(codec.variables()))).toBe(true);
     }
     // with the backbone frozen the target is fixed: reconstruction only improves
     expect(rec[2]).toBeLessThan(rec[0]);
     expect(changed(m0, snap(model.variables))).toBe(false);
     expect([trainer.backboneTrains, trainer.lrScale]).toEqual([true, 0.1]);
-    step.step(batch(9));
+    await step.step(batch(9));
     expect(changed(m0, snap(model.variables))).toBe(true);
     step.dispose();
     codec.dispose();

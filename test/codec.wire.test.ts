@@ -24,11 +24,11 @@ const fx = learnerFixture();
 const CODEC = { mode: 'coknight', distributed: { splitPoints: [1], codec: 'ae4q4' } };
 
 /** A coded step at y = 1 as a real actor makes it: layer 1 of the learner's network, then the codec. */
-function codedStep(s: LearnerService, stepId: number, numEnvs = 2): Omit<StepRequest, 'type'> {
+async function codedStep(s: LearnerService, stepId: number, numEnvs = 2): Promise<Omit<StepRequest, 'type'>> {
   const m = s.learner.model;
   const obs = new Uint8Array(numEnvs * 400).map((_, i) => ((i * 7) % 3 === 0 ? 1 : 0));
   const codec = s.learner.codecs.at(1)!;
-  const c = codec.encode(headActivations(m, obs, numEnvs, 1), numEnvs);
+  const c = codec.encode(await headActivations(m, obs, numEnvs, 1), numEnvs);
   return {
     stepId,
     splitPoint: 1,
@@ -46,7 +46,7 @@ function codedStep(s: LearnerService, stepId: number, numEnvs = 2): Omit<StepReq
 describe('coded StepRequest', () => {
   it('carries exactly the packed codes: 326 bytes for 2 envs of ae4q4 on MinAtar layer 1 (8,192 as float32)', async () => {
     fx.svc = await startLearner(CODEC);
-    const req = codedStep(fx.svc, 0);
+    const req = await codedStep(fx.svc, 0);
     // 2 envs × 64 positions × 4 channels × 4 bits = 256 bytes (Eq. 3: R = 16·32/(4·4) = 32)
     expect(req.payload.length).toBe(packedBytes(2 * 64 * 4, 4));
     expect(req.payload.length).toBe(256);
@@ -67,7 +67,7 @@ describe('coded StepRequest', () => {
     fx.clients.push(a);
     expect(a.contract.codecs).toEqual({ '1': 'ae4q4' });
     expect(a.reply.splitPoint).toBe(1);
-    const reply = await a.client.step(codedStep(fx.svc, 0));
+    const reply = await a.client.step(await codedStep(fx.svc, 0));
     expect(reply.actions.length).toBe(2);
     expect(fx.svc.learner.registry.get('a0')!.stepsServed).toBe(2);
   });
@@ -84,18 +84,18 @@ describe('coded StepRequest', () => {
     fx.svc = await startLearner(CODEC);
     const bad = await register(fx.svc, 'bad', 2, 1);
     fx.clients.push(bad);
-    await expect(bad.client.step(corrupt(codedStep(fx.svc, 0)))).rejects.toMatchObject({ code: status });
+    await expect(bad.client.step(corrupt(await codedStep(fx.svc, 0)))).rejects.toMatchObject({ code: status });
     expect(fx.svc.learner.serverStats!.rejectedByCode[code]).toBe(1);
     const good = await register(fx.svc, 'good', 2, 1);
     fx.clients.push(good);
-    expect((await good.client.step(codedStep(fx.svc, 0))).actions.length).toBe(2);
+    expect((await good.client.step(await codedStep(fx.svc, 0))).actions.length).toBe(2);
   });
 
   it('a NaN scale in the bytes (as a corrupted message has it) is rejected as NON_FINITE, counted, the learner unharmed', async () => {
     fx.svc = await startLearner(CODEC);
-    const buf = Buffer.from(encode({ type: 'StepRequest', ...codedStep(fx.svc, 0, 1) }));
+    const buf = Buffer.from(encode({ type: 'StepRequest', ...(await codedStep(fx.svc, 0, 1)) }));
     // scale sits after header 12 + 16 + shape 13 + id 7 + version 4 = offset 52
-    expect(buf.readFloatLE(52)).toBe(Math.fround(codedStep(fx.svc, 0, 1).codec!.scale));
+    expect(buf.readFloatLE(52)).toBe(Math.fround((await codedStep(fx.svc, 0, 1)).codec!.scale));
     buf.writeFloatLE(NaN, 52);
     expect(() => decodeAs(buf, 'StepRequest')).toThrow(/codec.scale\/offset/);
     const raw = openRawInferenceStream({ address: fx.svc.address, token: TOKEN });
@@ -111,7 +111,7 @@ describe('coded StepRequest', () => {
     expect(fx.svc.learner.serverStats!.rejectedByCode.NON_FINITE).toBe(1);
     const good = await register(fx.svc, 'good', 2, 1);
     fx.clients.push(good);
-    expect((await good.client.step(codedStep(fx.svc, 0))).actions.length).toBe(2);
+    expect((await good.client.step(await codedStep(fx.svc, 0))).actions.length).toBe(2);
   });
 });
 

@@ -73,7 +73,7 @@ describe('a site of worker processes', () => {
     expect(step.lost).toEqual([]);
     expect(maxDiff(step.out, reference(0, obs, 2))).toBeLessThan(1e-4);
     const other = createModel('impala-shallow', { inputShape: SHAPE, numActions: 4, seed: 9 });
-    await site.setWeights(other.getLayerWeights());
+    await site.setWeights(await other.getLayerWeights());
     other.dispose();
     expect(maxDiff((await site.head(obs, 2)).out, reference(9, obs, 2))).toBeLessThan(1e-4);
   });
@@ -112,7 +112,7 @@ describe('faults', () => {
     try {
       await until(() => frames.some((f) => f.header.type === 'hello'), 30_000, 'worker hello');
       const m = createModel('impala-shallow', { inputShape: SHAPE, numActions: 4 });
-      sock?.write(encodeFrame({ type: 'init', spec: 'impala-shallow', inputShape: SHAPE, numActions: 4 }, m.getLayerWeights()));
+      sock?.write(encodeFrame({ type: 'init', spec: 'impala-shallow', inputShape: SHAPE, numActions: 4 }, await m.getLayerWeights()));
       m.dispose();
       const block = { from: 1, to: 2, mode: 'slice', parts: splitRows(9, [1, 1]) };
       sock?.write(encodeFrame({ type: 'task', id: 7, block, device: 0, shape: [1, 30, 84, 4] }, new Uint8Array(4 * 30 * 84 * 4)));

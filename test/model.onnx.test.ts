@@ -52,9 +52,9 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
 /** Head 1..y for every y, tail y+1..K (with the heads) for every y, against tfjs on the same input. */
 async function expectEverySplitMatches(model: PolicyModel, runner: OnnxPolicyRunner, obs: Uint8Array, n: number): Promise<void> {
   for (let y = 0; y < model.K; y++) {
-    const h = y === 0 ? obs : headActivations(model, obs, n, y);
+    const h = y === 0 ? obs : await headActivations(model, obs, n, y);
     if (y > 0) expect(maxRelDiff(await runner.head(obs, n, y), h as Float32Array), `head 1..${y}`).toBeLessThanOrEqual(1e-5);
-    const want = act(model, h, n, { splitPoint: y, mode: 'greedy' });
+    const want = await act(model, h, n, { splitPoint: y, mode: 'greedy' });
     const got = await runner.act(h, n, { splitPoint: y, mode: 'greedy' });
     expect(maxRelDiff(got.logits, want.logits), `tail ${y + 1}..K logits`).toBeLessThanOrEqual(1e-5);
     expect(maxRelDiff(got.values, want.values), `tail ${y + 1}..K values`).toBeLessThanOrEqual(1e-5);
@@ -90,7 +90,7 @@ describe('ONNX export: outputs equal tfjs to 1e-5 for every network and split po
       const other = createModel(net.spec, { inputShape: net.shape, numActions: net.actions, seed: 4 });
       randomizeWeights(other, 12);
       const before = await runner.act(randomObs(model, n, 6, net.max), n, { mode: 'greedy' });
-      model.setLayerWeights(other.getLayerWeights());
+      model.setLayerWeights(await other.getLayerWeights());
       other.dispose();
       const obs = randomObs(model, n, 6, net.max);
       const after = await runner.act(obs, n, { mode: 'greedy' });
@@ -126,7 +126,7 @@ describe('ONNX export: outputs equal tfjs to 1e-5 for every network and split po
     await runner.act(obs, 4, { mode: 'greedy' });
     const other = createModel('minatar', { inputShape: [10, 10, 4], numActions: 3, seed: 2 });
     randomizeWeights(other, 22);
-    model.setLayerWeights(other.getLayerWeights(1, 1));
+    model.setLayerWeights(await other.getLayerWeights(1, 1));
     other.dispose();
     await expectEverySplitMatches(model, runner, obs, 4);
     runner.dispose();
@@ -138,7 +138,7 @@ describe('ONNX export: outputs equal tfjs to 1e-5 for every network and split po
     randomizeWeights(model, 31);
     const runner = createPolicyRunner(model, 'onnx');
     const obs = randomObs(model, 16, 9, 1);
-    const want = act(model, obs, 16, { rng: new Rng(5) });
+    const want = await act(model, obs, 16, { rng: new Rng(5) });
     const got = await runner.act(obs, 16, { rng: new Rng(5) });
     expect([...got.actions]).toEqual([...want.actions]);
     runner.dispose();
