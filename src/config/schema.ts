@@ -88,16 +88,15 @@ export const distributedSchema = z.strictObject({
    */
   splitPoints: z.array(z.number().int().min(-1)).default([]),
   /**
-   * Feature codec for actors at 0 < y < K (src/codec/spec.ts: f16, f32z, q<bits>, q8z, ae<ch>q<bits>),
-   * used at every split whose feature it fits; absent = float32. The live planner prices those splits
-   * at the codec's size.
+   * Feature codec for actors at split point codecSplit (src/codec/spec.ts: f16, f32z, q<bits>, q8z,
+   * ae<ch>q<bits>); absent = float32. The live planner prices that split at the codec's size.
    */
   codec: z.string().min(1).optional(),
   /** false: refuse a lossy distributed.codec (only f32z is lossless). */
   allowLossyCodecs: z.boolean().default(true),
   /**
-   * How the codec trains with the model (src/learner/codec-training.ts): at `codecSplit` (default the
-   * lowest split it fits; local mode acts through it there), 'joint' or 'two-stage' (codec alone for
+   * Where the codec is used and trained (default: the lowest split it fits; local mode acts through it
+   * there), and how it trains with the model (src/learner/codec-training.ts): 'joint' or 'two-stage' (codec alone for
    * codecFrozenUpdates updates, then all at codecFineTuneLrScale × the learning rate).
    */
   codecSplit: z.number().int().positive().optional(),

@@ -48,13 +48,11 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   const model = createModel(modelSpecFor(c, obsShape), { inputShape: obsShape, numActions: probe.numActions, seed: c.seed });
   const trainStep = await TrainStep.create(model, learnerHyperFromConfig(c));
   const edgeFlops = await measureForwardFlops(model, 32);
-  const codecs = new SplitCodecs(model, c.distributed.codec, c.distributed.allowLossyCodecs, c.seed);
+  const codecs = new SplitCodecs(model, c.distributed.codec, c.distributed.allowLossyCodecs, c.seed, c.distributed.codecSplit);
   if (codecs.size > 0) {
     calibrateCodecs(codecs, probe, c.seed);
-    const y = c.distributed.codecSplit ?? Math.min(...Object.keys(codecs.table()!).map(Number));
-    const codec = codecs.at(y);
-    if (!codec) throw new RangeError(`distributed.codecSplit ${y}: distributed.codec "${c.distributed.codec}" does not fit split point ${y}`);
-    trainStep.attachCodec(codecTrainerFor(c, model, codec, y));
+    const y = Number(Object.keys(codecs.table()!)[0]);
+    trainStep.attachCodec(codecTrainerFor(c, model, codecs.at(y)!, y));
   }
   const dims = { unrollLength: c.hyper.unrollLength, numActions: probe.numActions, obsSize: obsShape[0] * obsShape[1] * obsShape[2] };
   const registry = new ActorRegistry();

@@ -14,12 +14,17 @@ export class SplitCodecs {
   /** Coded requests refused, by reason (also in the stream's rejectedByCode). */
   readonly rejected: Record<string, number> = {};
 
-  /** `codec` from distributed.codec; `allowLossy` from distributed.allowLossyCodecs. */
+  /**
+   * `codec` from distributed.codec; `allowLossy` from distributed.allowLossyCodecs; `split` from
+   * distributed.codecSplit (default: the lowest split the codec fits). One split holds the codec: the
+   * one the learner trains it at (codec-training.ts); actors elsewhere send float32.
+   */
   constructor(
     private readonly model: PolicyModel,
     codec: string | undefined,
     allowLossy: boolean,
     seed: number,
+    split?: number,
   ) {
     if (codec === undefined) return;
     let spec;
@@ -31,13 +36,17 @@ export class SplitCodecs {
     if (spec.lossy && !allowLossy) {
       throw new RangeError(`distributed.codec "${codec}" is lossy but distributed.allowLossyCodecs is false: use f32z or allow lossy codecs`);
     }
-    for (let y = 1; y < model.K; y++) {
+    const fits = (y: number): boolean => {
       const shape = model.layers[y - 1].outShape;
-      const ch = shape[shape.length - 1];
-      if (spec.channels !== undefined && spec.channels >= ch) continue; // its encoder would not shrink this feature
-      this.byY.set(y, new FeatureCodec(spec, shape, { seed: seed * 7919 + y }));
+      return spec.channels === undefined || spec.channels < shape[shape.length - 1]; // an encoder must shrink the feature
+    };
+    const ys = Array.from({ length: model.K - 1 }, (_, i) => i + 1).filter(fits);
+    if (ys.length === 0) throw new RangeError(`distributed.codec "${codec}" fits no split point of the ${model.spec} network`);
+    const y = split ?? ys[0];
+    if (!ys.includes(y)) {
+      throw new RangeError(`distributed.codecSplit ${y}: distributed.codec "${codec}" fits split points ${ys.join(', ')} of the ${model.spec} network`);
     }
-    if (this.byY.size === 0) throw new RangeError(`distributed.codec "${codec}" fits no split point of the ${model.spec} network`);
+    this.byY.set(y, new FeatureCodec(spec, model.layers[y - 1].outShape, { seed: seed * 7919 + y }));
   }
 
   get size(): number {

@@ -3,8 +3,9 @@ import { VectorEnv } from '../env/index.js';
 import { type TrainBatch, TrainStep } from '../learner/index.js';
 import { learnerHyperFromConfig, modelSpecFor, trainingEnvOptions } from '../learner/setup.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { EMPTY_RANGE, FeatureCodec, updateRange } from '../codec/index.js';
+import { EMPTY_RANGE, type FeatureCodec, updateRange } from '../codec/index.js';
 import { codecTrainerFor } from '../learner/codec-training.js';
+import { SplitCodecs } from '../learner/split-codecs.js';
 import { act, createModel, createPolicyRunner, headActivations, type PolicyModel, type PolicyRunner } from '../model/index.js';
 import { Rng } from '../util/rng.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -158,11 +159,11 @@ export async function runLocal(
   }
 }
 
-/** The codec local mode trains with: distributed.codec at distributed.codecSplit (default 1). */
+/** The codec local mode trains with: distributed.codec where the learner would hold it (split-codecs.ts). */
 function localCodec(config: RunConfig, model: PolicyModel): { codec: FeatureCodec; y: number } | undefined {
-  const id = config.distributed.codec;
-  if (id === undefined) return undefined;
-  const y = config.distributed.codecSplit ?? 1;
-  if (y >= model.K) throw new RangeError(`distributed.codecSplit ${y} must be below K=${model.K} for the ${model.spec} network`);
-  return { codec: new FeatureCodec(id, model.layers[y - 1].outShape, { seed: config.seed * 7919 + y }), y };
+  const d = config.distributed;
+  if (d.codec === undefined) return undefined;
+  const held = new SplitCodecs(model, d.codec, d.allowLossyCodecs, config.seed, d.codecSplit);
+  const y = Number(Object.keys(held.table()!)[0]);
+  return { codec: held.at(y)!, y };
 }
