@@ -24,6 +24,7 @@ import { probeHost } from '../src/testbed/host.js';
 import { Rng } from '../src/util/rng.js';
 import { measureLoopback } from './coop-inference/link.js';
 import { MIXES, siteInstance, type Mix } from './coop-inference/scenarios.js';
+import { testbedHasNetem, testbedUnavailable, withTestbedSite } from './coop-inference/testbed-site.js';
 
 const o = new Command()
   .option('--quick', 'short run')
@@ -77,6 +78,9 @@ interface Measured {
   blocks: string;
 }
 const predicted: Predicted[] = [];
+const testbed: (Measured & { link: string })[] = [];
+const noTestbed = testbedUnavailable();
+if (noTestbed) log(`testbed unavailable (${noTestbed}): no namespace/cgroup measurements`);
 const measured: Measured[] = [];
 const describe = (b: { from: number; to: number; mode: string }[]): string => b.map((x) => `${x.from}-${x.to}:${x.mode}`).join(' ');
 
@@ -151,9 +155,57 @@ for (const network of NETS) {
       await site.close();
     }
   }
+  // on the testbed: n rpi4-class workers, each in a namespace behind a shaped 20 Mbit/s link and a CPU quota
+  for (const n of noTestbed ? [] : MEASURED) {
+    const classes = Array.from({ length: n }, () => 'rpi4');
+    // tbf shapes the rate; without netem no delay is emulated, so the model gets loopback latency
+    const link = { bytesPerSec: LINKS['20Mbit/s'].bytesPerSec, latencySeconds: testbedHasNetem() ? LINKS['20Mbit/s'].latencySeconds : loopback.latencySeconds };
+    const inst = siteInstance(network, host, mhz, classes, link);
+    const sols = new Map<string, SiteSolution>();
+    for (const a of ALGOS) sols.set(a, await solveSite(inst, a, { osds: { episodes: EPISODES, seed: 1 } }));
+    await withTestbedSite(classes, '2.5MB/s', async (devices, address) => {
+      const site = await Site.start({
+        spec: network,
+        inputShape: [84, 84, 4],
+        numActions: 4,
+        devices,
+        host: address,
+        plan: () => (sols.get('mls') as SiteSolution).plan,
+      });
+      const rng = new Rng(4);
+      const obs = Uint8Array.from({ length: 84 * 84 * 4 }, () => rng.int(256));
+      try {
+        for (const a of ALGOS) {
+          const r = sols.get(a) as SiteSolution;
+          site.setPlanner(() => r.plan);
+          for (let i = 0; i < 2; i++) await site.head(obs, 1);
+          const ts: number[] = [];
+          for (let i = 0; i < STEPS; i++) ts.push((await site.head(obs, 1)).seconds);
+          const m = median(ts);
+          testbed.push({
+            network,
+            link: '20Mbit/s',
+            devices: n,
+            algorithm: a,
+            predictedSeconds: r.seconds,
+            measuredSeconds: m,
+            bestSeconds: Math.min(...ts),
+            ratio: m / r.seconds,
+            blocks: describe(r.plan.blocks as never),
+          });
+          log(`${network} testbed n=${n} ${a}: ${(m * 1e3).toFixed(2)} ms (predicted ${(r.seconds * 1e3).toFixed(2)} ms)`);
+        }
+      } finally {
+        await site.close();
+      }
+    });
+  }
 }
 
-writeFileSync(join(out, 'results.json'), `${JSON.stringify({ quick, loopback, mhz, links: LINKS, episodes: EPISODES, predicted, measured }, null, 1)}\n`);
+writeFileSync(
+  join(out, 'results.json'),
+  `${JSON.stringify({ quick, loopback, mhz, links: LINKS, episodes: EPISODES, predicted, measured, testbed, testbedNetem: noTestbed ? null : testbedHasNetem() }, null, 1)}\n`,
+);
 
 for (const network of NETS) {
   for (const mix of Object.keys(MIXES) as Mix[]) {
@@ -207,6 +259,17 @@ lines.push(
   '|---|---|---|---|---|---|---|---|',
 );
 for (const m of measured)
+  lines.push(
+    `| ${m.network} | ${m.devices} | ${m.algorithm} | ${(m.measuredSeconds * 1e3).toFixed(2)} | ${(m.bestSeconds * 1e3).toFixed(2)} | ${(m.predictedSeconds * 1e3).toFixed(2)} | ${m.ratio.toFixed(2)} | ${m.blocks} |`,
+  );
+lines.push(
+  '',
+  'On the testbed (rpi4-class CPU quota, 20 Mbit/s tbf-shaped link per worker namespace):',
+  '',
+  '| network | devices | algorithm | measured ms (median) | fastest step ms | predicted ms | median / predicted | blocks |',
+  '|---|---|---|---|---|---|---|---|',
+);
+for (const m of testbed)
   lines.push(
     `| ${m.network} | ${m.devices} | ${m.algorithm} | ${(m.measuredSeconds * 1e3).toFixed(2)} | ${(m.bestSeconds * 1e3).toFixed(2)} | ${(m.predictedSeconds * 1e3).toFixed(2)} | ${m.ratio.toFixed(2)} | ${m.blocks} |`,
   );
