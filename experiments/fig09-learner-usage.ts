@@ -3,9 +3,10 @@
  * the same number of frames (8 actors, minatar-pixels/breakout, no cap) while the learner's counters
  * are sampled every 0.5 s. Densities of the busy fraction (inference + training time per wall second,
  * the paper's "GPU utilisation"), the learner process's resident memory and the bytes/s it receives.
- * Also the paper's headline: Coknight's busy fraction against Seed-RL's (paper ≈ 60% vs ≈ 90%).
+ * Also the paper's headline: Coknight's busy fraction against Seed-RL's (paper ≈ 60% vs ≈ 90%), once
+ * with unlimited links and once with half the actors behind 1 MB/s links (tc as root, else the pacer).
  *
- *   npx tsx experiments/fig09-learner-usage.ts --quick   # 4k frames per mode, updates of 4 × 10 frames
+ *   npx tsx experiments/fig09-learner-usage.ts --quick   # 3k frames per mode (at most 200 s), updates of 4 × 10 frames
  *   npx tsx experiments/fig09-learner-usage.ts --full    # 500k frames per mode, 12 actors
  */
 import { initBackend } from '../src/backend/index.js';
@@ -13,6 +14,8 @@ import { lineChart } from '../src/plot/charts.js';
 import { hyperFor, intervalRates, runCell, type CellResult } from './lib/cell.js';
 import { studyArgs } from './lib/cli.js';
 import { writeStudy } from './lib/results.js';
+import { withLinks } from './lib/shaping.js';
+import { parseBandwidth } from '../src/util/bandwidth.js';
 import { kernelDensity, linspace, mean } from './lib/stats.js';
 
 const ENV = 'minatar-pixels/breakout';
@@ -37,7 +40,7 @@ export function usageDensities(
 async function main(): Promise<void> {
   const args = studyArgs('fig09-learner-usage');
   const full = args.profile === 'full';
-  const frames = full ? 500_000 : 4_000;
+  const frames = full ? 500_000 : 3_000;
   const actors = full ? 12 : 8;
   await initBackend({ log: () => {} });
   const cells: { mode: string; cell: CellResult }[] = [];
@@ -49,7 +52,7 @@ async function main(): Promise<void> {
       envsPerActor: 2,
       config: { hyper: hyperFor(full) },
       warmupSeconds: 2,
-      seconds: full ? 3600 : 300,
+      seconds: full ? 3600 : 200,
       frames,
       sampleMs: 500,
     });
@@ -57,6 +60,30 @@ async function main(): Promise<void> {
     console.log(`${mode}: ${cell.samples.at(-1)!.frames} frames in ${cell.seconds.toFixed(0)} s, busy ${(100 * mean(r.map((x) => x.busy))).toFixed(0)}%`);
     cells.push({ mode, cell });
   }
+  // The paper's setting has devices that keep part of the network: half the actors behind 1 MB/s
+  // links, half behind 50 MB/s (tc as root, else the pacer), Seed-RL against Coknight at equal frames.
+  const hetero = [...Array.from({ length: actors / 2 }, () => '1MB/s'), ...Array.from({ length: actors / 2 }, () => '50MB/s')];
+  let shaping = '';
+  for (const mode of ['seed', 'coknight'] as const)
+    await withLinks('fig09', actors, hetero, async (links) => {
+      shaping = `${links.shaping}: ${links.why}`;
+      const cell = await runCell({
+        mode,
+        actors,
+        env: ENV,
+        envsPerActor: 2,
+        bandwidth: links.pacer,
+        links: links.cell,
+        actorExtraArgs: (i) => ['--link-bytes-per-sec', String(parseBandwidth(hetero[i]))],
+        config: { hyper: hyperFor(full), distributed: { actorBandwidth: links.actorBandwidth } },
+        warmupSeconds: 2,
+        seconds: full ? 3600 : 200,
+        frames,
+        sampleMs: 500,
+      });
+      console.log(`${mode} (links ${hetero.join(',')}, ${links.shaping}): ${cell.samples.at(-1)!.frames} frames, y=[${cell.splitPoints.join(',')}]`);
+      cells.push({ mode: `${mode} (1 & 50 MB/s links)`, cell });
+    });
   const summary = cells.map(({ mode, cell }) => {
     const r = intervalRates(cell.samples);
     const last = cell.samples.at(-1)!;
@@ -89,9 +116,9 @@ async function main(): Promise<void> {
         yLabel: 'density',
         series: usageDensities(cells, metric),
       }),
-      caption: `density over 0.5 s intervals of the ${label} per mode, each mode training ${frames} frames with ${actors} actors on ${ENV}.`,
+      caption: `density over 0.5 s intervals of the ${label} per mode, each mode training ${frames} frames with ${actors} actors on ${ENV}, unlimited links, and seed vs coknight again with half the actors behind 1 MB/s and half behind 50 MB/s (${shaping.split(':')[0]}).`,
     });
-  const data = { env: ENV, actors, frames, summary, samples: cells.map((c) => ({ mode: c.mode, samples: c.cell.samples })) };
+  const data = { env: ENV, actors, frames, heteroLinks: hetero, shaping, summary, samples: cells.map((c) => ({ mode: c.mode, samples: c.cell.samples })) };
   for (const f of writeStudy({ study: 'fig09-learner-usage', profile: args.profile, command: args.command, data, figures }, args.out)) console.log(f);
 }
 

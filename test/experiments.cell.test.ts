@@ -35,4 +35,11 @@ describe('experiments/lib/cell over shaped links (real learner, real actor proce
     expect(last.bytesIn / (last.envSteps || 1)).toBeGreaterThan(28_224);
     if (tc.ok) expect(leftovers('exptest')).toEqual({ namespaces: [], links: [] });
   }, 180_000);
+
+  it('withLinks refuses a rate list that does not match the actors, and gives per-actor pacer caps without tc', async () => {
+    await expect(withLinks('exptest', 2, ['1MB/s'], () => Promise.resolve(0))).rejects.toThrow(/1 rates for 2 actors/);
+    const links = await withLinks('exptest', 3, ['1MB/s', '1MB/s', '50MB/s'], (l) => Promise.resolve(l), 'pacer');
+    expect(links).toMatchObject({ shaping: 'pacer', pacer: '1MB/s', actorBandwidth: ['1MB/s', '1MB/s', '50MB/s'] });
+    expect(links.cell).toBeUndefined();
+  });
 });

@@ -15,6 +15,8 @@ export interface Links {
   readonly cell?: { readonly listenHost: string; prefix(i: number): string[] };
   /** The pacer's per-actor cap ('unlimited' under tc: the kernel does it). */
   readonly pacer: string;
+  /** Per-actor pacer caps in actor order, for distributed.actorBandwidth (all 'unlimited' under tc). */
+  readonly actorBandwidth: string[];
 }
 
 /** Whether tc shaping is possible here, and if not why. */
@@ -23,11 +25,30 @@ export function tcShaping(): { ok: boolean; why: string } {
   return cap.noNetns ? { ok: false, why: cap.noNetns } : { ok: true, why: 'root with ip netns and tc: links shaped by tbf in network namespaces' };
 }
 
-/** Runs `fn` with `actors` links of `rate` (tc when possible), removing everything afterwards. */
-export async function withLinks<T>(name: string, actors: number, rate: string, fn: (links: Links) => Promise<T>, prefer: 'tc' | 'pacer' = 'tc'): Promise<T> {
+/**
+ * Runs `fn` with `actors` links of `rate` (or one rate per actor), tc when possible, removing
+ * everything afterwards.
+ */
+export async function withLinks<T>(
+  name: string,
+  actors: number,
+  rate: string | readonly string[],
+  fn: (links: Links) => Promise<T>,
+  prefer: 'tc' | 'pacer' = 'tc',
+): Promise<T> {
+  const rates = typeof rate === 'string' ? Array.from({ length: actors }, () => rate) : [...rate];
+  if (rates.length !== actors) throw new RangeError(`withLinks: ${rates.length} rates for ${actors} actors`);
   const tc = tcShaping();
-  if (prefer === 'pacer' || !tc.ok) return fn({ shaping: 'pacer', why: prefer === 'pacer' ? 'pacer requested' : `no tc shaping (${tc.why})`, pacer: rate });
-  const t = parseTopology({ name, devices: [{ id: 'a', class: 'host', count: actors, link: { rate } }] }, `${name} (generated)`);
+  if (prefer === 'pacer' || !tc.ok)
+    return fn({ shaping: 'pacer', why: prefer === 'pacer' ? 'pacer requested' : `no tc shaping (${tc.why})`, pacer: rates[0], actorBandwidth: rates });
+  // One device group per run of equal rates, so that actor i (topology order) gets rates[i].
+  const devices: { id: string; class: string; count: number; link: { rate: string } }[] = [];
+  for (const r of rates) {
+    const last = devices.at(-1);
+    if (last && last.link.rate === r) last.count++;
+    else devices.push({ id: `g${devices.length}`, class: 'host', count: 1, link: { rate: r } });
+  }
+  const t = parseTopology({ name, devices }, `${name} (generated)`);
   removeNetwork(name);
   try {
     buildNetwork(t, actorsOf(t));
@@ -35,6 +56,7 @@ export async function withLinks<T>(name: string, actors: number, rate: string, f
       shaping: 'tc',
       why: tc.why,
       pacer: 'unlimited',
+      actorBandwidth: rates.map(() => 'unlimited'),
       cell: { listenHost: HOST_ADDRESS, prefix: (i) => ['ip', 'netns', 'exec', actorHost(t, i).ns] },
     });
   } finally {
