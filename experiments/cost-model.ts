@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       let seconds = 0;
       for (let r = 0; r < (full ? 3 : 1); r++) {
         // f_d measured right before each point: the machine is shared, so its speed drifts between points.
-        fd = Math.max(...[0, 1, 2].map(() => measureDeviceFlops(n.env, n.model)));
+        fd = Math.max(await measureDeviceFlops(n.env, n.model), await measureDeviceFlops(n.env, n.model), await measureDeviceFlops(n.env, n.model));
         const run = await runActorSteps({
           mode: 'coknight',
           env: n.env,
