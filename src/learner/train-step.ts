@@ -240,6 +240,8 @@ export class TrainStep {
       this.codec.updates++;
     }
     tf.dispose(clipped);
+    // Inference that reads the weights elsewhere (the ONNX runner) re-reads them after this.
+    this.model.markUpdated();
 
     this.frames += T * B * this.hp.actionRepeat;
     this.model.version += 1;
