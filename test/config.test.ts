@@ -24,7 +24,7 @@ describe('run config', () => {
   });
 
   it('loads the shipped YAML configs', () => {
-    for (const f of ['configs/minatar-breakout.yaml', 'configs/minatar-space_invaders.yaml']) {
+    for (const f of ['breakout', 'space_invaders', 'freeway', 'asterix', 'seaquest'].map((g) => `configs/minatar-${g}.yaml`)) {
       const c = loadConfig(f);
       expect(c.frames).toBe(5_000_000);
     }
