@@ -67,10 +67,14 @@ export function createPolicyRunner(model: PolicyModel, choice: InferenceChoice, 
     log(`inference: tfjs (${tf.getBackend()}), as the config's inference: tfjs asks`);
     return new TfjsPolicyRunner(model);
   }
-  if (choice === 'auto' && tf.getBackend() === 'tensorflow') {
-    log('inference: tfjs on the native tensorflow backend (inference: auto keeps it; set inference: onnx for onnxruntime-node)');
+  // A GPU backend keeps inference where its weights live (and webgpu has no synchronous read for the
+  // ONNX runner's weight copies): auto takes onnxruntime only on the CPU backends.
+  if (choice === 'auto' && (tf.getBackend() === 'tensorflow' || tf.getBackend() === 'webgpu')) {
+    log(`inference: tfjs on the ${tf.getBackend()} backend (inference: auto keeps it; set inference: onnx for onnxruntime-node)`);
     return new TfjsPolicyRunner(model);
   }
+  if (choice === 'onnx' && tf.getBackend() === 'webgpu')
+    throw new Error('inference: onnx reads the weights synchronously, which the webgpu backend cannot do: set inference: auto or tfjs');
   const loaded = loadOnnxRuntime(opts.onnxPackage);
   if ('reason' in loaded) {
     if (choice === 'onnx') throw new Error(`inference: onnx, but ${loaded.reason}; run npm ci (it ships its CPU binary) or set inference: auto or tfjs`);
