@@ -187,7 +187,8 @@ describe('distributed training on loopback', () => {
     expect(acc.duplicates).toBe(0);
   });
 
-  it('caps an actor link at the configured bandwidth (within 10%)', async () => {
+  // A measured rate: on a loaded host the actor may not keep its link full for one run; measure again.
+  it('caps an actor link at the configured bandwidth (within 10%)', { retry: 1 }, async () => {
     const cap = 10_000;
     // Two streams share the actor's link: while one waits for its reply the other sends.
     const s: Summary = await runDistributed(

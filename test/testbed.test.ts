@@ -54,7 +54,9 @@ describe.skipIf(why !== null)(`the testbed on this host${why ? ` (skipped: ${why
     await initBackend({ prefer: 'wasm', log: () => {}, gradients: false });
   });
 
-  it('builds namespaces, shaped links and CPU limits, runs the real CLI on them, and leaves nothing behind', { timeout: 240_000 }, async () => {
+  // The link and FLOP/s checks are measurements on a host the other test files share: when a busy
+  // neighbour keeps the calibration from converging (it reports the miss), build the testbed again.
+  it('builds namespaces, shaped links and CPU limits, runs the real CLI on them, and leaves nothing behind', { timeout: 240_000, retry: 2 }, async () => {
     const t = parseTopology(
       {
         name: `t${process.pid % 10000}`,
