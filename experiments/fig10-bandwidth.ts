@@ -8,6 +8,7 @@
  *   npx tsx experiments/fig10-bandwidth.ts --quick   # caps 50, 10, 2 MB/s; 8 s windows, updates of 4 × 10 frames
  *   npx tsx experiments/fig10-bandwidth.ts --full    # caps 50, 20, 10, 5, 2 MB/s; 3 runs per cell (median)
  */
+import { seriesByMode } from './lib/charts.js';
 import { initBackend } from '../src/backend/index.js';
 import { lineChart } from '../src/plot/charts.js';
 import { parseBandwidth } from '../src/util/bandwidth.js';
@@ -33,13 +34,12 @@ export interface BandwidthRow {
 }
 
 export function bandwidthSeries(rows: readonly BandwidthRow[], key: 'trainFramesPerSec' | 'envStepsPerSec'): { name: string; points: [number, number][] }[] {
-  return MODES.map((m) => ({
-    name: m,
-    points: rows
-      .filter((r) => r.mode === m)
-      .map((r): [number, number] => [r.capMBps, r[key]])
-      .sort((a, b) => a[0] - b[0]),
-  })).filter((s) => s.points.length > 0);
+  return seriesByMode(
+    rows,
+    MODES,
+    (r) => r.capMBps,
+    (r) => r[key],
+  );
 }
 
 async function main(): Promise<void> {

@@ -7,6 +7,7 @@
  *   npx tsx experiments/fig11-scaling.ts --quick   # 1, 2, 4, 8 actors; 6 s windows, updates of 4 × 10 frames
  *   npx tsx experiments/fig11-scaling.ts --full    # 1 … 64 actors; 3 runs per cell (median)
  */
+import { seriesByMode } from './lib/charts.js';
 import { initBackend } from '../src/backend/index.js';
 import { lineChart } from '../src/plot/charts.js';
 import { hyperFor, runCell, type CellResult } from './lib/cell.js';
@@ -29,13 +30,12 @@ export interface ScalingRow {
 }
 
 export function scalingSeries(rows: readonly ScalingRow[], key: 'requestsPerSec' | 'trainFramesPerSec'): { name: string; points: [number, number][] }[] {
-  return MODES.map((m) => ({
-    name: m,
-    points: rows
-      .filter((r) => r.mode === m)
-      .map((r): [number, number] => [r.actors, r[key]])
-      .sort((a, b) => a[0] - b[0]),
-  })).filter((s) => s.points.length > 0);
+  return seriesByMode(
+    rows,
+    MODES,
+    (r) => r.actors,
+    (r) => r[key],
+  );
 }
 
 async function main(): Promise<void> {

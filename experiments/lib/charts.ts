@@ -112,3 +112,21 @@ export async function labelledGrid(spec: {
     ],
   });
 }
+
+/** One line per mode (in `modes` order, empty ones dropped): rows of that mode as (x, y) sorted by x. */
+export function seriesByMode<R extends { mode: string }>(
+  rows: readonly R[],
+  modes: readonly string[],
+  x: (r: R) => number,
+  y: (r: R) => number,
+): { name: string; points: [number, number][] }[] {
+  return modes
+    .map((m) => ({
+      name: m,
+      points: rows
+        .filter((r) => r.mode === m)
+        .map((r): [number, number] => [x(r), y(r)])
+        .sort((a, b) => a[0] - b[0]),
+    }))
+    .filter((s) => s.points.length > 0);
+}
