@@ -76,13 +76,21 @@ async function runBareCell(address: string, size: number, clients: number, secon
       return raw;
     }),
   );
-  const frames = Array.from({ length: 2 }, (_, k) => frame(k)); // alternate ids so none is "in flight" twice
+  // Step ids must increase on a stream (the server refuses a replay), so each stream keeps one
+  // pre-encoded frame and overwrites its stepId (the body's first u32, after the 12-byte header).
+  const frames = streams.map(() => frame(0));
+  let nextId = 1;
+  const send = (k: number): Buffer => {
+    const f = frames[k]!;
+    f.writeUInt32LE(nextId++, 12);
+    return f;
+  };
   const warmEnd = performance.now() + 300;
   await Promise.all(
-    streams.map(async ({ stream }) => {
-      for (let id = 0; performance.now() < warmEnd; id++) {
+    streams.map(async ({ stream }, k) => {
+      while (performance.now() < warmEnd) {
         const got = new Promise((r) => stream.once('data', r));
-        stream.write(frames[id & 1]);
+        stream.write(send(k));
         await got;
       }
     }),
@@ -92,11 +100,11 @@ async function runBareCell(address: string, size: number, clients: number, secon
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
   await Promise.all(
-    streams.map(async ({ stream }) => {
-      for (let id = 0; performance.now() < end; id++) {
+    streams.map(async ({ stream }, k) => {
+      while (performance.now() < end) {
         const t = performance.now();
         const got = new Promise((r) => stream.once('data', r));
-        stream.write(frames[id & 1]);
+        stream.write(send(k));
         await got;
         rtts.push(performance.now() - t);
       }
