@@ -18,8 +18,8 @@ import { bandChart } from '../src/plot/band-chart.js';
 import { svgToPng } from '../src/plot/index.js';
 import { CHECKPOINT_FILE } from '../src/run/checkpoint.js';
 import { bandOf, loadRun, type RunData } from '../src/run/compare.js';
-import { GAMES, MODES, parseList, suitePlan, trainArgs, type RunSpec } from './minatar-suite/plan.js';
-import { groupResults, markdownTable, replaceBetween, type RunResult } from './minatar-suite/summary.js';
+import { GAMES, MODES, parseList, runName, suitePlan, trainArgs, type RunSpec } from './minatar-suite/plan.js';
+import { groupResults, markdownTable, replaceBetween, withEarlierRuns, type RunResult } from './minatar-suite/summary.js';
 
 const program = new Command()
   .option('--quick', 'smoke run: 20k frames, Breakout and Asterix, 2 actors')
@@ -90,12 +90,16 @@ for (const spec of plan) {
   });
   curves.set(spec.game, [...(curves.get(spec.game) ?? []), { frames: byFrames, time: loadRun(dir, 'mode', 'time'), spec }]);
 }
-if (results.length === 0) throw new Error(`[suite] no runs under ${root}: run without --collect first`);
+const earlierFile = join(out, 'suite.json');
+const earlier = existsSync(earlierFile) ? ((JSON.parse(readFileSync(earlierFile, 'utf8')) as { runs?: RunResult[] }).runs ?? []) : [];
+const { runs: allRuns, kept } = withEarlierRuns(results, earlier);
+for (const r of kept) console.log(`[suite] ${runName(r.game, r.mode, r.seed)}: kept from the earlier ${earlierFile} (no run directory here)`);
+if (allRuns.length === 0) throw new Error(`[suite] no runs under ${root}: run without --collect first`);
 
 mkdirSync(out, { recursive: true });
-const groups = groupResults(results);
+const groups = groupResults(allRuns);
 const table = markdownTable(groups);
-writeFileSync(join(out, 'suite.json'), `${JSON.stringify({ runsRoot: root, quick, runs: results, groups }, null, 2)}\n`);
+writeFileSync(join(out, 'suite.json'), `${JSON.stringify({ runsRoot: root, quick, runs: allRuns, groups }, null, 2)}\n`);
 writeFileSync(join(out, 'table.md'), `${table}\n`);
 for (const [game, runs] of curves) {
   for (const x of ['frames', 'time'] as const) {

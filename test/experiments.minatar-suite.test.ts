@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BASELINES, suitePlan, target, trainArgs, parseList, GAMES } from '../experiments/minatar-suite/plan.js';
-import { groupResults, markdownTable, meanStd, replaceBetween, type RunResult } from '../experiments/minatar-suite/summary.js';
+import { groupResults, markdownTable, meanStd, replaceBetween, withEarlierRuns, type RunResult } from '../experiments/minatar-suite/summary.js';
 
 describe('MinAtar suite plan', () => {
   it("is the issue's plan: local on all five games (3 seeds on Breakout/Space Invaders), three distributed modes on those two", () => {
@@ -110,5 +110,16 @@ describe('MinAtar suite summary', () => {
     const doc = 'a\n<!-- b -->\nold\n<!-- e -->\nz';
     expect(replaceBetween(doc, '<!-- b -->', '<!-- e -->', 'new')).toBe('a\n<!-- b -->\nnew\n<!-- e -->\nz');
     expect(() => replaceBetween('x', '<!-- b -->', '<!-- e -->', 'new')).toThrow(/no "<!-- b -->" … "<!-- e -->" markers/);
+  });
+
+  it('keeps earlier runs whose directories are gone; a run present now replaces its earlier record', () => {
+    const earlier = [run({ game: 'freeway', seed: 1, finalReturn: 60 }), run({ seed: 1, finalReturn: 5 })];
+    const { runs, kept } = withEarlierRuns([run({ seed: 1, finalReturn: 18 }), run({ seed: 2, finalReturn: 11 })], earlier);
+    expect(kept.map((r) => r.game)).toEqual(['freeway']);
+    expect(runs.map((r) => [r.game, r.seed, r.finalReturn])).toEqual([
+      ['breakout', 1, 18],
+      ['breakout', 2, 11],
+      ['freeway', 1, 60],
+    ]);
   });
 });

@@ -89,3 +89,15 @@ export function replaceBetween(doc: string, begin: string, end: string, body: st
   if (i < 0 || j < i) throw new Error(`the document has no "${begin}" … "${end}" markers to write the table between`);
   return `${doc.slice(0, i + begin.length)}\n${body}\n${doc.slice(j)}`;
 }
+
+/**
+ * The runs of this collect plus those an earlier collect recorded whose run directories are gone (run
+ * directories are not committed, so a fresh checkout would otherwise drop every earlier result):
+ * a run present now replaces its earlier record.
+ */
+export function withEarlierRuns(current: readonly RunResult[], earlier: readonly RunResult[]): { runs: RunResult[]; kept: RunResult[] } {
+  const key = (r: RunResult) => `${r.game}/${r.mode}/${r.seed}`;
+  const now = new Set(current.map(key));
+  const kept = earlier.filter((r) => !now.has(key(r)));
+  return { runs: [...current, ...kept], kept };
+}
