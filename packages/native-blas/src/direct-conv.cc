@@ -2,9 +2,11 @@
 // matrix is the patch of output pixel r; its tap k = (ky, kx, c) lies at base[r] + off[k] with
 // off[k] = ky·inW·inC + kx·inC + c, the same for every row. A row whose window leaves the image is
 // copied, zero-padded, into a per-row scratch laid out with that same stride, so the kernels never
-// branch on padding. Accumulation is in float, in the order k = 0..K−1 (as sgemm's).
+// branch on padding. Sums are in float: the forward over taps k = 0..K−1 in order, the filter
+// gradient over each tile of kMT pixels, then added into dW tile by tile.
 #include "direct-conv.h"
 
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
 #include <algorithm>
@@ -167,3 +169,12 @@ bool directConvBackpropFilter(const float* x, const float* dy, float* dw, const 
 }
 
 }  // namespace nb
+
+#else  // not x86: the kernels never apply, im2col + sgemm does everything
+
+namespace nb {
+bool directConvForward(const float*, const float*, float*, const ConvGeometry&, const Epilogue&) { return false; }
+bool directConvBackpropFilter(const float*, const float*, float*, const ConvGeometry&) { return false; }
+}  // namespace nb
+
+#endif
