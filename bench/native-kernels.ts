@@ -4,7 +4,10 @@
  * wasm kernels, in one process, interleaved round by round, and against PyTorch (Debian's
  * python3-torch, same nets and loss, its BLAS as the system provides) driven in the same rounds.
  * Also the ceiling: OpenBLAS sgemm GFLOP/s (1024³, this thread count) over the FLOPs of one
- * trained frame (3 × forward FLOPs, the convention of issue 14). Medians of --rounds.
+ * trained frame (3 × forward FLOPs, the convention of issue 14). Medians of --rounds. "native, im2col
+ * convs" is the native set with the implicit-GEMM conv kernels switched off (every conv by im2col +
+ * sgemm, as before them), in the same rounds. Each update is timed to its end (clip and RMSProp
+ * included; before 2026-12-02 the timer stopped at step()'s read-back, leaving those out).
  *
  * Run: npx tsx bench/native-kernels.ts [--rounds 5] [--threads 1] [--nets minatar,impala-shallow] [--python /usr/bin/python3]
  */
@@ -84,7 +87,7 @@ async function makeStep(spec: NetworkSpec) {
     behaviourLogits: Float32Array.from({ length: T * B * A }, () => rng.normal() * 0.1),
   };
   const flopsPerFrame = 3 * model.layers.reduce((s, l) => s + l.flops, 0);
-  return { run: () => void step.step(batch), flopsPerFrame };
+  return { run: () => step.step(batch), flopsPerFrame };
 }
 
 const torch = await startTorch();
@@ -99,27 +102,31 @@ console.log(
 
 for (const spec of o.nets.split(',') as NetworkSpec[]) {
   const s = await makeStep(spec);
-  const per: Record<'native' | 'wasm' | 'torch', number[]> = { native: [], wasm: [], torch: [] };
+  const per: Record<'native' | 'im2col' | 'wasm' | 'torch', number[]> = { native: [], im2col: [], wasm: [], torch: [] };
   const gflops: number[] = [];
-  const time = (f: () => void): number => {
+  // the whole update, awaited: the clip and the RMSProp step run after step()'s one read-back
+  const time = async (f: () => Promise<unknown>): Promise<number> => {
     const t0 = performance.now();
-    f();
+    await f();
     return (performance.now() - t0) / 1000;
   };
   uninstallNativeKernels();
-  s.run(); // warm-up on both kernel sets
+  await s.run(); // warm-up on both kernel sets
   installNativeKernels(addon);
-  s.run();
+  await s.run();
   for (let r = 0; r < o.rounds; r++) {
     installNativeKernels(addon);
-    per.native.push((T * B) / time(s.run));
+    per.native.push((T * B) / (await time(s.run)));
+    addon.setDirectConv(0); // the same native kernels with every conv on im2col + sgemm
+    per.im2col.push((T * B) / (await time(s.run)));
+    addon.setDirectConv(1);
     uninstallNativeKernels();
-    per.wasm.push((T * B) / time(s.run));
+    per.wasm.push((T * B) / (await time(s.run)));
     if (torch) per.torch.push((T * B) / (await torch(spec)));
     gflops.push(sgemmGflops());
   }
   installNativeKernels(addon);
-  const fps = { native: median(per.native), wasm: median(per.wasm), torch: per.torch.length ? median(per.torch) : NaN };
+  const fps = { native: median(per.native), im2col: median(per.im2col), wasm: median(per.wasm), torch: per.torch.length ? median(per.torch) : NaN };
   const ceiling = (median(gflops) * 1e9) / s.flopsPerFrame;
   const fmt = (v: number[]): string => v.map((x) => x.toFixed(0)).join(' / ');
   console.log(
@@ -127,6 +134,9 @@ for (const spec of o.nets.split(',') as NetworkSpec[]) {
   );
   console.log(
     `  native  ${fmt(per.native)} frames/s  median ${fps.native.toFixed(0)}  = ${(fps.native / fps.wasm).toFixed(2)}× wasm, ${(fps.native / fps.torch).toFixed(2)}× PyTorch, ${((100 * fps.native) / ceiling).toFixed(0)}% of ceiling`,
+  );
+  console.log(
+    `  native, im2col convs ${fmt(per.im2col)} frames/s  median ${fps.im2col.toFixed(0)}  (implicit-GEMM convs: ${(fps.native / fps.im2col).toFixed(2)}×), ${((100 * fps.im2col) / ceiling).toFixed(0)}% of ceiling`,
   );
   console.log(`  wasm    ${fmt(per.wasm)} frames/s  median ${fps.wasm.toFixed(0)}  = ${((100 * fps.wasm) / ceiling).toFixed(0)}% of ceiling`);
   if (torch) console.log(`  PyTorch ${fmt(per.torch)} frames/s  median ${fps.torch.toFixed(0)}  = ${((100 * fps.torch) / ceiling).toFixed(0)}% of ceiling`);

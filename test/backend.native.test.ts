@@ -115,6 +115,8 @@ interface ConvCase {
   pad: 'valid' | 'same';
   /** im2col rows per chunk (not a multiple of an image's rows, so chunks cut images). */
   chunkRows?: number;
+  /** Force im2col + sgemm (the implicit-GEMM kernels otherwise take outC % 8 = 0 forward and filter gradients). */
+  im2col?: boolean;
 }
 
 maybe('native Conv2D / FusedConv2D / Conv2DBackpropInput / Conv2DBackpropFilter vs cpu', () => {
@@ -125,6 +127,14 @@ maybe('native Conv2D / FusedConv2D / Conv2DBackpropInput / Conv2DBackpropFilter 
     { x: [2, 6, 6, 8], f: [1, 1, 8, 5], stride: 1, pad: 'same' }, // pointwise: one sgemm, no im2col
     { x: [7, 10, 10, 4], f: [3, 3, 4, 16], stride: 1, pad: 'same', chunkRows: 170 }, // 5 chunks, across images
     { x: [3, 20, 20, 16], f: [4, 4, 16, 32], stride: 2, pad: 'same', chunkRows: 64 },
+    // the same nets on im2col + sgemm (what outC % 8 != 0 or a CPU without AVX2 gets)
+    { x: [5, 10, 10, 4], f: [3, 3, 4, 16], stride: 1, pad: 'valid', im2col: true },
+    { x: [2, 84, 84, 4], f: [8, 8, 4, 16], stride: 4, pad: 'valid', im2col: true },
+    { x: [3, 20, 20, 16], f: [4, 4, 16, 32], stride: 2, pad: 'same', chunkRows: 64, im2col: true },
+    // implicit GEMM: 16 + 8 channels (both column blocks), padding on every side, pixel counts not a multiple of 6
+    { x: [3, 9, 11, 5], f: [3, 3, 5, 24], stride: 2, pad: 'same' },
+    { x: [2, 7, 7, 3], f: [5, 5, 3, 8], stride: 1, pad: 'same' },
+    { x: [1, 5, 5, 2], f: [5, 5, 2, 40], stride: 3, pad: 'same' },
   ];
   const rng = new Rng(31); // plus random shapes
   for (let i = 0; i < 3; i++) {
@@ -134,13 +144,22 @@ maybe('native Conv2D / FusedConv2D / Conv2DBackpropInput / Conv2DBackpropFilter 
     cases.push({ x: [1 + rng.int(4), h, h + rng.int(3), 1 + rng.int(6)], f: [k, k, 0, 1 + rng.int(9)], stride: s, pad: rng.random() < 0.5 ? 'same' : 'valid' });
     cases[cases.length - 1]!.f[2] = cases[cases.length - 1]!.x[3];
   }
+  for (let i = 0; i < 3; i++) {
+    const k = 1 + rng.int(5);
+    const s = 1 + rng.int(3);
+    const h = k + rng.int(12);
+    const ci = 1 + rng.int(6);
+    cases.push({ x: [1 + rng.int(4), h, h + rng.int(3), ci], f: [k, k, ci, 8 * (1 + rng.int(5))], stride: s, pad: rng.random() < 0.5 ? 'same' : 'valid' });
+  }
   for (const c of cases) {
-    it(`x [${c.x.join(',')}], filter [${c.f.join(',')}] /${c.stride} ${c.pad}${c.chunkRows ? `, ${c.chunkRows} rows a chunk` : ''}`, async () => {
+    const how = `${c.chunkRows ? `, ${c.chunkRows} rows a chunk` : ''}${c.im2col ? ', im2col forced' : ''}`;
+    it(`x [${c.x.join(',')}], filter [${c.f.join(',')}] /${c.stride} ${c.pad}${how}`, async () => {
       const r = new Rng(c.x[1] * 7 + c.f[0]);
       const yShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.stride, 1, c.pad).outShape;
       const [xv, fv, dyv, bv] = [randn(r, c.x), randn(r, c.f), randn(r, yShape), randn(r, [c.f[3]])];
       const K = c.f[0] * c.f[1] * c.f[2];
       const previous = c.chunkRows ? setScratchFloats(c.chunkRows * K) : undefined;
+      if (c.im2col) addon!.setDirectConv(0);
       try {
         await expectSameAsCpu(() => {
           const x = tf.tensor4d(xv, c.x);
@@ -157,6 +176,7 @@ maybe('native Conv2D / FusedConv2D / Conv2DBackpropInput / Conv2DBackpropFilter 
         });
       } finally {
         if (previous != null) setScratchFloats(previous);
+        addon!.setDirectConv(1);
       }
     });
   }

@@ -1,6 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureGradients } from '../src/backend/gradients.js';
 import { createModel, type PolicyModel } from '../src/model/index.js';
 import { LayerBuilder } from '../src/model/layer-builder.js';
 import { Rng } from '../src/util/rng.js';
@@ -183,5 +184,36 @@ describe('model construction', () => {
     expect(() => m.activationTensor(new Float32Array(10), 1, 1)).toThrow(/1×8×8×16 = 1024/);
     x.dispose();
     m.dispose();
+  });
+});
+
+describe('conv/dense followed by relu runs fused', () => {
+  it('equals relu(conv + bias) and relu(x·W + b) by hand, forward and gradients (cpu)', async () => {
+    await ensureGradients();
+    const def = new LayerBuilder('l', [6, 6, 3]).inputScale(0.5).conv('c', 8, 3, 2, 'same').relu().flatten().dense('d', 5).relu().build();
+    const rng = new Rng(9);
+    const rand = (shape: readonly number[]): tf.Tensor =>
+      tf.tensor(
+        Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+        [...shape],
+      );
+    const x = rand([2, 6, 6, 3]);
+    const w = def.params.map((p) => rand(p.shape));
+    const byHand = (ws: tf.Tensor[]): tf.Tensor => {
+      const h = tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, tf.mul(ws[0], 0.5) as tf.Tensor4D, 2, 'same'), ws[1]));
+      return tf.relu(tf.add(tf.matMul(tf.reshape(h, [2, -1]) as tf.Tensor2D, ws[2] as tf.Tensor2D), ws[3]));
+    };
+    expect(maxAbsDiff(def.apply(x, w), byHand(w))).toBeLessThan(1e-5);
+    const loss =
+      (f: (ws: tf.Tensor[]) => tf.Tensor) =>
+      (...ws: tf.Tensor[]) =>
+        tf.sum(tf.mul(f(ws), tf.reshape(tf.range(1, 11), [2, 5])));
+    const gFused = tf.grads(loss((ws) => def.apply(x, ws)))(w);
+    const gHand = tf.grads(loss(byHand))(w);
+    gFused.forEach((g, i) => expect(maxAbsDiff(g, gHand[i])).toBeLessThan(1e-4));
+    expect(def.graph.map((d) => d.op)).toEqual(['scale', 'conv', 'relu', 'flatten', 'dense', 'relu']);
+    const profile = await tf.profile(() => def.apply(x, w));
+    expect(profile.kernelNames).toEqual(expect.arrayContaining(['FusedConv2D', '_FusedMatMul']));
+    expect(profile.kernelNames).not.toContain('Relu');
   });
 });

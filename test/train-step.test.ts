@@ -89,6 +89,13 @@ describe('pure pieces', () => {
     expect(c.obs[(T * 2 + 1) * S + 7]).toBe(batch.obs[(T * B + 2) * S + 7]);
     const none = sliceBatchColumns(batch, { T, B, A, obsSize: S }, 0, 1, 0.99, 'none');
     expect(none.rewards[0]).toBe(5);
+    // obsInto of the right length is filled and returned (every value overwritten); any other length is not used
+    const into = new Float32Array((T + 1) * 2 * S).fill(-7);
+    const reused = sliceBatchColumns(batch, { T, B, A, obsSize: S }, 1, 3, 0.99, 'unit', into);
+    expect(reused.obs).toBe(into);
+    expect(Array.from(reused.obs)).toEqual(Array.from(c.obs));
+    const short = new Float32Array(3);
+    expect(sliceBatchColumns(batch, { T, B, A, obsSize: S }, 1, 3, 0.99, 'unit', short).obs).not.toBe(short);
   });
 
   it('hyperparameters: DESIGN.md defaults, overrides, and named errors', () => {

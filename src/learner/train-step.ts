@@ -80,6 +80,11 @@ export class TrainStep {
   vtraceOn: VtraceOn = 'auto';
   /** A feature codec trained with the model (codec-training.ts); its variables follow `vars`. */
   private codec: CodecTrainer | undefined;
+  /**
+   * Float observations of a chunk, reused across updates on wasm, whose tensors copy their values
+   * onto the heap (the cpu backend would keep a reference, so there each chunk gets a fresh array).
+   */
+  private obsScratch: Float32Array | undefined;
 
   private constructor(
     readonly model: PolicyModel,
@@ -266,7 +271,9 @@ export class TrainStep {
       b1,
       this.hp.discount,
       this.hp.rewardClip,
+      tf.getBackend() === 'wasm' ? this.obsScratch : undefined,
     );
+    if (tf.getBackend() === 'wasm') this.obsScratch = obs;
 
     const on = resolveVtraceOn(this.vtraceOn);
     let terms: tf.Tensor1D | undefined;

@@ -107,6 +107,12 @@ export class LayerBuilder {
   private readonly descs: OpDesc[] = [];
   /** An input scale not yet applied: the next conv folds it into its (small) kernel. */
   private pendingScale = 1;
+  /**
+   * The conv or dense op just pushed, as one fused op with the ReLU (bias and activation in the
+   * kernel: one pass instead of three, and the native/wasm backends fuse it into the sgemm); relu()
+   * takes it when it directly follows. Same function, so the ONNX graph keeps its separate Relu.
+   */
+  private withRelu: { index: number; op: Op } | null = null;
 
   constructor(
     readonly name: string,
@@ -144,10 +150,12 @@ export class LayerBuilder {
     this.requirePositive(oh, ow, `conv ${tag} (${kernel}×${kernel}/${stride} ${padding})`);
     const kIdx = this.addParam(`${tag}.kernel`, [kernel, kernel, c, filters], 'kernel', kernel * kernel * c, kernel * kernel * filters);
     const bIdx = this.addParam(`${tag}.bias`, [filters], 'bias', 0, 0);
-    this.ops.push((x, w) => {
-      const kernel = (scale === 1 ? w[kIdx] : tf.mul(w[kIdx], scale)) as tf.Tensor4D;
-      return tf.add(tf.conv2d(x as tf.Tensor4D, kernel, stride, padding), w[bIdx]);
-    });
+    const scaled = (w: readonly tf.Tensor[]): tf.Tensor4D => (scale === 1 ? w[kIdx] : tf.mul(w[kIdx], scale)) as tf.Tensor4D;
+    this.ops.push((x, w) => tf.add(tf.conv2d(x as tf.Tensor4D, scaled(w), stride, padding), w[bIdx]));
+    this.withRelu = {
+      index: this.ops.length - 1,
+      op: (x, w) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: scaled(w), strides: stride, pad: padding, bias: w[bIdx], activation: 'relu' }),
+    };
     this.descs.push({ op: 'conv', kernel: kIdx, bias: bIdx, size: kernel, stride, padding, inShape: [h, w, c] });
     this.flopCount += 2 * oh * ow * filters * kernel * kernel * c;
     this.shape = [oh, ow, filters];
@@ -160,6 +168,10 @@ export class LayerBuilder {
     const kIdx = this.addParam(`${tag}.kernel`, [f, units], 'kernel', f, units, gain);
     const bIdx = this.addParam(`${tag}.bias`, [units], 'bias', 0, 0);
     this.ops.push((x, w) => tf.add(tf.matMul(x as tf.Tensor2D, w[kIdx] as tf.Tensor2D), w[bIdx]));
+    this.withRelu = {
+      index: this.ops.length - 1,
+      op: (x, w) => tf.fused.matMul({ a: x as tf.Tensor2D, b: w[kIdx] as tf.Tensor2D, bias: w[bIdx], activation: 'relu' }),
+    };
     this.descs.push({ op: 'dense', kernel: kIdx, bias: bIdx, inShape: [f] });
     this.flopCount += 2 * f * units;
     this.shape = [units];
@@ -168,7 +180,10 @@ export class LayerBuilder {
 
   relu(): this {
     this.flushScale();
-    this.ops.push((x) => tf.relu(x));
+    const fusable = this.withRelu;
+    this.withRelu = null;
+    if (fusable != null && fusable.index === this.ops.length - 1) this.ops[fusable.index] = fusable.op;
+    else this.ops.push((x) => tf.relu(x));
     this.descs.push({ op: 'relu' });
     return this;
   }

@@ -108,6 +108,12 @@ Napi::Value ColumnSums(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setDirectConv(on): implicit-GEMM conv kernels where they apply (default) or always im2col + sgemm.
+Napi::Value SetDirectConvFn(const Napi::CallbackInfo& info) {
+  nb::setDirectConv(num(info, 0) != 0);
+  return info.Env().Undefined();
+}
+
 // OpenBLAS extensions, looked up at run time so that any CBLAS links.
 using SetThreads = void (*)(int);
 using GetString = char* (*)();
@@ -130,6 +136,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("conv", Napi::Function::New(env, Conv));
   exports.Set("columnSums", Napi::Function::New(env, ColumnSums));
+  exports.Set("setDirectConv", Napi::Function::New(env, SetDirectConvFn));
   exports.Set("setThreads", Napi::Function::New(env, SetThreadsFn));
   exports.Set("describe", Napi::Function::New(env, Describe));
   return exports;

@@ -1,5 +1,7 @@
 #include "kernels.h"
 
+#include "direct-conv.h"
+
 #include <cblas.h>
 
 #include <algorithm>
@@ -95,6 +97,10 @@ void col2imAdd(const float* col, float* dx, const ConvGeometry& g, int64_t m0, i
 
 }  // namespace
 
+static bool gDirectConv = true;
+void setDirectConv(bool on) { gDirectConv = on; }
+bool directConvEnabled() { return gDirectConv; }
+
 void applyEpilogue(float* y, int64_t rows, int64_t cols, const Epilogue& e) {
   switch (e.act) {
     case kLinear:
@@ -156,6 +162,7 @@ void conv2dForward(const float* x, const float* w, float* y, const ConvGeometry&
     applyEpilogue(y, g.batch * P, Co, e);
     return;
   }
+  if (directConvEnabled() && directConvForward(x, w, y, g, e)) return;
   const int64_t M = g.batch * P, step = rowsPerChunk(K, chunkFloats, M);
   float* col = scratch(step * K).data();
   for (int64_t m0 = 0; m0 < M; m0 += step) {
@@ -193,6 +200,7 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const Conv
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, Co, g.batch * P, 1.0f, x, K, dy, Co, 0.0f, dw, Co);
     return;
   }
+  if (directConvEnabled() && directConvBackpropFilter(x, dy, dw, g)) return;
   const int64_t M = g.batch * P, step = rowsPerChunk(K, chunkFloats, M);
   float* col = scratch(step * K).data();
   for (int64_t m0 = 0; m0 < M; m0 += step) {

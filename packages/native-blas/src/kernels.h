@@ -32,6 +32,11 @@ struct ConvGeometry {
   int64_t batch, inH, inW, inC, outH, outW, outC, fh, fw, sh, sw, padTop, padLeft;
 };
 
+// Forward conv and filter gradient use the implicit-GEMM kernels (direct-conv.h) where they apply
+// unless switched off (tests and benchmarks compare both paths); default on.
+void setDirectConv(bool on);
+bool directConvEnabled();
+
 // y = act(conv(x, w) + bias): im2col per chunk of images, one sgemm per chunk.
 void conv2dForward(const float* x, const float* w, float* y, const ConvGeometry& g, int64_t chunkFloats, const Epilogue& e);
 // dx = col2im(dy · Wᵀ).

@@ -35,6 +35,8 @@ export interface NativeBlas {
   ): void;
   /** out[c] = Σ_r x[r, c] over a [rows, cols] matrix (in double). */
   columnSums(heap: Float32Array, xOff: number, rows: number, cols: number, outOff: number): void;
+  /** 1 (default): conv forward and filter gradient by implicit GEMM on AVX2 where outC % 8 = 0; 0: always im2col + sgemm. */
+  setDirectConv(on: number): void;
   /** Sets OpenBLAS's thread count; false when the library is another CBLAS. */
   setThreads(n: number): boolean;
   /** e.g. "OpenBLAS 0.3.21 … Cooperlake MAX_THREADS=64, core Cooperlake". */
