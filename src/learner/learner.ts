@@ -23,6 +23,7 @@ import type { SplitPlanner } from './split-planner.js';
 import { type TrainStep } from './train-step.js';
 import { type TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
 import { RejectLog, type UploadIntake } from './upload-intake.js';
+import { ServerPool } from './server-pool.js';
 
 const REPUBLISH_MS = 500;
 
@@ -60,6 +61,8 @@ export class Learner {
   readonly assembler: TrajectoryAssembler;
   readonly intake: UploadIntake;
   readonly inference: InferenceHandler;
+  /** Inference servers (`coknight serve`) and which one serves each actor. */
+  readonly servers: ServerPool;
   private readonly trainStep: TrainStep;
   private readonly membership: Membership;
   /** Feature codecs per split point (distributed.codec). */
@@ -74,6 +77,11 @@ export class Learner {
     this.codecs = p.codecs;
     const d = opts.config.distributed;
     const h = opts.config.hyper;
+    this.servers = new ServerPool(p.registry, p.intake, p.metrics, opts.sink, {
+      contract: (id) => ({ ...this.contractReply(), paramsAddress: this.endpoint(this.channels!.publisher.endpoint), learnerConfig: { ...this.contractReply().learnerConfig, curve: this.channels!.subscriber(id) } }),
+      revoke: (id) => this.channels?.revokeSubscriber(id),
+      room: () => this.room(),
+    }, opts.config.distributed.serverAssign);
     this.queue = new UnrollQueue(d.maxQueuedUnrolls, h.batchSize, d.queueFull, h.unrollLength, p.metrics, (held) => this.channels?.setPaused(held));
   }
 
@@ -131,12 +139,20 @@ export class Learner {
         handler: {
           contract: () => this.contractReply(),
           register: (hello, ctx) => this.register(hello, ctx),
-          step: (req, ctx) => {
+          step: async (req, ctx) => {
             const a = this.registry.live(ctx);
             if (!a) throw new ProtocolError('UNKNOWN_ACTOR', `actor "${ctx.actorId}" is not registered on this stream`);
+            const moving = this.servers.gate(a.id); // back from a server: its last steps first
+            if (moving) await moving;
             return this.inference.step(a, req);
           },
           disconnect: (ctx, _code, details) => this.disconnect(ctx, details),
+        },
+        serve: {
+          register: (hello, link) => this.servers.register(hello, link),
+          served: (step, link) => this.servers.served(step, link),
+          release: (msg, link) => this.servers.release(msg, link),
+          disconnect: (link, _code, details) => this.servers.disconnect(link, details),
         },
         activationShape: (y) => (y > 0 && y < this.K ? this.model.layers[y - 1].outShape : undefined),
         maxConnections: d.maxConnections,
@@ -198,6 +214,7 @@ export class Learner {
       this.membership.registering.delete(hello.actorId);
     }
     const a = this.membership.admit(hello, ctx);
+    this.servers.joined(a);
     this.inference.recheck(); // the plan may have moved other actors away from their split point
     const contract = contractFor(this.config, this.model.spec, this.K, this.codecs.table());
     return {
@@ -214,6 +231,7 @@ export class Learner {
     const a = this.membership.leave(ctx, details, !this.running);
     this.inference.recheck();
     if (!a) return;
+    this.servers.left(a.id);
     this.channels?.revoke(a.id); // its keys admit no new ZeroMQ connection any more
     this.forgetDeparted();
   }
