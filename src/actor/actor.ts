@@ -149,7 +149,14 @@ export class Actor {
       );
     const envOptions = contractEnvOptions(first, o.localEnvOptions);
     const probe = makeEnv(first.env.id, { ...envOptions, seed: 0 });
-    this.hello = { actorId: o.actorId, numEnvs: o.numEnvs, obsShape: [...probe.observationShape], numActions: probe.numActions, splitPoint: 0, profile: o.profile };
+    this.hello = {
+      actorId: o.actorId,
+      numEnvs: o.numEnvs,
+      obsShape: [...probe.observationShape],
+      numActions: probe.numActions,
+      splitPoint: 0,
+      profile: o.profile,
+    };
     this.client = this.learnerClient();
     let env: VectorEnv | undefined;
     const block = new UploadBlock(o.numEnvs, probe.numActions);
@@ -336,7 +343,11 @@ export class Actor {
             // The learner restarted, the link dropped, or our inference server failed: the learner forgets
             // our unfinished unrolls when we register again, so start over.
             this.stats.reconnects++;
-            this.log(viaServer ? `lost the inference server at ${this.serverAddress} (${(e as Error).message}); registering with the learner again` : `lost the learner (${(e as Error).message}); reconnecting`);
+            this.log(
+              viaServer
+                ? `lost the inference server at ${this.serverAddress} (${(e as Error).message}); registering with the learner again`
+                : `lost the learner (${(e as Error).message}); reconnecting`,
+            );
             block.clear();
             if (viaServer) {
               this.client!.close();

@@ -77,11 +77,8 @@ export class Learner {
     this.codecs = p.codecs;
     const d = opts.config.distributed;
     const h = opts.config.hyper;
-    this.servers = new ServerPool(p.registry, p.intake, p.metrics, opts.sink, {
-      contract: (id) => ({ ...this.contractReply(), paramsAddress: this.endpoint(this.channels!.publisher.endpoint), learnerConfig: { ...this.contractReply().learnerConfig, curve: this.channels!.subscriber(id) } }),
-      revoke: (id) => this.channels?.revokeSubscriber(id),
-      room: () => this.room(),
-    }, opts.config.distributed.serverAssign);
+    const hooks = { contract: (id: string) => this.serverContract(id), revoke: (id: string) => this.channels?.revokeSubscriber(id), room: () => this.room() };
+    this.servers = new ServerPool(p.registry, p.intake, p.metrics, opts.sink, hooks, d.serverAssign);
     this.queue = new UnrollQueue(d.maxQueuedUnrolls, h.batchSize, d.queueFull, h.unrollLength, p.metrics, (held) => this.channels?.setPaused(held));
   }
 
@@ -148,12 +145,7 @@ export class Learner {
           },
           disconnect: (ctx, _code, details) => this.disconnect(ctx, details),
         },
-        serve: {
-          register: (hello, link) => this.servers.register(hello, link),
-          served: (step, link) => this.servers.served(step, link),
-          release: (msg, link) => this.servers.release(msg, link),
-          disconnect: (link, _code, details) => this.servers.disconnect(link, details),
-        },
+        serve: this.servers.handler(),
         activationShape: (y) => (y > 0 && y < this.K ? this.model.layers[y - 1].outShape : undefined),
         maxConnections: d.maxConnections,
         connectionIdleMs: d.connectionIdleMs,
@@ -192,6 +184,13 @@ export class Learner {
       uploadAddress: '',
       learnerConfig: contractFor(this.config, this.model.spec, this.K, this.codecs.table()),
     };
+  }
+
+  /** An inference server's registration: the contract, the parameter endpoint and its own CURVE keys. */
+  private serverContract(serverId: string): RegisterResult {
+    const c = this.contractReply();
+    const curve = this.channels!.subscriber(serverId);
+    return { ...c, paramsAddress: this.endpoint(this.channels!.publisher.endpoint), learnerConfig: { ...c.learnerConfig, curve } };
   }
 
   private async register(hello: Hello, ctx: ActorContext): Promise<RegisterResult> {

@@ -12,7 +12,15 @@
  * not match A's current registration or route is not taken and is counted (stale), never trained.
  */
 import type { LearnerMetrics } from '../metrics/learner-metrics.js';
-import { ProtocolError, type RegisterResult, type ServedStep, type ServerControl, type ServerLink, type StepRequest } from '../transport/index.js';
+import {
+  ProtocolError,
+  type RegisterResult,
+  type ServedStep,
+  type ServeHandler,
+  type ServerControl,
+  type ServerLink,
+  type StepRequest,
+} from '../transport/index.js';
 import type { ActorRegistry, ActorState } from './actor-registry.js';
 import type { LearnerSink } from './sink.js';
 import type { UploadIntake } from './upload-intake.js';
@@ -80,6 +88,16 @@ export class ServerPool {
     return this.routes.get(actorId)?.server ?? null;
   }
 
+  /** The learner's side of the Serve stream. */
+  handler(): ServeHandler {
+    return {
+      register: (hello, link) => this.register(hello, link),
+      served: (step, link) => this.served(step, link),
+      release: (msg, link) => this.release(msg, link),
+      disconnect: (link, _code, details) => this.disconnect(link, details),
+    };
+  }
+
   register(hello: { serverId: string; address: string }, link: ServerLink): RegisterResult {
     if (this.servers.has(hello.serverId)) {
       throw new ProtocolError('ALREADY_REGISTERED', `inference server id "${hello.serverId}" is already connected: give each server its own --server-id`);
@@ -122,7 +140,8 @@ export class ServerPool {
     const a = this.registry.get(actorId);
     const r = this.routes.get(actorId);
     if (!a?.ctx || !r) throw new RangeError(`move: actor "${actorId}" is not connected`);
-    if (to !== null && !this.servers.has(to)) throw new RangeError(`move: no inference server "${to}" (connected: ${[...this.servers.keys()].join(', ') || 'none'})`);
+    if (to !== null && !this.servers.has(to))
+      throw new RangeError(`move: no inference server "${to}" (connected: ${[...this.servers.keys()].join(', ') || 'none'})`);
     if (r.server === to) return r.gate ?? Promise.resolve();
     const from = r.server;
     // A move during a move: the earlier source must still release before the new target opens.

@@ -130,7 +130,8 @@ export class UploadIntake {
   /** A step an inference server forwards: its observations' size, and its logits range-checked like uploaded ones. */
   checkServed(req: StepRequest, logits: Float32Array): void {
     const want = req.splitPoint === 0 ? req.numEnvs * this.dims.obsSize : 0;
-    if (req.payload.length !== want) throw new ProtocolError('BAD_LENGTH', `ServedStep.obs has ${req.payload.length} bytes, expected ${want} at split point ${req.splitPoint}`);
+    if (req.payload.length !== want)
+      throw new ProtocolError('BAD_LENGTH', `ServedStep.obs has ${req.payload.length} bytes, expected ${want} at split point ${req.splitPoint}`);
     checkRange('ServedStep.logits', logits, this.limits.maxAbsLogit);
   }
 

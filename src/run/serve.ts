@@ -27,7 +27,18 @@ export async function runServe(o: ServeRunOptions, stop: AbortSignal): Promise<n
   o.log(`asking the learner at ${o.learner} what it trains`);
   const reply = await fetchLearnerContract({ address: o.learner, token: o.token, tls: o.tls, giveUpAfterMs: o.giveUpAfterMs, signal: stop });
   const role = await ServeRole.start(
-    { learner: o.learner, token: o.token, serverId: o.serverId, listen: o.listen, advertiseHost: o.advertiseHost, tls: o.tls, inference: o.inference, maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs, log: o.log },
+    {
+      learner: o.learner,
+      token: o.token,
+      serverId: o.serverId,
+      listen: o.listen,
+      advertiseHost: o.advertiseHost,
+      tls: o.tls,
+      inference: o.inference,
+      maxBatch: o.maxBatch,
+      maxWaitMs: o.maxWaitMs,
+      log: o.log,
+    },
     reply,
   );
   const stopped = new Promise<'stopped'>((r) => stop.addEventListener('abort', () => r('stopped'), { once: true }));

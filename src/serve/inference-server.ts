@@ -132,7 +132,14 @@ export class ServeRole {
       return n;
     };
     // Learner-side metrics are the learner's: this registry only feeds the handler's batch histogram.
-    this.inference = new InferenceHandler(this.model, sink, new LearnerMetrics(), rng, { maxBatch: this.opts.maxBatch ?? 64, maxWaitMs: this.opts.maxWaitMs ?? 2, streamsAt, room: () => this.client?.room() }, this.runner);
+    this.inference = new InferenceHandler(
+      this.model,
+      sink,
+      new LearnerMetrics(),
+      rng,
+      { maxBatch: this.opts.maxBatch ?? 64, maxWaitMs: this.opts.maxWaitMs ?? 2, streamsAt, room: () => this.client?.room() },
+      this.runner,
+    );
     this.server = await startInferenceServer({
       address: this.opts.listen,
       token: this.opts.token,
@@ -162,7 +169,9 @@ export class ServeRole {
       onUpdate: (topic, u) => this.applyParams(u.version, u.layers),
     });
     for (let k = 1; k <= K; k++) await this.sub.waitForVersion(paramTopic(k, k), 0, 60_000);
-    this.log(`inference server ${this.opts.serverId} serving for ${this.opts.learner} at ${this.address} (${c.env.id}, ${c.model} K=${K}, ${this.runner.detail})`);
+    this.log(
+      `inference server ${this.opts.serverId} serving for ${this.opts.learner} at ${this.address} (${c.env.id}, ${c.model} K=${K}, ${this.runner.detail})`,
+    );
   }
 
   private applyParams(version: number, layers: readonly { index: number; data: Uint8Array }[]): void {
@@ -190,7 +199,12 @@ export class ServeRole {
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => {
           this.waiting.delete(actorId);
-          reject(new ProtocolError('UNKNOWN_ACTOR', `actor "${actorId}" was not assigned to inference server ${this.opts.serverId} within ${timeoutMs} ms: the learner assigns actors`));
+          reject(
+            new ProtocolError(
+              'UNKNOWN_ACTOR',
+              `actor "${actorId}" was not assigned to inference server ${this.opts.serverId} within ${timeoutMs} ms: the learner assigns actors`,
+            ),
+          );
         }, timeoutMs);
         this.waiting.set(actorId, () => {
           clearTimeout(t);
@@ -199,7 +213,19 @@ export class ServeRole {
         });
       });
     }
-    const actor: ActorState = { id: actorId, index: 0, ctx, splitPoint, numEnvs, stepsServed: 0, framesUploaded: 0, stepsLocal: 0, droppedSteps: 0, registrations: 1, paramBytes: 0 };
+    const actor: ActorState = {
+      id: actorId,
+      index: 0,
+      ctx,
+      splitPoint,
+      numEnvs,
+      stepsServed: 0,
+      framesUploaded: 0,
+      stepsLocal: 0,
+      droppedSteps: 0,
+      registrations: 1,
+      paramBytes: 0,
+    };
     this.served.set(actorId, { actor, registration: this.assigned.get(actorId)!, forwarded: 0, inFlight: 0, closing: false });
     this.inference!.recheck();
     return { splitPoint, numLayers: this.model.K, paramVersion: this.model.version, paramsAddress: '', uploadAddress: '' };

@@ -22,7 +22,7 @@ interface ServeFlags {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description("run an inference server for a learner: tails of the actors it assigns here, served steps forwarded to the learner")
+    .description('run an inference server for a learner: tails of the actors it assigns here, served steps forwarded to the learner')
     .requiredOption('--learner <host:port>', 'learner address')
     .option('--listen <host:port>', 'where actors reach this server (port 0: any free port)', '127.0.0.1:0')
     .option('--token-file <path>', "read the learner's token from the first line of this file")
@@ -35,7 +35,8 @@ export function registerServe(program: Command): void {
     .option('--max-wait-ms <ms>', 'how long a batch waits to fill', parseNumberArg('--max-wait-ms', 0), 2)
     .option('--give-up-after <duration>', "stop waiting for the learner after this long, e.g. '90s'", parseDurationArg('--give-up-after'), 300)
     .action(async (f: ServeFlags) => {
-      if (!(INFERENCE_CHOICES as readonly string[]).includes(f.inference)) throw new Error(`--inference ${f.inference}: use one of ${INFERENCE_CHOICES.join(', ')}`);
+      if (!(INFERENCE_CHOICES as readonly string[]).includes(f.inference))
+        throw new Error(`--inference ${f.inference}: use one of ${INFERENCE_CHOICES.join(', ')}`);
       const token = tokenFromFlags(f, (m) => console.error(m));
       if (!token) throw new Error("serve: no token; pass --token-file FILE or set COKNIGHT_TOKEN to the learner's token");
       const serverId = f.serverId ?? `${process.env.HOSTNAME ?? 'server'}-${process.pid}`;

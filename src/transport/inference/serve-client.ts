@@ -52,7 +52,8 @@ export class ServeClient {
             return;
           }
           const msg = decode(buf);
-          if (msg.type !== 'ServerControl' || msg.op === 'release') throw new ProtocolError('WRONG_TYPE', `unexpected ${msg.type} from the learner on the Serve stream`);
+          if (msg.type !== 'ServerControl' || msg.op === 'release')
+            throw new ProtocolError('WRONG_TYPE', `unexpected ${msg.type} from the learner on the Serve stream`);
           if (msg.op === 'ack') this.onAck(msg.value);
           else opts.onControl(msg);
         } catch (e) {
@@ -68,7 +69,14 @@ export class ServeClient {
       this.call.on('status', (s: grpc.StatusObject) => {
         if (s.code !== grpc.status.OK) return;
         const end = s.metadata?.get(RUN_END_METADATA_KEY)[0];
-        fail(new TransportError(`learner ended the stream (${typeof end === 'string' ? end : s.details})`, s.code, false, typeof end === 'string' ? end : undefined));
+        fail(
+          new TransportError(
+            `learner ended the stream (${typeof end === 'string' ? end : s.details})`,
+            s.code,
+            false,
+            typeof end === 'string' ? end : undefined,
+          ),
+        );
       });
     });
     this.registered.catch(() => undefined);

@@ -21,7 +21,10 @@ export interface ServerLink {
 
 export interface ServeHandler {
   /** Admit a server; throw ProtocolError to refuse it. */
-  register(hello: ServerHello, link: ServerLink): Omit<RegisterReply, 'type' | 'accepted' | 'reason'> | Promise<Omit<RegisterReply, 'type' | 'accepted' | 'reason'>>;
+  register(
+    hello: ServerHello,
+    link: ServerLink,
+  ): Omit<RegisterReply, 'type' | 'accepted' | 'reason'> | Promise<Omit<RegisterReply, 'type' | 'accepted' | 'reason'>>;
   /** Take one forwarded step; a returned promise holds this server's later messages (and its ack) back. */
   served(step: ServedStep, link: ServerLink): void | Promise<void>;
   /** A 'release' from the server. */
@@ -59,7 +62,11 @@ export class ServeSession {
       return;
     }
     if (typeof presented !== 'string' || !tokenMatches(env.expectedToken, presented)) {
-      this.reject(grpc.status.UNAUTHENTICATED, `missing or bad ${TOKEN_METADATA_KEY} metadata: inference servers present the learner's shared token`, 'UNAUTHENTICATED');
+      this.reject(
+        grpc.status.UNAUTHENTICATED,
+        `missing or bad ${TOKEN_METADATA_KEY} metadata: inference servers present the learner's shared token`,
+        'UNAUTHENTICATED',
+      );
       return;
     }
     env.authenticated(call.getPeer());
@@ -132,7 +139,10 @@ export class ServeSession {
           if (!this.ended) h.release(msg, link);
         });
       } else {
-        throw new ProtocolError('WRONG_TYPE', `expected ServedStep or ServerControl('release') from an inference server, got ${msg.type}${msg.type === 'ServerControl' ? ` ('${msg.op}')` : ''}`);
+        throw new ProtocolError(
+          'WRONG_TYPE',
+          `expected ServedStep or ServerControl('release') from an inference server, got ${msg.type}${msg.type === 'ServerControl' ? ` ('${msg.op}')` : ''}`,
+        );
       }
       this.chain = this.chain.catch((e: unknown) => this.fault(e));
     } catch (e) {

@@ -284,14 +284,4 @@ export interface ServerChange {
 }
 
 export type Message =
-  | Hello
-  | RegisterReply
-  | StepRequest
-  | StepReply
-  | SplitPointChange
-  | ParamUpdate
-  | UploadChunk
-  | ServerHello
-  | ServedStep
-  | ServerControl
-  | ServerChange;
+  Hello | RegisterReply | StepRequest | StepReply | SplitPointChange | ParamUpdate | UploadChunk | ServerHello | ServedStep | ServerControl | ServerChange;
