@@ -112,4 +112,46 @@ describe('coknight serve: two inference servers for one learner', () => {
     expect(await Promise.all(exits)).toEqual([0, 0]);
     expect(serverLogs.join('')).toMatch(/run ended \(finished\)/);
   }, 120_000);
+
+  it('a server killed mid-run: its actors register again with the learner, nothing is lost uncounted', async () => {
+    const config = validateConfig(
+      {
+        mode: 'seed',
+        frames: 2000,
+        seed: 6,
+        inference: 'tfjs',
+        env: { id: 'minatar/breakout' },
+        hyper: { unrollLength: 5, batchSize: 4, learningRate: 0.005 },
+        distributed: { actors: 2, envsPerActor: 2, maxWaitMs: 2, metricsListen: '127.0.0.1:0', token: TOKEN, serverAssign: 'balance' },
+        run: { dir: mkdtempSync(join(tmpdir(), 'ck-serve-')), progress: 'none', checkpointEverySeconds: 1000, logEverySeconds: 1 },
+      },
+      'test',
+    );
+    const logs: string[] = [];
+    let killedAt = -1;
+    const s: Record<string, any> = await runDistributed(config, {
+      spawnActors: 2,
+      log: (m) => logs.push(m),
+      onListening: (svc: LearnerService) => {
+        const child = startServer(svc.address, 'k0', []);
+        const poll = setInterval(() => {
+          const k0 = svc.learner.servers.list().find((x) => x.id === 'k0');
+          if (!k0 || k0.stepsServed < 200) return;
+          clearInterval(poll);
+          killedAt = svc.learner.stepAccounting().served;
+          child.kill('SIGKILL');
+        }, 20);
+      },
+    });
+    expect(killedAt).toBeGreaterThan(0);
+    const acc = s.stepAccounting;
+    expect(acc.served).toBe(acc.assembled + acc.pending + acc.dropped);
+    expect(acc.assembled).toBe(acc.trained + acc.queued + acc.discarded);
+    expect(acc.duplicates).toBe(0);
+    expect(acc.trained).toBeGreaterThanOrEqual(2000);
+    // Both actors were on k0 (the only server); each registered once more after it died, and the learner served the rest.
+    for (const a of s.actors) expect(a.registrations).toBe(2);
+    expect(acc.served).toBeGreaterThan(killedAt);
+    expect(logs.some((l) => /inference server k0 left/.test(l))).toBe(true);
+  }, 120_000);
 });

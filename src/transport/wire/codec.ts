@@ -1,7 +1,7 @@
 /**
  * Encode and decode any Coknight message: the 12-byte header (messages.ts) and a dispatch to the
  * message's own rules, which sit beside their encoder and decoder in stream-messages.ts (inference
- * stream) and async-messages.ts (ZeroMQ channels).
+ * stream), server-messages.ts (learner ↔ inference servers) and async-messages.ts (ZeroMQ channels).
  */
 import { fail, Reader } from './bytes.js';
 import { decodeParamUpdate, decodeUploadChunk, encodeParamUpdate, encodeUploadChunk } from './async-messages.js';
