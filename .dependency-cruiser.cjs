@@ -58,6 +58,27 @@ module.exports = {
       to: { path: '^src/(run|cli|testbed)/' },
     },
     {
+      name: 'serve-is-a-role',
+      severity: 'error',
+      comment: 'serve/ (an inference server for a learner) is a role built from the learner\'s inference parts: learner/ and actor/ never import it, and it imports neither actor/, run/ nor cli/.',
+      from: { path: '^src/serve/' },
+      to: { path: '^src/(actor|run|cli|testbed)/' },
+    },
+    {
+      name: 'roles-never-import-serve',
+      severity: 'error',
+      comment: 'The learner and the actor meet an inference server only over the transport.',
+      from: { path: '^src/(learner|actor)/' },
+      to: { path: '^src/serve/' },
+    },
+    {
+      name: 'serve-does-no-os-io',
+      severity: 'error',
+      comment: 'serve/ does no file or process IO (like learner/ and actor/): flags, files and signals are run/serve.ts and cli/.',
+      from: { path: '^src/serve/' },
+      to: { path: '^(node:)?(fs|child_process|fs/promises)$', dependencyTypes: ['core'] },
+    },
+    {
       name: 'nothing-imports-cli',
       severity: 'error',
       comment: 'cli/ is the top: commands parse flags and call run/*. Code a command needs belongs in run/ or below.',

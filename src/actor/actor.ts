@@ -6,7 +6,10 @@
  * step t's data, so no step is lost or counted twice when it does. The env and the network come from
  * the learner's contract, so an actor needs no copy of the run config. The network (and with it
  * tfjs) is loaded only when the actor first runs layers itself (y > 0): a y = 0 actor never loads
- * it, which keeps many actors on one device light.
+ * it, which keeps many actors on one device light. The learner may move its inference steps to an
+ * inference server (ServerChange): between two steps the actor opens a stream there and steps on it;
+ * its stream to the learner stays its registration. A server that fails makes it register afresh
+ * with the learner (its unfinished unrolls are dropped and counted there).
  */
 import { VectorEnv, makeEnv, type MakeEnvOptions } from '../env/index.js';
 import type * as ModelLib from '../model/index.js';
@@ -17,6 +20,7 @@ import {
   connectInference,
   type DeviceProfile,
   fetchLearnerContract,
+  type Hello,
   type InferenceClient,
   type LearnerContract,
   type Link,
@@ -94,6 +98,11 @@ export class Actor {
   readonly link: Link;
   readonly stats: ActorStats;
   private client: InferenceClient | undefined;
+  /** Stream to the inference server that serves this actor now (undefined: the learner does). */
+  private server: InferenceClient | undefined;
+  private serverAddress = '';
+  private wantedServer = '';
+  private hello: Omit<Hello, 'type' | 'protocolVersion' | 'token'> | undefined;
   private pusher: UploadPusher | undefined;
   private registration: RegisterReply | undefined;
   private contract: LearnerContract | undefined;
@@ -140,24 +149,15 @@ export class Actor {
       );
     const envOptions = contractEnvOptions(first, o.localEnvOptions);
     const probe = makeEnv(first.env.id, { ...envOptions, seed: 0 });
-    this.client = connectInference({
-      address: o.learner,
-      token: o.token,
-      hello: { actorId: o.actorId, numEnvs: o.numEnvs, obsShape: [...probe.observationShape], numActions: probe.numActions, splitPoint: 0, profile: o.profile },
-      tls: o.tls,
-      link: this.link,
-      seed: o.seed ?? 0,
-      giveUpAfterMs: o.giveUpAfterMs,
-      onSplitPointChange: (m) => (this.wantedSplit = m.splitPoint),
-      // An actor at y = K sends no requests, so it learns of a run end or a give-up here.
-      onFailed: (e) => {
-        this.failure ??= e;
-        this.stopping = true;
-      },
-      onStateChange: (s, detail) => {
-        if (s === 'backoff' || s === 'failed') this.log(`link to learner: ${s} (${detail})`);
-      },
-    });
+    this.hello = {
+      actorId: o.actorId,
+      numEnvs: o.numEnvs,
+      obsShape: [...probe.observationShape],
+      numActions: probe.numActions,
+      splitPoint: 0,
+      profile: o.profile,
+    };
+    this.client = this.learnerClient();
     let env: VectorEnv | undefined;
     const block = new UploadBlock(o.numEnvs, probe.numActions);
     try {
@@ -174,6 +174,7 @@ export class Actor {
       // Uploads to a learner that is gone would wait forever: give them a moment, then drop them.
       await Promise.race([block.settle(), new Promise((r) => setTimeout(r, this.stopping || this.ended !== 'running' ? 500 : 5000).unref())]);
       this.client.close();
+      this.server?.close();
       await this.params?.close();
       this.pusher?.close();
       this.runner?.dispose();
@@ -190,8 +191,47 @@ export class Actor {
     return this.stats;
   }
 
+  private learnerClient(): InferenceClient {
+    const o = this.opts;
+    return connectInference({
+      address: o.learner,
+      token: o.token,
+      hello: this.hello!,
+      tls: o.tls,
+      link: this.link,
+      seed: o.seed ?? 0,
+      giveUpAfterMs: o.giveUpAfterMs,
+      onSplitPointChange: (m) => (this.wantedSplit = m.splitPoint),
+      onServerChange: (m) => (this.wantedServer = m.address),
+      // An actor at y = K sends no requests, so it learns of a run end or a give-up here.
+      onFailed: (e) => {
+        this.failure ??= e;
+        this.stopping = true;
+      },
+      onStateChange: (s, detail) => {
+        if (s === 'backoff' || s === 'failed') this.log(`link to learner: ${s} (${detail})`);
+      },
+    });
+  }
+
+  /** Between two steps: leave the current inference server (its stream ends, so it releases us) and open the wanted one. */
+  private async switchServer(): Promise<void> {
+    const to = this.wantedServer;
+    this.server?.close();
+    this.server = undefined;
+    this.serverAddress = to;
+    if (to === '') return;
+    const o = this.opts;
+    this.server = connectInference({ address: to, token: o.token, hello: this.hello!, tls: o.tls, link: this.link, seed: o.seed ?? 0, giveUpAfterMs: 30_000 });
+    await this.server.ready();
+    this.log(`inference steps now go to the server at ${to}`);
+  }
+
   /** Registers (again, after a learner restart) and takes the contract, endpoints and split point. */
   private async connect(expected: LearnerContract): Promise<void> {
+    this.server?.close(); // a registration starts on the learner; it moves us to a server if it wants
+    this.server = undefined;
+    this.serverAddress = this.wantedServer = '';
     const r = await this.client!.ready();
     const c = parseLearnerContract(r.learnerConfig);
     if (c.env.id !== expected.env.id || c.model !== expected.model) {
@@ -282,7 +322,8 @@ export class Actor {
             await block.record(this.pusher!, meta(), { step, obs });
           }
           try {
-            const reply = await this.client!.step({
+            if (this.wantedServer !== this.serverAddress) await this.switchServer();
+            const reply = await (this.server ?? this.client!).step({
               stepId: step,
               splitPoint: y,
               headVersion: y > 0 ? this.params!.headVersion(y, paramVersion) : paramVersion,
@@ -297,11 +338,21 @@ export class Actor {
             actions = reply.actions;
             if (reply.newSplitPoint !== undefined) this.wantedSplit = reply.newSplitPoint;
           } catch (e) {
-            if (!(e instanceof TransportError && e.retryable && !this.stopping)) throw e;
-            // The learner restarted or the link dropped: it forgot our unfinished unrolls, so start over.
+            const viaServer = this.serverAddress !== '' && e instanceof TransportError && e.runEnded === undefined && !this.stopping;
+            if (!viaServer && !(e instanceof TransportError && e.retryable && !this.stopping)) throw e;
+            // The learner restarted, the link dropped, or our inference server failed: the learner forgets
+            // our unfinished unrolls when we register again, so start over.
             this.stats.reconnects++;
-            this.log(`lost the learner (${e.message}); reconnecting`);
+            this.log(
+              viaServer
+                ? `lost the inference server at ${this.serverAddress} (${(e as Error).message}); registering with the learner again`
+                : `lost the learner (${(e as Error).message}); reconnecting`,
+            );
             block.clear();
+            if (viaServer) {
+              this.client!.close();
+              this.client = this.learnerClient();
+            }
             await this.connect(this.contract!);
             obs = Uint8Array.from(env.reset());
             prevRewards = new Float32Array(n);

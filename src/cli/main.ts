@@ -6,6 +6,7 @@ import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
 import { registerActor } from './commands/actor.js';
 import { registerLearner } from './commands/learner.js';
+import { registerServe } from './commands/serve.js';
 import { registerAtari } from './commands/atari.js';
 import { registerPartition } from './commands/partition.js';
 import { registerSimulate } from './commands/simulate.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerLearner(program);
   registerActor(program);
+  registerServe(program);
   registerAtari(program);
   registerPartition(program);
   registerSimulate(program);

@@ -141,6 +141,8 @@ export const distributedSchema = z.strictObject({
   maxAbsActivation: z.number().positive().default(1e8),
   /** gRPC connections: the most at once, and how long an idle one (no stream) is kept. */
   maxConnections: z.number().int().positive().default(1024),
+  /** Inference servers (`coknight serve`): 'balance' puts each actor on the server with the fewest actors; 'manual' keeps actors on the learner until moved (Learner.servers.move). */
+  serverAssign: z.enum(['balance', 'manual']).default('balance'),
   connectionIdleMs: z.number().int().positive().default(30_000),
 });
 

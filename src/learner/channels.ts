@@ -21,6 +21,7 @@ export interface ActorKeys {
 
 export class SecureChannels {
   private readonly uploads = new Map<string, UploadSocket>();
+  private readonly subscribers = new Map<string, string>();
   private paused = false;
 
   private constructor(
@@ -74,6 +75,21 @@ export class SecureChannels {
     this.zap!.allow(u.domain, keys.publicKey);
     this.zap!.allow(this.paramsDomain, keys.publicKey);
     return { uploadEndpoint: u.puller.endpoint, keys: { serverKey: this.serverKeys.publicKey, publicKey: keys.publicKey, secretKey: keys.secretKey } };
+  }
+
+  /** Keys for an inference server: it subscribes to the parameters only (no upload socket). */
+  subscriber(serverId: string): ActorKeys {
+    const keys = curveKeyPair();
+    this.revokeSubscriber(serverId);
+    this.subscribers.set(serverId, keys.publicKey);
+    this.zap!.allow(this.paramsDomain, keys.publicKey);
+    return { serverKey: this.serverKeys.publicKey, publicKey: keys.publicKey, secretKey: keys.secretKey };
+  }
+
+  revokeSubscriber(serverId: string): void {
+    const k = this.subscribers.get(serverId);
+    if (k) this.zap?.revoke(this.paramsDomain, k);
+    this.subscribers.delete(serverId);
   }
 
   /** The actor's key admits no new ZeroMQ connection any more. */

@@ -1,8 +1,9 @@
 /**
- * The learner's inference role: validates a step request against the actor's registration and
- * split point, hands its data to the intake, queues it in the dynamic batcher (one queue per split
- * point), and answers with actions from one batched tail pass per batch (on the PolicyRunner:
- * onnxruntime-node or tfjs).
+ * The inference role: validates a step request against the actor's registration and split point,
+ * hands its data to a StepSink, queues it in the dynamic batcher (one queue per split point), and
+ * answers with actions from one batched tail pass per batch (on the PolicyRunner: onnxruntime-node or
+ * tfjs). On the learner the sink is the upload intake (the assembler); on an inference server
+ * (`coknight serve`) it forwards each served step to the learner — the same code serves both.
  */
 import type { LearnerMetrics } from '../metrics/learner-metrics.js';
 import type { PolicyModel, PolicyRunner } from '../model/index.js';
@@ -10,8 +11,14 @@ import { type Batch, DynamicBatcher, ProtocolError, type StepRequest, type StepR
 import type { Rng } from '../util/rng.js';
 import type { ActorState } from './actor-registry.js';
 import type { SplitCodecs } from './split-codecs.js';
-import type { TrajectoryAssembler } from './trajectory-assembler.js';
-import type { UploadIntake } from './upload-intake.js';
+
+/** Where a served step's data goes: before batching (observations, outcomes), and once its actions are known. */
+export interface StepSink {
+  /** Validates and takes the request's data; throws ProtocolError to refuse the step. */
+  request(a: ActorState, req: StepRequest): void;
+  /** The actions and behaviour logits the step was served, and the parameter version behind them. */
+  served(a: ActorState, req: StepRequest, res: StepResult, behaviourVersion: number): void;
+}
 
 type Pending = { req: StepRequest; actor: ActorState };
 /** A batch answers each request on its own: a request whose rows came out non-finite gets its error, the rest their results. */
@@ -33,8 +40,7 @@ export class InferenceHandler {
 
   constructor(
     private readonly model: PolicyModel,
-    private readonly intake: UploadIntake,
-    private readonly assembler: TrajectoryAssembler,
+    private readonly sink: StepSink,
     private readonly metrics: LearnerMetrics,
     private readonly rng: Rng,
     private readonly opts: InferenceHandlerOptions,
@@ -67,18 +73,14 @@ export class InferenceHandler {
     }
     const wait = this.opts.room?.();
     if (wait) await wait;
-    this.intake.request(a, req);
+    this.sink.request(a, req);
     const res = await this.batcher.submit(req.splitPoint, req.numEnvs, { req, actor: a });
     if (res instanceof ProtocolError) throw res;
     // The behaviour policy is as old as the oldest parameters that produced the action: the actor's
     // head layers (y > 0) or the learner's own network (y = 0).
     const version = this.model.version;
     const behaviourVersion = req.splitPoint === 0 ? version : Math.min(version, req.headVersion);
-    const A = this.model.numActions;
-    // Only steps that land in an open unroll count as served (a replay or a duplicate does not).
-    for (let e = 0; e < req.numEnvs; e++) {
-      if (this.assembler.served(a.index, e, req.stepId, res.actions[e], res.logits.subarray(e * A, (e + 1) * A), behaviourVersion) === 'ok') a.stepsServed++;
-    }
+    this.sink.served(a, req, res, behaviourVersion);
     this.metrics.inferenceRequests.inc();
     this.metrics.inferenceEnvSteps.inc(req.numEnvs);
     return a.splitPoint !== req.splitPoint ? { ...res, newSplitPoint: a.splitPoint } : res;

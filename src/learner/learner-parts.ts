@@ -9,7 +9,7 @@ import { LearnerMetrics } from '../metrics/learner-metrics.js';
 import { createModel, createPolicyRunner, measureForwardFlops, type PolicyModel } from '../model/index.js';
 import { Rng } from '../util/rng.js';
 import { ActorRegistry } from './actor-registry.js';
-import { InferenceHandler } from './inference-handler.js';
+import { InferenceHandler, type StepSink } from './inference-handler.js';
 import { Membership } from './membership.js';
 import { learnerHyperFromConfig, modelSpecFor, trainingEnvOptions } from './setup.js';
 import type { SplitPlanner } from './split-planner.js';
@@ -90,7 +90,11 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   };
   const room = (): Promise<void> | undefined => hooks.room();
   const runner = createPolicyRunner(model, c.inference, { threads: c.inferenceThreads, log: (m) => opts.sink.log(m) });
-  const inference = new InferenceHandler(model, intake, assembler, metrics, new Rng(c.seed * 31 + 7), { ...c.distributed, streamsAt, room }, runner, codecs);
+  const sink: StepSink = {
+    request: (a, req) => intake.request(a, req),
+    served: (a, req, res, version) => void intake.served(a, req.stepId, res.actions, res.logits, version),
+  };
+  const inference = new InferenceHandler(model, sink, metrics, new Rng(c.seed * 31 + 7), { ...c.distributed, streamsAt, room }, runner, codecs);
   const planner = opts.planner(model, edgeFlops, codecs);
   const membership = new Membership(c.env.id, model, registry, planner, assembler, metrics, opts.sink);
   return { metrics, registry, model, trainStep, planner, edgeFlops, assembler, intake, inference, membership, codecs };

@@ -23,6 +23,7 @@ import type { SplitPlanner } from './split-planner.js';
 import { type TrainStep } from './train-step.js';
 import { type TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
 import { RejectLog, type UploadIntake } from './upload-intake.js';
+import { ServerPool } from './server-pool.js';
 
 const REPUBLISH_MS = 500;
 
@@ -60,6 +61,8 @@ export class Learner {
   readonly assembler: TrajectoryAssembler;
   readonly intake: UploadIntake;
   readonly inference: InferenceHandler;
+  /** Inference servers (`coknight serve`) and which one serves each actor. */
+  readonly servers: ServerPool;
   private readonly trainStep: TrainStep;
   private readonly membership: Membership;
   /** Feature codecs per split point (distributed.codec). */
@@ -74,6 +77,8 @@ export class Learner {
     this.codecs = p.codecs;
     const d = opts.config.distributed;
     const h = opts.config.hyper;
+    const hooks = { contract: (id: string) => this.serverContract(id), revoke: (id: string) => this.channels?.revokeSubscriber(id), room: () => this.room() };
+    this.servers = new ServerPool(p.registry, p.intake, p.metrics, opts.sink, hooks, d.serverAssign);
     this.queue = new UnrollQueue(d.maxQueuedUnrolls, h.batchSize, d.queueFull, h.unrollLength, p.metrics, (held) => this.channels?.setPaused(held));
   }
 
@@ -131,13 +136,16 @@ export class Learner {
         handler: {
           contract: () => this.contractReply(),
           register: (hello, ctx) => this.register(hello, ctx),
-          step: (req, ctx) => {
+          step: async (req, ctx) => {
             const a = this.registry.live(ctx);
             if (!a) throw new ProtocolError('UNKNOWN_ACTOR', `actor "${ctx.actorId}" is not registered on this stream`);
+            const moving = this.servers.gate(a.id); // back from a server: its last steps first
+            if (moving) await moving;
             return this.inference.step(a, req);
           },
           disconnect: (ctx, _code, details) => this.disconnect(ctx, details),
         },
+        serve: this.servers.handler(),
         activationShape: (y) => (y > 0 && y < this.K ? this.model.layers[y - 1].outShape : undefined),
         maxConnections: d.maxConnections,
         connectionIdleMs: d.connectionIdleMs,
@@ -178,6 +186,13 @@ export class Learner {
     };
   }
 
+  /** An inference server's registration: the contract, the parameter endpoint and its own CURVE keys. */
+  private serverContract(serverId: string): RegisterResult {
+    const c = this.contractReply();
+    const curve = this.channels!.subscriber(serverId);
+    return { ...c, paramsAddress: this.endpoint(this.channels!.publisher.endpoint), learnerConfig: { ...c.learnerConfig, curve } };
+  }
+
   private async register(hello: Hello, ctx: ActorContext): Promise<RegisterResult> {
     try {
       return await this.admit(hello, ctx);
@@ -198,6 +213,7 @@ export class Learner {
       this.membership.registering.delete(hello.actorId);
     }
     const a = this.membership.admit(hello, ctx);
+    this.servers.joined(a);
     this.inference.recheck(); // the plan may have moved other actors away from their split point
     const contract = contractFor(this.config, this.model.spec, this.K, this.codecs.table());
     return {
@@ -214,6 +230,7 @@ export class Learner {
     const a = this.membership.leave(ctx, details, !this.running);
     this.inference.recheck();
     if (!a) return;
+    this.servers.left(a.id);
     this.channels?.revoke(a.id); // its keys admit no new ZeroMQ connection any more
     this.forgetDeparted();
   }

@@ -113,6 +113,28 @@ export class UploadIntake {
     }
   }
 
+  /**
+   * The actions a step was served and their behaviour logits (served here, or by an inference server).
+   * Only steps that land in an open unroll count as served (a replay or a duplicate does not): returns them.
+   */
+  served(a: ActorState, stepId: number, actions: Int32Array, logits: Float32Array, version: number): number {
+    const A = this.dims.numActions;
+    let n = 0;
+    for (let e = 0; e < actions.length; e++) {
+      if (this.assembler.served(a.index, e, stepId, actions[e], logits.subarray(e * A, (e + 1) * A), version) === 'ok') n++;
+    }
+    a.stepsServed += n;
+    return n;
+  }
+
+  /** A step an inference server forwards: its observations' size, and its logits range-checked like uploaded ones. */
+  checkServed(req: StepRequest, logits: Float32Array): void {
+    const want = req.splitPoint === 0 ? req.numEnvs * this.dims.obsSize : 0;
+    if (req.payload.length !== want)
+      throw new ProtocolError('BAD_LENGTH', `ServedStep.obs has ${req.payload.length} bytes, expected ${want} at split point ${req.splitPoint}`);
+    checkRange('ServedStep.logits', logits, this.limits.maxAbsLogit);
+  }
+
   /** A completed ZeroMQ upload. */
   upload(u: CompletedUpload): void {
     const a = this.registry.get(u.actorId);

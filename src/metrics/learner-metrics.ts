@@ -65,6 +65,19 @@ export class LearnerMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly serverEnvSteps = new Counter({
+    name: 'coknight_server_env_steps_total',
+    help: "env steps served by each inference server (coknight serve) and taken into the learner's unrolls",
+    labelNames: ['server'],
+    registers: [this.registry],
+  });
+  readonly serverActors = new Gauge({
+    name: 'coknight_server_actors',
+    help: "actors assigned to each inference server ('learner': the learner itself)",
+    labelNames: ['server'],
+    registers: [this.registry],
+  });
+  readonly serverMoves = new Counter({ name: 'coknight_server_moves_total', help: 'actors moved between inference servers', registers: [this.registry] });
   readonly actorsConnected = new Gauge({ name: 'coknight_actors_connected', help: 'actors with a live stream', registers: [this.registry] });
   readonly budgetUsed = new Gauge({
     name: 'coknight_partition_budget_used',

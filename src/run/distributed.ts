@@ -103,6 +103,8 @@ export async function runDistributed(config: RunConfig, opts: DistributedRunOpti
       queueFullHolds: l.heldCount,
       rejected: { ...stats?.rejectedByCode, ...Object.fromEntries(Object.entries(l.intake.rejected).map(([k, v]) => [`upload_${k}`, v])) },
       actors: actorSummaries(svc, (id) => actors!.summaryFor(id)),
+      servers: l.servers.list().map((x) => ({ id: x.id, address: x.address, stepsServed: x.stepsServed, rejected: x.rejected })),
+      serverMoves: l.servers.moves,
     });
   } finally {
     h.close();

@@ -10,6 +10,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   type RegisterReply,
+  type ServerChange,
   type SplitPointChange,
   type StepReply,
   type StepRequest,
@@ -56,6 +57,8 @@ export interface InferenceClientOptions {
   requestTimeoutMs?: number;
   maxMessageBytes?: number;
   onSplitPointChange?: (msg: SplitPointChange) => void;
+  /** The learner moves this actor's inference steps to another server (or back to itself). */
+  onServerChange?: (msg: ServerChange) => void;
   onStateChange?: (state: ClientState, detail: string) => void;
   /** Called once when the client fails for good (refused, gave up, or the learner ended the run). */
   onFailed?: (err: TransportError) => void;
@@ -183,6 +186,8 @@ export class InferenceClient {
           p.resolve(msg);
         } else if (msg.type === 'SplitPointChange') {
           this.opts.onSplitPointChange?.(msg);
+        } else if (msg.type === 'ServerChange') {
+          this.opts.onServerChange?.(msg);
         } else {
           throw new ProtocolError('WRONG_TYPE', `unexpected ${msg.type} from the learner`);
         }

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { LinkStats } from '../pacer.js';
 import { countInto } from '../send-queue.js';
 import { listenGuarded } from './listener.js';
+import { type ServeHandler, ServeSession } from './serve-session.js';
 import {
   decodeAs,
   encode,
@@ -14,6 +15,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   type RegisterReply,
+  type ServerChange,
   type SplitPointChange,
   type StepReply,
   type StepRequest,
@@ -37,7 +39,7 @@ export interface ActorContext {
   /** Bytes this actor sent to / received from the learner on the inference channel. */
   readonly stats: LinkStats;
   /** Send a control message to this actor. */
-  push(msg: SplitPointChange): void;
+  push(msg: SplitPointChange | ServerChange): void;
 }
 
 export type RegisterResult = Omit<RegisterReply, 'type' | 'accepted' | 'reason'>;
@@ -65,6 +67,8 @@ export interface InferenceServerOptions {
   /** Shared secret every actor must present in metadata and Hello. */
   token: string;
   handler: InferenceHandler;
+  /** Inference servers forwarding served steps (the Serve stream); refused when absent. */
+  serve?: ServeHandler;
   tls?: ServerTls;
   /** If given, only these actor ids may register. */
   knownActors?: Iterable<string>;
@@ -115,7 +119,7 @@ interface SessionEnv {
   readonly known: Set<string> | undefined;
   readonly stats: ServerStats;
   readonly live: Map<string, ActorContext>;
-  readonly sessions: Set<StreamSession>;
+  readonly sessions: Set<{ endRun(reason: string): void }>;
   /** A call on this peer's connection presented the right token (its connection is kept past the auth deadline). */
   readonly authenticated: (peer: string) => void;
 }
@@ -360,6 +364,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   server.addService(inferenceService, {
     Step: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => new StreamSession(call, env),
     Contract: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => serveContract(env, call, done),
+    Serve: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => new ServeSession(call, { ...env, handler: opts.serve }),
   });
   const creds = opts.tls
     ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) }], false)

@@ -7,7 +7,7 @@
  * Hello, gets RegisterReply, then sends StepRequests; the learner answers each with a StepReply
  * (possibly out of order: the client matches by stepId) and may push SplitPointChange at any time.
  * A bad message ends that stream with a gRPC status naming the fault; the server keeps serving
- * every other stream.
+ * every other stream. Inference servers open a Serve stream instead (serve-session.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -15,6 +15,8 @@ import type { ProtocolErrorCode } from '../wire/index.js';
 
 export const INFERENCE_METHOD = '/coknight.Inference/Step';
 export const CONTRACT_METHOD = '/coknight.Inference/Contract';
+/** Inference servers (`coknight serve`) forward the steps they served to the learner on this stream. */
+export const SERVE_METHOD = '/coknight.Inference/Serve';
 export const TOKEN_METADATA_KEY = 'x-coknight-token';
 /**
  * Trailer a learner sets when it ends an actor's stream because its run is over (status OK): the
@@ -35,6 +37,16 @@ export const inferenceService: grpc.ServiceDefinition = {
     responseSerialize: identity,
     responseDeserialize: identity,
     originalName: 'step',
+  },
+  Serve: {
+    path: SERVE_METHOD,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+    originalName: 'serve',
   },
   Contract: {
     path: CONTRACT_METHOD,

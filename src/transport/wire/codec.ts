@@ -1,7 +1,7 @@
 /**
  * Encode and decode any Coknight message: the 12-byte header (messages.ts) and a dispatch to the
  * message's own rules, which sit beside their encoder and decoder in stream-messages.ts (inference
- * stream) and async-messages.ts (ZeroMQ channels).
+ * stream), server-messages.ts (learner ↔ inference servers) and async-messages.ts (ZeroMQ channels).
  */
 import { fail, Reader } from './bytes.js';
 import { decodeParamUpdate, decodeUploadChunk, encodeParamUpdate, encodeUploadChunk } from './async-messages.js';
@@ -18,6 +18,16 @@ import {
   encodeStepReply,
   encodeStepRequest,
 } from './stream-messages.js';
+import {
+  decodeServedStep,
+  decodeServerChange,
+  decodeServerControl,
+  decodeServerHello,
+  encodeServedStep,
+  encodeServerChange,
+  encodeServerControl,
+  encodeServerHello,
+} from './server-messages.js';
 
 /** Encode any message. Validates the fields so that a sender cannot produce what a receiver rejects. */
 export function encode(msg: Message, version: number = PROTOCOL_VERSION): Buffer {
@@ -36,6 +46,14 @@ export function encode(msg: Message, version: number = PROTOCOL_VERSION): Buffer
       return encodeParamUpdate(msg, version);
     case 'UploadChunk':
       return encodeUploadChunk(msg, version);
+    case 'ServerHello':
+      return encodeServerHello(msg, version);
+    case 'ServedStep':
+      return encodeServedStep(msg, version);
+    case 'ServerControl':
+      return encodeServerControl(msg, version);
+    case 'ServerChange':
+      return encodeServerChange(msg, version);
     default:
       return fail('UNKNOWN_TYPE', `cannot encode message type ${String((msg as { type: unknown }).type)}`);
   }
@@ -90,6 +108,14 @@ export function decode(buf: Uint8Array, expectedVersion: number = PROTOCOL_VERSI
       return decodeParamUpdate(r);
     case 'UploadChunk':
       return decodeUploadChunk(r);
+    case 'ServerHello':
+      return decodeServerHello(r, h.version);
+    case 'ServedStep':
+      return decodeServedStep(r);
+    case 'ServerControl':
+      return decodeServerControl(r);
+    case 'ServerChange':
+      return decodeServerChange(r);
   }
 }
 

@@ -30,6 +30,10 @@ export const MessageType = {
   SplitPointChange: 5,
   ParamUpdate: 6,
   UploadChunk: 7,
+  ServerHello: 8,
+  ServedStep: 9,
+  ServerControl: 10,
+  ServerChange: 11,
 } as const;
 export type MessageTypeName = keyof typeof MessageType;
 export type MessageTypeId = (typeof MessageType)[MessageTypeName];
@@ -212,4 +216,72 @@ export interface UploadChunk {
   meta?: Record<string, unknown>;
 }
 
-export type Message = Hello | RegisterReply | StepRequest | StepReply | SplitPointChange | ParamUpdate | UploadChunk;
+/**
+ * An inference server (`coknight serve`) opens the learner's Serve stream with this, in place of an
+ * actor's Hello; the learner answers with a RegisterReply (its contract and parameter endpoint).
+ */
+export interface ServerHello {
+  type: 'ServerHello';
+  protocolVersion: number;
+  serverId: string;
+  token: string;
+  /** host:port where actors reach this server's inference stream. */
+  address: string;
+}
+
+/**
+ * One step an inference server served, forwarded to the learner on the Serve stream: exactly what the
+ * learner's assembler would have taken from the step had the learner served it itself — observations
+ * (split point 0 only; above it they come by the actor's own upload), the outcome of the previous step,
+ * and the actions and behaviour logits with the parameter version that produced them.
+ */
+export interface ServedStep {
+  type: 'ServedStep';
+  actorId: string;
+  /** The actor's registration count on the learner (from the assignment): older ones are stale. */
+  registration: number;
+  stepId: number;
+  splitPoint: number;
+  /** Oldest parameter version behind the actions (the server's tail, and the actor's head at y > 0). */
+  behaviourVersion: number;
+  numEnvs: number;
+  numActions: number;
+  /** numEnvs raw observations at split point 0; empty above it. */
+  obs: Uint8Array;
+  /** Outcome of step stepId − 1 (as in StepRequest). */
+  rewards: Float32Array;
+  dones: Uint8Array;
+  actions: Int32Array;
+  /** Row-major [numEnvs, numActions]. */
+  logits: Float32Array;
+}
+
+/**
+ * Control on the Serve stream. Learner → server: 'assign' (serve this actor; value = its registration),
+ * 'unassign' (stop admitting it), 'ack' (value = ServedSteps taken since the last ack: credit for more).
+ * Server → learner: 'release' (the actor's stream here ended and every step it was served is forwarded
+ * before this message; value = how many ServedSteps of it this server forwarded).
+ */
+export type ServerControlOp = 'assign' | 'unassign' | 'ack' | 'release';
+export const SERVER_CONTROL_OPS: readonly ServerControlOp[] = ['assign', 'unassign', 'ack', 'release'];
+
+export interface ServerControl {
+  type: 'ServerControl';
+  op: ServerControlOp;
+  /** Empty for 'ack'. */
+  actorId: string;
+  value: number;
+}
+
+/**
+ * Learner → actor on its own stream: take inference steps to the server at `address` from the next step
+ * on ('' = back to the learner). The actor finishes the step in flight first.
+ */
+export interface ServerChange {
+  type: 'ServerChange';
+  address: string;
+  reason: string;
+}
+
+export type Message =
+  Hello | RegisterReply | StepRequest | StepReply | SplitPointChange | ParamUpdate | UploadChunk | ServerHello | ServedStep | ServerControl | ServerChange;

@@ -1,0 +1,157 @@
+/**
+ * Several inference servers for one learner, all real processes on loopback: the learner (this
+ * process, runDistributed), two `coknight serve` processes and two actor processes (seed mode, y = 0,
+ * MinAtar Breakout). Actors are moved learner → server, server → server both ways, and server →
+ * learner while they run; at the end every step the actors were served is accounted for exactly
+ * (served = assembled + pending + dropped, assembled = trained + queued + discarded), nothing was
+ * taken twice or late, and each server served steps. Assertions are on counts, never on speed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend/index.js';
+import { validateConfig } from '../src/config/load.js';
+import type { LearnerService } from '../src/run/learner-service.js';
+import { runDistributed } from '../src/run/distributed.js';
+import { until } from './helpers/wait.js';
+
+const BIN = join(__dirname, '..', 'bin', 'coknight.js');
+const TOKEN = 'serve-integration-token';
+const children: ChildProcess[] = [];
+
+function startServer(learner: string, id: string, logs: string[]): ChildProcess {
+  const child = spawn(process.execPath, [BIN, 'serve', '--learner', learner, '--server-id', id, '--listen', '127.0.0.1:0', '--inference', 'tfjs'], {
+    env: { ...process.env, COKNIGHT_TOKEN: TOKEN },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.on('data', (b: Buffer) => logs.push(b.toString()));
+  children.push(child);
+  return child;
+}
+
+beforeAll(async () => {
+  await initBackend({ log: () => {} });
+});
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+describe('coknight serve: two inference servers for one learner', () => {
+  it('moves actors between the servers mid-run and accounts every step exactly', async () => {
+    const config = validateConfig(
+      {
+        mode: 'seed',
+        frames: 4000,
+        seed: 5,
+        inference: 'tfjs',
+        env: { id: 'minatar/breakout' },
+        hyper: { unrollLength: 5, batchSize: 4, learningRate: 0.005 },
+        distributed: { actors: 2, envsPerActor: 2, maxWaitMs: 2, metricsListen: '127.0.0.1:0', token: TOKEN, serverAssign: 'manual' },
+        run: { dir: mkdtempSync(join(tmpdir(), 'ck-serve-')), progress: 'none', checkpointEverySeconds: 1000, logEverySeconds: 1 },
+      },
+      'test',
+    );
+    const logs: string[] = [];
+    const serverLogs: string[] = [];
+    let metricsText = '';
+    let moves: Promise<void> | undefined;
+    const exits: Promise<number | null>[] = [];
+    const s: Record<string, any> = await runDistributed(config, {
+      spawnActors: 2,
+      log: (m) => logs.push(m),
+      onListening: (svc: LearnerService) => {
+        for (const id of ['s0', 's1']) {
+          const c = startServer(svc.address, id, serverLogs);
+          exits.push(new Promise((r) => c.on('exit', (code) => r(code))));
+        }
+        const pool = svc.learner.servers;
+        const served = (id: string): number => pool.list().find((x) => x.id === id)?.stepsServed ?? 0;
+        // Each move waits until the server it leaves has served something more, so every leg carries steps.
+        const leg = async (actor: string, to: string | null, watch: string): Promise<void> => {
+          const before = served(watch);
+          await pool.move(actor, to, 'test');
+          await until(() => served(watch) > before + 20 || svc.learner.done, 60_000, `steps served by ${watch} after moving ${actor}`);
+        };
+        moves = (async () => {
+          await until(() => pool.size === 2 && svc.learner.registry.connectedCount() === 2, 60_000, 'two servers and two actors');
+          await leg('a0', 's0', 's0');
+          await leg('a1', 's1', 's1');
+          await leg('a0', 's1', 's1'); // s0 → s1
+          await leg('a1', 's0', 's0'); // s1 → s0
+          metricsText = await (await fetch(`http://${svc.metricsAddress}/metrics`)).text();
+          await pool.move('a0', null, 'test'); // s1 → learner
+        })();
+      },
+    });
+    await moves;
+    const acc = s.stepAccounting;
+    expect(acc.served).toBe(acc.assembled + acc.pending + acc.dropped);
+    expect(acc.assembled).toBe(acc.trained + acc.queued + acc.discarded);
+    expect(acc.duplicates).toBe(0);
+    expect(acc.stale).toBe(0);
+    expect(acc.trained).toBeGreaterThanOrEqual(4000);
+    // Every step the learner took is one an actor was served: by the learner itself or by a server.
+    const byServers = s.servers.reduce((n: number, x: { stepsServed: number }) => n + x.stepsServed, 0);
+    expect(s.servers.map((x: { id: string }) => x.id).sort()).toEqual(['s0', 's1']);
+    for (const x of s.servers) {
+      expect(x.stepsServed).toBeGreaterThan(0);
+      expect(x.rejected).toBe(0);
+    }
+    const direct = s.actors.reduce((n: number, a: { stepsServed: number }) => n + a.stepsServed, 0) - byServers;
+    expect(direct).toBeGreaterThan(0);
+    expect(s.serverMoves).toBe(5);
+    // No actor had to register again: the moves alone changed who served it.
+    for (const a of s.actors) expect(a.registrations).toBe(1);
+    expect(metricsText).toMatch(/coknight_server_env_steps_total\{server="s0"\} [1-9]/);
+    expect(metricsText).toMatch(/coknight_server_actors\{server="s1"\} 1/);
+    expect(metricsText).toMatch(/coknight_server_moves_total 4/);
+    // The servers exit cleanly when the learner ends the run.
+    expect(await Promise.all(exits)).toEqual([0, 0]);
+    expect(serverLogs.join('')).toMatch(/run ended \(finished\)/);
+  }, 120_000);
+
+  it('a server killed mid-run: its actors register again with the learner, nothing is lost uncounted', async () => {
+    const config = validateConfig(
+      {
+        mode: 'seed',
+        frames: 2000,
+        seed: 6,
+        inference: 'tfjs',
+        env: { id: 'minatar/breakout' },
+        hyper: { unrollLength: 5, batchSize: 4, learningRate: 0.005 },
+        distributed: { actors: 2, envsPerActor: 2, maxWaitMs: 2, metricsListen: '127.0.0.1:0', token: TOKEN, serverAssign: 'balance' },
+        run: { dir: mkdtempSync(join(tmpdir(), 'ck-serve-')), progress: 'none', checkpointEverySeconds: 1000, logEverySeconds: 1 },
+      },
+      'test',
+    );
+    const logs: string[] = [];
+    let killedAt = -1;
+    const s: Record<string, any> = await runDistributed(config, {
+      spawnActors: 2,
+      log: (m) => logs.push(m),
+      onListening: (svc: LearnerService) => {
+        const child = startServer(svc.address, 'k0', []);
+        const poll = setInterval(() => {
+          const k0 = svc.learner.servers.list().find((x) => x.id === 'k0');
+          if (!k0 || k0.stepsServed < 200) return;
+          clearInterval(poll);
+          killedAt = svc.learner.stepAccounting().served;
+          child.kill('SIGKILL');
+        }, 20);
+      },
+    });
+    expect(killedAt).toBeGreaterThan(0);
+    const acc = s.stepAccounting;
+    expect(acc.served).toBe(acc.assembled + acc.pending + acc.dropped);
+    expect(acc.assembled).toBe(acc.trained + acc.queued + acc.discarded);
+    expect(acc.duplicates).toBe(0);
+    expect(acc.trained).toBeGreaterThanOrEqual(2000);
+    // Both actors were on k0 (the only server); each registered once more after it died, and the learner served the rest.
+    for (const a of s.actors) expect(a.registrations).toBe(2);
+    expect(acc.served).toBeGreaterThan(killedAt);
+    expect(logs.some((l) => /inference server k0 left/.test(l))).toBe(true);
+  }, 120_000);
+});
