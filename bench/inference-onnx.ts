@@ -57,7 +57,12 @@ async function rate(fn: () => Promise<unknown>, n: number): Promise<number> {
   return (calls * n) / ((performance.now() - t0) / 1000);
 }
 
-const SHAPES: Record<NetworkSpec, [number, number, number]> = { minatar: [10, 10, 4], 'impala-shallow': [84, 84, 4], 'impala-deep': [84, 84, 4] };
+const SHAPES: Record<NetworkSpec, [number, number, number]> = {
+  minatar: [10, 10, 4],
+  'impala-shallow': [84, 84, 4],
+  'impala-deep': [84, 84, 4],
+  'impala-shallow-fc2': [84, 84, 4],
+};
 const SESSION: Ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
 
 async function plainSessions(

@@ -53,8 +53,8 @@ function observations(n: number): Uint8Array {
   return obs;
 }
 
-function reference(seed: number, obs: Uint8Array, n: number): Float32Array {
-  const m = createModel('impala-shallow', { inputShape: SHAPE, numActions: 4, seed });
+function reference(seed: number, obs: Uint8Array, n: number, spec: 'impala-shallow' | 'impala-shallow-fc2' = 'impala-shallow'): Float32Array {
+  const m = createModel(spec, { inputShape: SHAPE, numActions: 4, seed });
   const out = tf.tidy(() => m.head(m.observationTensor(obs, n), m.K).dataSync() as Float32Array);
   m.dispose();
   return out;
@@ -76,6 +76,43 @@ describe('a site of worker processes', () => {
     await site.setWeights(await other.getLayerWeights());
     other.dispose();
     expect(maxDiff((await site.head(obs, 2)).out, reference(9, obs, 2))).toBeLessThan(1e-4);
+  });
+});
+
+describe('hybrid FC on worker processes (CoopAI §II-B)', () => {
+  it('impala-shallow-fc2: convs sliced, then fc model-parallel and fc2 data-parallel with no exchange between them, equals one device', async () => {
+    const plan = (alive: readonly SiteDevice[]): SitePlan => ({
+      blocks: [
+        {
+          from: 1,
+          to: 2,
+          mode: 'slice',
+          parts: splitRows(
+            9,
+            alive.map(() => 1),
+          ),
+        },
+        {
+          from: 3,
+          to: 4,
+          mode: 'hybrid',
+          parts: splitRows(
+            256,
+            alive.map((_, i) => i + 1),
+          ),
+        },
+      ],
+    });
+    const hybridSite = await Site.start({ spec: 'impala-shallow-fc2', inputShape: SHAPE, numActions: 4, devices: ['a', 'b', 'c'].map((id) => ({ id })), plan });
+    try {
+      const obs = observations(2);
+      const step = await hybridSite.head(obs, 2);
+      expect(step.lost).toEqual([]);
+      expect(step.out.length).toBe(2 * 256);
+      expect(maxDiff(step.out, reference(0, obs, 2, 'impala-shallow-fc2'))).toBeLessThan(1e-4);
+    } finally {
+      await hybridSite.close();
+    }
   });
 });
 

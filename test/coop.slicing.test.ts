@@ -12,7 +12,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const model = (spec: 'minatar' | 'impala-shallow' | 'impala-deep'): PolicyModel =>
+const model = (spec: 'minatar' | 'impala-shallow' | 'impala-deep' | 'impala-shallow-fc2'): PolicyModel =>
   createModel(spec, { inputShape: spec === 'minatar' ? [10, 10, 4] : [84, 84, 4], numActions: 4, seed: 3 });
 const partsOf = (m: PolicyModel) => Array.from({ length: m.K }, (_, i) => m.layerParts(i + 1));
 
@@ -145,6 +145,70 @@ describe('sliced execution equals the single-device head', () => {
       m.dispose();
     });
   }
+
+  it('impala-shallow-fc2: hybrid FC (model then data parallel over fc, fc2) equals one device, alone and after sliced convs', () => {
+    const m = model('impala-shallow-fc2');
+    const parts = partsOf(m);
+    const defs = parts.map((p) => p.def);
+    const x = obs(m, 2);
+    const ref = m.head(x, m.K);
+    const hybrid = (shares: number[]): SiteBlock => ({ from: 3, to: 4, mode: 'hybrid', parts: splitRows(256, shares) });
+    const plansFc2: SiteBlock[][] = [
+      [{ from: 1, to: 2, mode: 'slice', parts: splitRows(9, [1, 1, 1]) }, hybrid([3, 1, 1])],
+      [{ from: 1, to: 2, mode: 'slice', parts: splitRows(9, [2, 1, 0]) }, hybrid([1, 0, 2])],
+      [
+        { from: 1, to: 3, mode: 'data', parts: splitRows(9, [1, 1, 1]) },
+        { from: 4, to: 4, mode: 'model', parts: splitRows(256, [1, 1, 1]) },
+      ],
+    ];
+    for (const blocks of plansFc2) {
+      checkPlan(defs, { blocks }, 3);
+      const y = runPlanLocally(parts, blocks, x);
+      expect(y.shape).toEqual(ref.shape);
+      expect(maxAbsDiff(y, ref)).toBeLessThan(1e-4);
+      y.dispose();
+    }
+    // the hybrid part by hand: device 1 of [3, 1, 1] holds fc units [154, 205) = fc2 input features [154, 205)
+    const h = hybrid([3, 1, 1]);
+    expect(h.parts[1]).toEqual([154, 205]);
+    const conv = m.head(x, 2);
+    const fcIn = tf.reshape(conv, [2, -1]);
+    const partial = runDeviceTask(parts, h, 1, conv);
+    expect(partial.shape).toEqual([2, 256]);
+    const byHand = tf.tidy(() => {
+      const [W1, b1] = parts[2].weights;
+      const [W2] = parts[3].weights;
+      const u = tf.relu(tf.add(tf.matMul(fcIn as tf.Tensor2D, tf.slice(W1, [0, 154], [-1, 51]) as tf.Tensor2D), tf.slice(b1, [154], [51])));
+      return tf.matMul(u as tf.Tensor2D, tf.slice(W2, [154, 0], [51, -1]) as tf.Tensor2D);
+    });
+    expect(maxAbsDiff(partial, byHand)).toBeLessThan(1e-5);
+    expect(() =>
+      checkPlan(
+        defs,
+        {
+          blocks: [
+            { from: 1, to: 2, mode: 'slice', parts: [[0, 9]] },
+            { from: 3, to: 4, mode: 'hybrid', parts: [[0, 200]] },
+          ],
+        },
+        1,
+      ),
+    ).toThrow(/plan.blocks\[1\].parts cover 0..200 of 0..256/);
+    expect(() =>
+      checkPlan(
+        defs,
+        {
+          blocks: [
+            { from: 1, to: 3, mode: 'hybrid', parts: [[0, 256]] },
+            { from: 4, to: 4, mode: 'model', parts: [[0, 256]] },
+          ],
+        },
+        1,
+      ),
+    ).toThrow(/mode 'hybrid' needs exactly two consecutive FC layers/);
+    tf.dispose([x, ref, conv, fcIn, partial, byHand]);
+    m.dispose();
+  });
 
   it('a slice with the wrong number of rows is rejected naming the block and the rows it needs', () => {
     const m = model('impala-shallow');

@@ -30,8 +30,13 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-type Spec = 'minatar' | 'impala-shallow' | 'impala-deep';
-const SHAPES: Record<Spec, [number, number, number]> = { minatar: [10, 10, 4], 'impala-shallow': [84, 84, 4], 'impala-deep': [84, 84, 4] };
+type Spec = 'minatar' | 'impala-shallow' | 'impala-deep' | 'impala-shallow-fc2';
+const SHAPES: Record<Spec, [number, number, number]> = {
+  minatar: [10, 10, 4],
+  'impala-shallow': [84, 84, 4],
+  'impala-deep': [84, 84, 4],
+  'impala-shallow-fc2': [84, 84, 4],
+};
 
 /**
  * Test profiles of a device class: FLOPs of each slice / rate + a fixed per-layer overhead (a
@@ -86,6 +91,19 @@ describe('site cost model by hand', () => {
     expect(blockExtent(defs, 3, 3, 'model')).toBe(256);
   });
 
+  it('hybrid over fc, fc2 (impala-shallow-fc2): units of fc by interpolation + the same rows of fc2 by table, all 2592 inputs in, 256 partial sums out', () => {
+    const m = instance('impala-shallow-fc2', [{ cls: 'slow', link: 1e6 }], { slow: 1e9 });
+    expect(feasibleModes(m.defs, 3, 4)).toEqual(['hybrid']);
+    expect(feasibleModes(m.defs, 2, 4)).toEqual([]);
+    expect(blockExtent(m.defs, 3, 4, 'hybrid')).toBe(256);
+    const c = deviceCost(m, { from: 3, to: 4, mode: 'hybrid', parts: [[0, 64]] }, 0);
+    expect(c.inBytes).toBe(4 * 2592);
+    expect(c.outBytes).toBe(4 * 256);
+    // fc units 64 is a profile point (256/4): 2·2592·64/1e9 + 1e-5; fc2 data over 64 rows: 2·64·256/1e9 + 1e-5
+    expect(c.compute).toBeCloseTo((2 * 2592 * 64) / 1e9 + 1e-5 + (2 * 64 * 256) / 1e9 + 1e-5, 12);
+    expect(c.seconds).toBeCloseTo((4 * 2592) / 1e6 + c.compute + (4 * 256) / 1e6 + 2e-4, 12);
+  });
+
   it('site instances are checked naming the field', () => {
     const base = {
       kind: 'site',
@@ -119,9 +137,9 @@ function bruteForceEqualShares(m: SiteModel): number {
       let start = 1;
       for (let l = 1; l <= L; l++) {
         if (l < L && !(mask & (1 << (l - 1)))) continue;
-        const costs = feasibleModes(m.defs, start, l)
-          .filter((x) => x !== 'hybrid')
-          .map((mode) => blockCost(m, { from: start, to: l, mode, parts: splitRows(blockExtent(m.defs, start, l, mode), shares) }).seconds);
+        const costs = feasibleModes(m.defs, start, l).map(
+          (mode) => blockCost(m, { from: start, to: l, mode, parts: splitRows(blockExtent(m.defs, start, l, mode), shares) }).seconds,
+        );
         total += costs.length > 0 ? Math.min(...costs) : Infinity;
         start = l + 1;
       }
@@ -136,6 +154,7 @@ describe('MLS (CoopAI eqs. 1–3) against brute force', () => {
     ['minatar', 3],
     ['impala-shallow', 4],
     ['impala-deep', 3],
+    ['impala-shallow-fc2', 3],
   ] as const) {
     it(`${spec}, ${devices} identical devices: MLS = brute force, ≤ SLS and single`, () => {
       const m = instance(

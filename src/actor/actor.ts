@@ -361,8 +361,9 @@ export class Actor {
             continue;
           }
         } else {
+          // a site ran all K layers: only the policy/value heads are left, which tfjs runs (onnx has no heads-only segment)
           const out = site
-            ? await this.runner!.act(await head(K, this.params!.headVersion(K, paramVersion)), n, { rng, splitPoint: K })
+            ? await this.lib!.act(this.model!, await head(K, this.params!.headVersion(K, paramVersion)), n, { rng, splitPoint: K })
             : await this.runner!.act(obs, n, { rng });
           actions = out.actions;
           const local = { version: this.params!.headVersion(K, paramVersion), actions, logits: out.logits, prevRewards, prevDones };

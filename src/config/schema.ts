@@ -66,6 +66,23 @@ const bandwidth = z.union([
   z.number().positive(),
 ]);
 
+/**
+ * A cooperative-inference site (issue 20) started beside the plain actors: one actor process (the
+ * coordinator) and one worker process per device, which jointly run the actor's head. One site is one
+ * actor to the learner. Device classes are src/testbed/classes.ts's (checked when the run starts).
+ */
+export const siteSchema = z.strictObject({
+  /** Device classes of the site's workers, e.g. ['rpi4', 'rpi4', 'rpi3']. */
+  devices: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/, 'a device class name such as "rpi4"')).min(1, 'a site needs at least one device'),
+  /** Planner of the site's blocks, re-run for every split point and every lost device. */
+  plan: z.enum(['mls', 'sls', 'single']).default('mls'),
+  /** Each worker's link to the coordinator, as the planner sees it, and its latency per message. */
+  link: bandwidth.default('2.5MB/s'),
+  latencyMs: z.number().min(0).default(2),
+  /** Environments the site's actor steps (default distributed.envsPerActor). */
+  envs: z.number().int().positive().optional(),
+});
+
 export const distributedSchema = z.strictObject({
   /** Actor processes `coknight train` starts on this machine (seed/impala/coknight modes). */
   actors: z.number().int().positive().default(8),
@@ -104,6 +121,8 @@ export const distributedSchema = z.strictObject({
   codecReconstructionWeight: z.number().min(0).default(1),
   codecFrozenUpdates: z.number().int().min(0).default(200),
   codecFineTuneLrScale: z.number().positive().max(1).default(0.1),
+  /** Sites started beside the `actors` plain actors (ids site0, site1, …). */
+  sites: z.array(siteSchema).default([]),
   /** Link cap of every actor, and per-actor overrides (index order). */
   bandwidth: bandwidth.default('unlimited'),
   actorBandwidth: z.array(bandwidth).default([]),
@@ -206,3 +225,4 @@ export const configSchema = z
 export type RunConfig = z.infer<typeof configSchema>;
 export type HyperParams = z.infer<typeof hyperSchema>;
 export type DistributedConfig = z.infer<typeof distributedSchema>;
+export type SiteConfig = z.infer<typeof siteSchema>;

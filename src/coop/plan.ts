@@ -14,7 +14,8 @@ export type BlockMode = (typeof BLOCK_MODES)[number];
  * Layers from..to (1-based, inclusive). parts[d] is device d's share: output rows of the block
  * ('slice'), rows of the FC layer's input ('data': the conv layers before it in the block are sliced
  * to those rows too, and a row range of [H, W, C] is a contiguous range of flattened features), or
- * output units ('model', 'hybrid'). An empty range leaves device d idle in that block.
+ * output units ('model'; 'hybrid': units of the first of two FC layers, which are the same device's
+ * input features of the second). An empty range leaves device d idle in that block.
  */
 export interface SiteBlock {
   readonly from: number;
@@ -33,7 +34,13 @@ export interface DeviceTask {
   readonly spatial: readonly LayerSlice[];
   /** Rows of the block's input the device needs (all of them for 'model'). */
   readonly inRows: Rows;
-  readonly fc?: { readonly layout: FcLayout; readonly mode: 'data' | 'model'; readonly part: Rows };
+  /**
+   * The FC work: 'data' and 'model' on the block's last layer; 'hybrid' runs units `part` of `layout`
+   * (model parallel) and then the same range as input features of `second` (data parallel).
+   */
+  readonly fc?:
+    | { readonly layout: FcLayout; readonly mode: 'data' | 'model'; readonly part: Rows }
+    | { readonly layout: FcLayout; readonly mode: 'hybrid'; readonly part: Rows; readonly second: FcLayout };
 }
 
 /** Height of an [H, W, C] shape; a flat [F] counts as F rows of one float. */
@@ -56,8 +63,8 @@ export function checkPlan(defs: readonly LayerDef[], plan: SitePlan, devices: nu
       throw new Error(`${where}: mode 'data' needs conv layers followed by one FC layer`);
     }
     if (b.mode === 'model' && (layers.length !== 1 || spatial)) throw new Error(`${where}: mode 'model' needs exactly one FC layer`);
-    if (b.mode === 'hybrid') throw new Error(`${where}: mode 'hybrid' needs two consecutive FC layers; no Coknight network has them`);
-    const extent = b.mode === 'slice' ? rowsOf(last.outShape) : b.mode === 'data' ? rowsOf(last.inShape) : fcLayout(last).units;
+    if (b.mode === 'hybrid') checkHybrid(layers, where);
+    const extent = b.mode === 'slice' ? rowsOf(last.outShape) : b.mode === 'data' ? rowsOf(last.inShape) : fcLayout(layers[0]).units;
     let at = 0;
     b.parts.forEach((p, d) => {
       if (rowCount(p) === 0) return;
@@ -70,6 +77,17 @@ export function checkPlan(defs: readonly LayerDef[], plan: SitePlan, devices: nu
   if (next !== y + 1) throw new Error(`plan covers layers 1..${next - 1}, the site must run 1..${y}`);
 }
 
+/** Hybrid: exactly two FC layers, the first's units feeding the second's flat input one to one. */
+function checkHybrid(layers: readonly LayerDef[], where: string): void {
+  if (layers.length !== 2 || layers.some(isSpatialLayer)) {
+    throw new Error(`${where}: mode 'hybrid' needs exactly two consecutive FC layers (${layers.map((l) => l.name).join(', ')} given)`);
+  }
+  const [a, b] = layers.map(fcLayout);
+  if (layers[1].inShape.length !== 1 || a.units !== b.features) {
+    throw new Error(`${where}: mode 'hybrid': ${layers[0].name} has ${a.units} units but ${layers[1].name} reads [${layers[1].inShape.join(', ')}]`);
+  }
+}
+
 export function deviceTask(defs: readonly LayerDef[], b: SiteBlock, d: number): DeviceTask {
   const layers = defs.slice(b.from - 1, b.to);
   const part = b.parts[d];
@@ -80,6 +98,9 @@ export function deviceTask(defs: readonly LayerDef[], b: SiteBlock, d: number): 
   const fcDef = layers[layers.length - 1];
   const layout = fcLayout(fcDef);
   if (b.mode === 'model') return { spatial: [], inRows: [0, rowsOf(fcDef.inShape)], fc: { layout, mode: 'model', part } };
+  if (b.mode === 'hybrid') {
+    return { spatial: [], inRows: [0, rowsOf(layers[0].inShape)], fc: { layout: fcLayout(layers[0]), mode: 'hybrid', part, second: layout } };
+  }
   const per = rowFloats(fcDef.inShape);
   const features: Rows = [part[0] * per, part[1] * per];
   const spatial = layers.length > 1 ? sliceBlock(layers.slice(0, -1), part) : [];

@@ -20,7 +20,13 @@ export function runDeviceTask(parts: readonly LayerParts[], b: SiteBlock, d: num
   return tf.tidy(() => {
     const blockParts = parts.slice(b.from - 1, b.to);
     let h = task.spatial.length > 0 ? runBlockSlice(blockParts.slice(0, task.spatial.length), task.spatial, x as tf.Tensor4D) : x;
-    if (task.fc) h = runFcPart(task.fc.mode, blockParts[blockParts.length - 1], task.fc.layout, task.fc.part, h, cache);
+    const fc = task.fc;
+    if (fc?.mode === 'hybrid') {
+      // model parallel on the first FC (units `part`, bias and ReLU), then those units are this
+      // device's input features of the second: a partial product, summed at the gateway
+      const units = runFcPart('model', blockParts[0], fc.layout, fc.part, h, cache);
+      h = runFcPart('data', blockParts[1], fc.second, fc.part, units, cache);
+    } else if (fc) h = runFcPart(fc.mode, blockParts[blockParts.length - 1], fc.layout, fc.part, h, cache);
     return h;
   });
 }
@@ -34,18 +40,18 @@ export function cutInput(defs: readonly LayerDef[], b: SiteBlock, d: number, ful
   return tf.slice(full, begin, size);
 }
 
-/** The gateway's gather: concatenate rows (slice) or units (model), or sum partial products (data). */
+/** The gateway's gather: concatenate rows (slice) or units (model), or sum partial products (data, hybrid). */
 export function gather(parts: readonly LayerParts[], b: SiteBlock, outs: readonly (tf.Tensor | undefined)[]): tf.Tensor {
   const present = outs.filter((o, d): o is tf.Tensor => o !== undefined && rowCount(b.parts[d]) > 0);
   return tf.tidy(() => {
-    if (b.mode === 'data') {
+    if (b.mode === 'data' || b.mode === 'hybrid') {
       const { fc } = deviceTask(
         parts.map((p) => p.def),
         b,
         b.parts.findIndex((p) => rowCount(p) > 0),
       );
-      if (!fc) throw new Error('data block without an FC layer');
-      return finishDataParallel(parts[b.to - 1], fc.layout, present as tf.Tensor2D[]);
+      if (!fc) throw new Error(`${b.mode} block without an FC layer`);
+      return finishDataParallel(parts[b.to - 1], fc.mode === 'hybrid' ? fc.second : fc.layout, present as tf.Tensor2D[]);
     }
     return present.length === 1 ? tf.clone(present[0]) : tf.concat(present, 1);
   });

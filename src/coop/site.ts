@@ -267,6 +267,7 @@ export class Site {
 
 function expectedShape(defs: Parameters<typeof deviceTask>[0], b: SitePlan['blocks'][number], d: number, n: number): number[] {
   const t = deviceTask(defs, b, d);
+  if (t.fc?.mode === 'hybrid') return [n, t.fc.second.units];
   if (t.fc) return [n, t.fc.mode === 'data' ? t.fc.layout.units : rowCount(t.fc.part)];
   const last = defs[b.to - 1].outShape;
   return [n, rowCount(b.parts[d]), ...last.slice(1)];

@@ -10,10 +10,13 @@
  *   3×3/2 same + 2 residual blocks (ReLU-conv-ReLU-conv + skip), then ReLU, FC 256 + ReLU. Split
  *   granularity: every stack is three layers — [conv+pool], [res block 1], [res block 2] — so an actor
  *   can stop after any residual block, plus the FC layer: K = 10 (84 → 42 → 21 → 11). Input /255.
+ * - 'impala-shallow-fc2': IMPALA shallow with a second FC 256 + ReLU after the first (K = 4). A study
+ *   net, not a training preset: the only one with two FC layers in a row, which cooperative inference
+ *   needs to run CoopAI's hybrid FC parallelism (src/coop/fc-modes.ts).
  */
 import { LayerBuilder, type LayerDef } from './layer-builder.js';
 
-export const NETWORK_SPECS = ['minatar', 'impala-shallow', 'impala-deep'] as const;
+export const NETWORK_SPECS = ['minatar', 'impala-shallow', 'impala-deep', 'impala-shallow-fc2'] as const;
 export type NetworkSpec = (typeof NETWORK_SPECS)[number];
 
 export interface Trunk {
@@ -30,6 +33,8 @@ export function buildTrunk(spec: NetworkSpec, inputShape: readonly [number, numb
       return impalaShallow(inputShape);
     case 'impala-deep':
       return impalaDeep(inputShape);
+    case 'impala-shallow-fc2':
+      return impalaShallowFc2(inputShape);
     default: {
       const never: never = spec;
       throw new Error(`unknown network spec '${String(never)}'; use one of ${NETWORK_SPECS.join(', ')}`);
@@ -49,6 +54,12 @@ function impalaShallow(input: readonly number[]): Trunk {
   const c2 = new LayerBuilder('conv2', c1.outShape).conv('conv2', 32, 4, 2, 'valid').relu().build();
   const fc = new LayerBuilder('fc', c2.outShape).flatten().dense('fc', 256).relu().build();
   return { layers: [c1, c2, fc], inputScale: scale };
+}
+
+function impalaShallowFc2(input: readonly number[]): Trunk {
+  const shallow = impalaShallow(input);
+  const fc2 = new LayerBuilder('fc2', shallow.layers[2].outShape).dense('fc2', 256).relu().build();
+  return { layers: [...shallow.layers, fc2], inputScale: shallow.inputScale };
 }
 
 function impalaDeep(input: readonly number[]): Trunk {

@@ -1,12 +1,15 @@
 /**
  * Actor processes a distributed run starts on this machine (`coknight actor`), restarted when one
  * dies. Each gets only what is its own — learner address, id, envs, link cap, streams, seed — and
- * takes the env and network from the learner's contract at registration.
+ * takes the env and network from the learner's contract at registration. Sites (distributed.sites) are
+ * actors too — ids site0, site1, … after the plain ones — whose process coordinates one worker process
+ * per device (`coknight actor --site-devices`); to the learner each is one actor.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunConfig } from '../config/schema.js';
 import { linkBytesPerSec } from '../learner/index.js';
+import { DEVICE_CLASSES } from '../testbed/classes.js';
 
 const BIN = fileURLToPath(new URL('../../bin/coknight.js', import.meta.url));
 
@@ -43,6 +46,26 @@ export function actorArgs(config: RunConfig, address: string, i: number): string
   ];
 }
 
+/** Arguments of `coknight actor` for site s of distributed.sites, spawned as process `index`. */
+export function siteArgs(config: RunConfig, address: string, s: number, index: number): string[] {
+  const site = config.distributed.sites[s];
+  const args = actorArgs(config, address, index);
+  args[args.indexOf('--actor-id') + 1] = `site${s}`;
+  if (site.envs !== undefined) args[args.indexOf('--envs') + 1] = String(site.envs);
+  const link = typeof site.link === 'number' ? `${site.link}B/s` : site.link;
+  return [...args, '--site-devices', site.devices.join(','), '--site-plan', site.plan, '--site-link', link, '--site-latency-ms', String(site.latencyMs)];
+}
+
+/** distributed.sites names only known device classes (src/testbed/classes.ts). */
+export function checkSites(config: RunConfig): void {
+  config.distributed.sites.forEach((site, i) =>
+    site.devices.forEach((c, j) => {
+      if (!DEVICE_CLASSES[c])
+        throw new Error(`distributed.sites[${i}].devices[${j}]: unknown device class "${c}"; use ${Object.keys(DEVICE_CLASSES).join(', ')}`);
+    }),
+  );
+}
+
 interface ActorProc {
   readonly id: string;
   child: ChildProcess;
@@ -67,14 +90,21 @@ export class ActorProcesses {
     private readonly opts: ActorProcessesOptions,
   ) {}
 
+  /** `count` plain actors (a0…), then one process per distributed.sites entry (site0…). */
   start(count: number): void {
-    for (let i = 0; i < count; i++) this.startOne(i, 0);
+    checkSites(this.config);
+    this.plain = count;
+    for (let i = 0; i < count + this.config.distributed.sites.length; i++) this.startOne(i, 0);
   }
+
+  private plain = 0;
 
   private startOne(i: number, restarts: number): void {
     const env = { ...process.env, COKNIGHT_TOKEN: this.opts.token };
-    const child = spawn(process.execPath, [BIN, ...actorArgs(this.config, this.address, i)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const p: ActorProc = { id: `a${i}`, child, restarts, final: null };
+    const site = i - this.plain;
+    const args = site >= 0 ? siteArgs(this.config, this.address, site, i) : actorArgs(this.config, this.address, i);
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p: ActorProc = { id: site >= 0 ? `site${site}` : `a${i}`, child, restarts, final: null };
     this.procs[i] = p;
     this.opts.onSpawn?.(i, child);
     let out = '';
@@ -93,7 +123,7 @@ export class ActorProcesses {
         }
       }
       if (this.stopping || this.procs[i] !== p) return;
-      this.opts.log(`actor a${i} exited (${signal ?? `code ${code}`}); restarting it`);
+      this.opts.log(`actor ${p.id} exited (${signal ?? `code ${code}`}); restarting it`);
       setTimeout(() => {
         if (!this.stopping) this.startOne(i, restarts + 1);
       }, 500);

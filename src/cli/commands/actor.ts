@@ -25,6 +25,10 @@ interface ActorFlags {
   tlsCa?: string;
   romDir?: string;
   site?: string;
+  siteDevices?: string;
+  sitePlan: string;
+  siteLink: string;
+  siteLatencyMs: number;
   deviceFlops?: number;
   linkBytesPerSec?: number;
   maxSteps?: number;
@@ -65,6 +69,13 @@ export function registerActor(program: Command): void {
     .option('--backend <name>', 'auto | native | tensorflow | webgpu | wasm | cpu', 'auto')
     .option('--inference <name>', 'who runs the head layers: auto (onnxruntime-node when it loads) | onnx | tfjs', parseInference, 'auto')
     .option('--site <instance.json>', 'run the head layers on a cooperative site of the devices in this site instance (MLS plans it)')
+    .option(
+      '--site-devices <classes>',
+      "run the head layers on a site of these device classes, e.g. 'rpi4,rpi4,rpi3' (profiled here once the network is known)",
+    )
+    .option('--site-plan <name>', '--site-devices: mls | sls | single', 'mls')
+    .option('--site-link <rate>', "--site-devices: each worker's link to this coordinator, as the planner sees it", '2.5MB/s')
+    .option('--site-latency-ms <ms>', '--site-devices: latency per message on that link', parseNumberArg('--site-latency-ms', 0), 2)
     .action(async (f: ActorFlags) => {
       const token = tokenFromFlags(f, (m) => console.error(m));
       if (!token) throw new Error("actor: no token; pass --token-file FILE or set COKNIGHT_TOKEN to the learner's token");
@@ -133,7 +144,7 @@ export function registerActor(program: Command): void {
             inference: f.inference,
             giveUpAfterMs,
             initBackend: startBackend,
-            ...(f.site ? { site: siteHead(f.site, (m) => console.error(`[actor ${id}] ${m}`)) } : {}),
+            ...(f.site || f.siteDevices ? { site: siteHead(f, (m) => console.error(`[actor ${id}] ${m}`)) } : {}),
             log: (m) => console.error(`[actor ${id}] ${m}`),
           }),
         );
@@ -164,6 +175,12 @@ async function measureFlops(contract: LearnerContract, local: { romDir?: string 
 }
 
 /** The cooperative-site head (issue 20), loaded only when --site asks for it: it brings tfjs and the planners. */
-function siteHead(file: string, log: (m: string) => void): (model: PolicyModel) => Promise<SiteHead> {
-  return async (model) => (await import('./site.js')).siteHeadFactory(file, log)(model);
+function siteHead(f: ActorFlags, log: (m: string) => void): (model: PolicyModel) => Promise<SiteHead> {
+  if (f.site && f.siteDevices) throw new Error('actor: pass --site <instance.json> or --site-devices <classes>, not both');
+  return async (model) => {
+    const site = await import('./site.js');
+    if (f.site) return site.siteHeadFactory(f.site, log)(model);
+    const classes = (f.siteDevices ?? '').split(',').filter(Boolean);
+    return site.siteHeadFromClasses({ classes, plan: f.sitePlan, link: f.siteLink, latencyMs: f.siteLatencyMs }, log)(model);
+  };
 }

@@ -9,7 +9,17 @@ import { profileSiteLayers, scaleProfile } from '../../coop/profile-site.js';
 import { networkSpecFromName, type PolicyModel } from '../../model/index.js';
 import { Site } from '../../coop/site.js';
 import type { SiteHead } from '../../actor/actor.js';
-import { parseSiteInstance, siteModel, SITE_ALGORITHMS, solveMls, solveSite, type SiteAlgorithm, type SiteInstance } from '../../partition/coop/index.js';
+import {
+  parseSiteInstance,
+  siteModel,
+  SITE_ALGORITHMS,
+  solveMls,
+  solveSingle,
+  solveSite,
+  solveSls,
+  type SiteAlgorithm,
+  type SiteInstance,
+} from '../../partition/coop/index.js';
 import { calibrate, DEVICE_CLASSES } from '../../testbed/classes.js';
 import { probeHost } from '../../testbed/host.js';
 import { parseBandwidth } from '../../transport/index.js';
@@ -51,7 +61,6 @@ export async function profileSite(o: ProfileSiteOptions): Promise<SiteInstance> 
   await initBackend({ log: () => {}, gradients: false, threads: 1 });
   const spec = networkSpecFromName(o.model, '--model');
   const host = profileSiteLayers(spec, o.inputShape, o.batch, o.reps);
-  const hostSeconds = host.reduce((s, l) => s + (l.rows?.at(-1) ?? l.dataRows?.at(-1) ?? 0), 0);
   const mhz = probeHost().mhz;
   const link = parseBandwidth(o.link);
   if (!Number.isFinite(link)) throw new Error(`--link must be a finite rate for a site (e.g. 10MB/s), got "${o.link}"`);
@@ -62,24 +71,46 @@ export async function profileSite(o: ProfileSiteOptions): Promise<SiteInstance> 
     if (!Number.isInteger(count) || count < 1) throw new Error(`--devices: "${g}" needs a positive count after the colon`);
     return { cls, count };
   });
+  const inst = classInstance(
+    spec,
+    o.inputShape,
+    o.batch,
+    host,
+    mhz,
+    groups.flatMap(({ cls, count }) => Array.from({ length: count }, (_, i) => ({ id: `${cls}-${i}`, cls }))),
+    link,
+    o.latencyMs / 1000,
+  );
+  if (o.out) writeFileSync(o.out, `${JSON.stringify(inst, null, 1)}\n`);
+  return inst;
+}
+
+/** A site instance from this host's measured tables, scaled to each device's class (the FLOP/s share classes.ts calibrates). */
+function classInstance(
+  spec: SiteInstance['network'],
+  inputShape: readonly [number, number, number],
+  batch: number,
+  host: ReturnType<typeof profileSiteLayers>,
+  mhz: number,
+  devices: readonly { id: string; cls: string }[],
+  link: number,
+  latencySeconds: number,
+): SiteInstance {
+  const hostSeconds = host.reduce((s, l) => s + (l.rows?.at(-1) ?? l.dataRows?.at(-1) ?? 0), 0);
   const profiles: SiteInstance['profiles'] = {};
-  for (const { cls } of groups) {
+  for (const { cls } of devices) {
     // the FLOP/s this host reaches on these very layers, and the class's share of it (classes.ts)
     const { quota } = calibrate(DEVICE_CLASSES[cls], 1 / hostSeconds, mhz);
     profiles[cls] = scaleProfile(host, 1 / quota);
   }
-  const inst = parseSiteInstance({
+  return parseSiteInstance({
     kind: 'site',
     network: spec,
-    inputShape: o.inputShape,
-    batch: o.batch,
+    inputShape: [...inputShape],
+    batch,
     profiles,
-    devices: groups.flatMap(({ cls, count }) =>
-      Array.from({ length: count }, (_, i) => ({ id: `${cls}-${i}`, class: cls, linkBytesPerSec: link, latencySeconds: o.latencyMs / 1000 })),
-    ),
+    devices: devices.map(({ id, cls }) => ({ id, class: cls, linkBytesPerSec: link, latencySeconds })),
   });
-  if (o.out) writeFileSync(o.out, `${JSON.stringify(inst, null, 1)}\n`);
-  return inst;
 }
 
 export async function solveSiteCommand(path: string, algorithm: string, json: boolean): Promise<void> {
@@ -122,6 +153,47 @@ export async function simulateSiteCommand(path: string, algorithms: readonly str
       );
 }
 
+const LIVE_PLANNERS = { mls: solveMls, sls: solveSls, single: solveSingle } as const;
+
+export interface SiteClassesOptions {
+  readonly classes: readonly string[];
+  /** mls | sls | single: the planners fast enough to re-plan live (lcpss-osds trains a DDPG agent per plan). */
+  readonly plan: string;
+  readonly link: string;
+  readonly latencyMs: number;
+}
+
+/**
+ * `actor --site-devices` (and the sites of a run's distributed.sites): a site of these device classes,
+ * profiled on this host once the learner's network is known and scaled per class, planned live.
+ */
+export function siteHeadFromClasses(o: SiteClassesOptions, log: (m: string) => void): (model: PolicyModel) => Promise<SiteHead> {
+  if (o.classes.length === 0) throw new Error('--site-devices: list at least one device class, e.g. rpi4,rpi4');
+  for (const c of o.classes) if (!DEVICE_CLASSES[c]) throw new Error(`--site-devices: unknown class "${c}"; use ${Object.keys(DEVICE_CLASSES).join(', ')}`);
+  if (!(o.plan in LIVE_PLANNERS)) throw new Error(`--site-plan: "${o.plan}" is not one of ${Object.keys(LIVE_PLANNERS).join(', ')}`);
+  const link = parseBandwidth(o.link);
+  if (!Number.isFinite(link)) throw new Error(`--site-link must be a finite rate (e.g. 2.5MB/s), got "${o.link}"`);
+  return async (model) => {
+    const t0 = performance.now();
+    const host = profileSiteLayers(model.spec, [...model.inputShape], 1, 3);
+    const devices = o.classes.map((cls, i) => ({ id: `d${i}-${cls}`, cls }));
+    const inst = classInstance(model.spec, model.inputShape, 1, host, probeHost().mhz, devices, link, o.latencyMs / 1000);
+    log(`site: ${o.classes.join(', ')} profiled in ${((performance.now() - t0) / 1000).toFixed(1)} s, planned by ${o.plan}`);
+    return startSite(inst, LIVE_PLANNERS[o.plan as keyof typeof LIVE_PLANNERS], model, log);
+  };
+}
+
+function startSite(inst: SiteInstance, solve: (typeof LIVE_PLANNERS)[keyof typeof LIVE_PLANNERS], model: PolicyModel, log: (m: string) => void): Promise<Site> {
+  return Site.start({
+    spec: model.spec,
+    inputShape: model.inputShape,
+    numActions: model.numActions,
+    devices: inst.devices.map((d) => ({ id: d.id })),
+    plan: (alive, y) => solve(siteModel({ ...inst, y, devices: inst.devices.filter((d) => alive.some((a) => a.id === d.id)) })).plan,
+    log,
+  });
+}
+
 /** `actor --site`: one worker process per device of the instance, re-planned by MLS for every split point and every loss. */
 export function siteHeadFactory(path: string, log: (m: string) => void): (model: PolicyModel) => Promise<SiteHead> {
   const inst = readSiteInstance(path);
@@ -131,13 +203,6 @@ export function siteHeadFactory(path: string, log: (m: string) => void): (model:
         `--site ${path} profiles ${inst.network} on ${inst.inputShape.join('x')}, the learner trains ${model.spec} on ${model.inputShape.join('x')}`,
       );
     }
-    return Site.start({
-      spec: model.spec,
-      inputShape: model.inputShape,
-      numActions: model.numActions,
-      devices: inst.devices.map((d) => ({ id: d.id })),
-      plan: (alive, y) => solveMls(siteModel({ ...inst, y, devices: inst.devices.filter((d) => alive.some((a) => a.id === d.id)) })).plan,
-      log,
-    });
+    return startSite(inst, solveMls, model, log);
   };
 }

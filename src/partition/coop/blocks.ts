@@ -23,12 +23,12 @@ export function feasibleModes(defs: readonly LayerDef[], i: number, j: number): 
   return [];
 }
 
-/** What a block's parts range over: output rows (slice), FC input rows (data), or units (model). */
+/** What a block's parts range over: output rows (slice), FC input rows (data), or units (model; hybrid: of its first FC). */
 export function blockExtent(defs: readonly LayerDef[], i: number, j: number, mode: BlockMode): number {
   const last = defs[j - 1];
   if (mode === 'slice') return last.outShape[0];
   if (mode === 'data') return last.inShape[0];
-  return fcLayout(last).units;
+  return fcLayout(mode === 'hybrid' ? defs[i - 1] : last).units;
 }
 
 /** A block with parts by share (0 = idle device). */

@@ -31,7 +31,6 @@ export function bestSplit(m: SiteModel, i: number, j: number): { block: SiteBloc
   const D = m.inst.devices.length;
   let best: { block: SiteBlock; seconds: number } | undefined;
   for (const mode of feasibleModes(m.defs, i, j)) {
-    if (mode === 'hybrid') continue;
     const h = blockExtent(m.defs, i, j, mode);
     if (binom(h + D - 1, D - 1) > EXHAUSTIVE_LIMIT)
       throw new Error(`exhaustive: block ${i}..${j} has more than ${EXHAUSTIVE_LIMIT} splits; use mls or lcpss-osds`);

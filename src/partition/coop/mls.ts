@@ -40,7 +40,6 @@ export function fastestShares(m: SiteModel, k: number): number[] {
 export function bestBlock(m: SiteModel, i: number, j: number, shares: readonly number[]): { block: SiteBlock; seconds: number } | undefined {
   let best: { block: SiteBlock; seconds: number } | undefined;
   for (const mode of feasibleModes(m.defs, i, j)) {
-    if (mode === 'hybrid') continue; // no executor for it: no Coknight network has two FC layers in a row
     const block = blockByShares(m.defs, i, j, mode, shares);
     const seconds = blockCost(m, block).seconds;
     if (!best || seconds < best.seconds) best = { block, seconds };
@@ -93,13 +92,29 @@ export function solveSls(m: SiteModel, k?: number): SiteSolution {
   return best as SiteSolution;
 }
 
-/** The whole head on the one device that runs it fastest, in one block (input out, output back). */
+/**
+ * The whole head on the one device that runs it fastest, in one block (input out, output back) — or,
+ * where no single block covers it (conv layers then two FCs), in the fewest-cost chain of feasible blocks.
+ */
 export function solveSingle(m: SiteModel): SiteSolution {
   let best: SiteSolution | undefined;
   m.inst.devices.forEach((_, d) => {
     const shares = m.inst.devices.map((__, i) => (i === d ? 1 : 0));
-    const e = bestBlock(m, 1, m.y, shares);
-    if (e && (!best || e.seconds < best.seconds)) best = { algorithm: 'single', plan: { blocks: [e.block] }, seconds: e.seconds, devicesUsed: 1 };
+    const whole = bestBlock(m, 1, m.y, shares);
+    const e = whole ? { blocks: [whole.block], seconds: whole.seconds } : chain(m, shares);
+    if (e && (!best || e.seconds < best.seconds)) best = { algorithm: 'single', plan: { blocks: e.blocks }, seconds: e.seconds, devicesUsed: 1 };
   });
   return best as SiteSolution;
+}
+
+/** min over partitions of 1..y into feasible blocks with these shares (eq. 2 with free cut points). */
+function chain(m: SiteModel, shares: readonly number[]): { blocks: SiteBlock[]; seconds: number } | undefined {
+  const T: ({ blocks: SiteBlock[]; seconds: number } | undefined)[] = [{ blocks: [], seconds: 0 }];
+  for (let i = 1; i <= m.y; i++) {
+    for (let r = 0; r < i; r++) {
+      const e = T[r] && bestBlock(m, r + 1, i, shares);
+      if (e && T[r] && (!T[i] || T[r]!.seconds + e.seconds < T[i]!.seconds)) T[i] = { blocks: [...T[r]!.blocks, e.block], seconds: T[r]!.seconds + e.seconds };
+    }
+  }
+  return T[m.y];
 }

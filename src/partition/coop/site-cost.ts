@@ -59,7 +59,12 @@ export function deviceCost(m: SiteModel, b: SiteBlock, d: number): DeviceCost {
   let compute = 0;
   t.spatial.forEach((s, i) => (compute += lookup(prof[b.from - 1 + i].rows, rowCount(s.outRows), `${dev.class} layer ${b.from + i}`)));
   let outFloats: number;
-  if (t.fc) {
+  if (t.fc?.mode === 'hybrid') {
+    // units `part` of the first FC (model parallel), then the same count of input rows of the second (data)
+    const u = rowCount(t.fc.part);
+    compute += interpolate(prof[b.from - 1].units, u, `${dev.class} FC units`) + lookup(prof[b.to - 1].dataRows, u, `${dev.class} FC data`);
+    outFloats = t.fc.second.units;
+  } else if (t.fc) {
     const fcProf = prof[b.to - 1];
     const rowsIn = rowCount(b.parts[d]);
     compute +=
