@@ -154,6 +154,11 @@ export class TrainStep {
     tf.dispose(weights.map((w) => w.tensor));
   }
 
+  /** The codec trained with the model, if one is attached. */
+  get codecTrainer(): CodecTrainer | undefined {
+    return this.codec;
+  }
+
   /** Trains `codec` with the model from the next update on (the forward pass goes through it). */
   attachCodec(codec: CodecTrainer): void {
     this.codec = codec;
