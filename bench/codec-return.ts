@@ -3,10 +3,12 @@
  * Local mode (`--mode local`) with distributed.codec acts through the real codec at the split
  * (head → encode → bytes → decode → tail, as a coknight actor at that split is served) and trains the
  * codec with the model (src/learner/codec-training.ts). Runs are sequential child processes of
- * `coknight train`; each line gives the final mean return (last 100 training episodes) and wall time.
+ * `coknight train` (one at a time); each line gives the final mean return (last 100 training
+ * episodes) and wall time, and --out is rewritten after every run (a long sweep keeps what finished).
+ * Variants: f32 (no codec) and every codec at the lowest split it fits: f16, q8, q4, q8z, ae4q4.
  *
  * Run: npx tsx bench/codec-return.ts [--frames 100000] [--seeds 1] [--games breakout,space_invaders]
- *        [--variants f32,ae4q4:joint,ae4q4:two-stage] [--out bench/results/codec-return.json]
+ *        [--variants f32,f16,q8,q4,q8z,ae4q4] [--out bench/results/codec-return.json]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,7 @@ const o = new Command()
   .option('--frames <n>', 'frames per run', '100000')
   .option('--seeds <list>', 'seeds, comma-separated', '1')
   .option('--games <list>', 'MinAtar games (configs/minatar-<game>.yaml)', 'breakout,space_invaders')
-  .option('--variants <list>', 'f32 (no codec) or <codec>:<joint|two-stage>', 'f32,ae4q4:joint,ae4q4:two-stage')
+  .option('--variants <list>', 'f32 (no codec) or <codec>[:<joint|two-stage>] (default joint)', 'f32,f16,q8,q4,q8z,ae4q4')
   .option('--frozen-updates <n>', 'two-stage: codec-only updates first', '50')
   .option('--out <file>')
   .parse()
@@ -58,7 +60,7 @@ for (const game of String(o.games).split(',')) {
       console.log(
         `${game.padEnd(15)} seed ${seed}  ${variant.padEnd(18)} frames ${s.frames}  return ${s.finalMeanReturn.toFixed(2)}  (${s.wallSeconds.toFixed(0)} s)`,
       );
+      if (o.out) writeFileSync(String(o.out), JSON.stringify({ frames: Number(o.frames), rows }, null, 2) + '\n');
     }
   }
 }
-if (o.out) writeFileSync(String(o.out), JSON.stringify({ rows }, null, 2) + '\n');

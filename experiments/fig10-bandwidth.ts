@@ -2,7 +2,9 @@
  * Fig. 10: training frames/s and env steps/s against the per-actor link cap (50 → 2 MB/s), 6 actors,
  * Seed-RL / IMPALA / Coknight, on Atari-sized frames (minatar-pixels/breakout: 84×84×4, b_0 = 28 KB).
  * Links are shaped by the testbed's tc (tbf in network namespaces) as root, by the application pacer
- * otherwise; the JSON and the figure titles say which. All cells of one cap run back to back, so the
+ * otherwise; the JSON and the figure titles say which. `coknight+ae4q4` is Coknight with the ae4q4
+ * feature codec held at the lowest split it fits (distributed.codec): DEFP prices that split at the
+ * codec's 800 B instead of the float32 feature's 25,600 B (issue 13 item 5). All cells of one cap run back to back, so the
  * ratios between modes are comparable even on a shared machine; absolute numbers are not.
  *
  *   npx tsx experiments/fig10-bandwidth.ts --quick   # caps 50, 10, 2 MB/s; 8 s windows, updates of 4 × 10 frames
@@ -18,7 +20,14 @@ import { writeStudy } from './lib/results.js';
 import { withLinks } from './lib/shaping.js';
 import { median } from './lib/stats.js';
 
-const MODES = ['seed', 'impala', 'coknight'] as const;
+const MODES = ['seed', 'impala', 'coknight', 'coknight+ae4q4'] as const;
+/** A row's mode: the run mode and the feature codec the learner holds (none for the baselines). */
+const VARIANTS: Record<(typeof MODES)[number], { mode: 'seed' | 'impala' | 'coknight'; codec?: string }> = {
+  seed: { mode: 'seed' },
+  impala: { mode: 'impala' },
+  coknight: { mode: 'coknight' },
+  'coknight+ae4q4': { mode: 'coknight', codec: 'ae4q4' },
+};
 const ENV = 'minatar-pixels/breakout';
 const ACTORS = 6;
 
@@ -57,14 +66,14 @@ async function main(): Promise<void> {
         for (let r = 0; r < (full ? 3 : 1); r++)
           runs.push(
             await runCell({
-              mode,
+              mode: VARIANTS[mode].mode,
               actors: ACTORS,
               env: ENV,
               envsPerActor: 2,
               bandwidth: links.pacer,
               links: links.cell,
               actorExtraArgs: () => ['--link-bytes-per-sec', String(parseBandwidth(cap))],
-              config: { hyper: hyperFor(full) },
+              config: { hyper: hyperFor(full), ...(VARIANTS[mode].codec ? { distributed: { codec: VARIANTS[mode].codec } } : {}) },
               warmupSeconds: full ? 5 : 3,
               seconds: full ? 15 : 8,
             }),

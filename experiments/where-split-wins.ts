@@ -7,7 +7,9 @@
  * FLOP/s on the real layers exactly as the testbed calibrates them. Also (issue 12 item 5): every
  * cell where DEFP puts actors at an intermediate split, whether that beats both baselines, and the
  * bytes-per-split against compute table that explains the answer. One row set per feature codec
- * (experiments/lib/codecs.ts): issue 13's codecs add theirs there.
+ * (experiments/lib/codecs.ts: float32, f16, q8, q4, ae4q4 at every split they fit), DEFP planning with
+ * the codec; `summary.byCodec` counts, per network and codec, the cells where DEFP's intermediate plan
+ * beats both baselines.
  *
  *   npx tsx experiments/where-split-wins.ts --quick | --full [--host-flops 4.35e9]
  */
@@ -19,7 +21,8 @@ import { calibrate, DEVICE_CLASSES } from '../src/testbed/classes.js';
 import { probeHost } from '../src/testbed/host.js';
 import { labelledGrid } from './lib/charts.js';
 import { studyArgs } from './lib/cli.js';
-import { CODECS } from './lib/codecs.js';
+import { codecRows } from './lib/codecs.js';
+import type { NetworkSpec as ModelSpec } from '../src/model/networks.js';
 import { writeStudy, type Figure } from './lib/results.js';
 import { describePlan, latencyWindow, splitTable, sweepCell, type SweepCell } from './lib/split-sweep.js';
 
@@ -81,8 +84,9 @@ async function main(): Promise<void> {
   const nets = [impalaShallowNetwork(6), impalaDeepNetwork(6)];
   const cells: SweepCell[] = [];
   const figures: Figure[] = [];
-  for (const codec of CODECS)
-    for (const net of nets)
+  const rows = new Map(nets.map((n) => [n.name, codecRows(n.name as ModelSpec, [84, 84, 4])]));
+  for (const net of nets)
+    for (const codec of rows.get(net.name)!)
       for (const actors of axes.actorCounts) {
         const mine: SweepCell[] = [];
         for (const learnerFlops of axes.learners)
@@ -123,7 +127,31 @@ async function main(): Promise<void> {
   }
   const inter = cells.filter((c) => c.intermediate);
   const wins = cells.filter((c) => c.intermediateWins);
+  // Per (network, codec): how often DEFP goes intermediate, and whether that beats both baselines.
+  const byCodec = [...rows].flatMap(([network, codecs]) =>
+    codecs.map((c) => {
+      const mine = cells.filter((x) => x.network === network && x.codec === c.name);
+      const best = mine.filter((x) => x.intermediateWins).sort((a, b) => b.defp / Math.max(b.seed, b.impala) - a.defp / Math.max(a.seed, a.impala))[0];
+      return {
+        network,
+        codec: c.name,
+        cells: mine.length,
+        intermediateCells: mine.filter((x) => x.intermediate).length,
+        intermediateWins: mine.filter((x) => x.intermediateWins).length,
+        winners: Object.fromEntries(WINNERS.map((w) => [w, mine.filter((x) => x.winner === w).length])),
+        bestIntermediateWin: best && {
+          device: best.device,
+          link: mbps(best.linkBytesPerSec),
+          learner: gflops(best.learnerFlops),
+          plan: describePlan(best.defpPlan),
+          stepsPerSec: { coknight: best.defp, seed: best.seed, impala: best.impala },
+          gainOverBestBaseline: best.defp / Math.max(best.seed, best.impala),
+        },
+      };
+    }),
+  );
   const summary = {
+    byCodec,
     cells: cells.length,
     intermediateCells: inter.length,
     intermediateWins: wins.length,
@@ -145,7 +173,16 @@ async function main(): Promise<void> {
     examples: wins.slice(0, 10).map((c) => ({ ...c, plan: describePlan(c.defpPlan) })),
   };
   console.log(JSON.stringify(summary, null, 1));
-  const data = { hostFlops, mhz, deviceFlops, axes, codecs: CODECS.map((c) => ({ name: c.name, description: c.description })), summary, why, cells };
+  const data = {
+    hostFlops,
+    mhz,
+    deviceFlops,
+    axes,
+    codecs: [...rows].map(([network, cs]) => ({ network, rows: cs.map((c) => ({ name: c.name, description: c.description })) })),
+    summary,
+    why,
+    cells,
+  };
   for (const f of writeStudy({ study: 'where-split-wins', profile: args.profile, command: args.command, data, figures }, args.out)) console.log(f);
 }
 

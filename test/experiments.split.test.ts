@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CODECS, IDENTITY_CODEC, type SplitCodec } from '../experiments/lib/codecs.js';
-import { describePlan, latencyWindow, splitTable, sweepCell, systemOf, winnerOf } from '../experiments/lib/split-sweep.js';
+import { CODECS, codecRows, featureCodecRow, IDENTITY_CODEC, type SplitCodec } from '../experiments/lib/codecs.js';
+import { describePlan, latencyWindow, splitTable, sweepCell, systemOf, winnerOf, withCodec } from '../experiments/lib/split-sweep.js';
+import { strategies } from '../src/partition/strategies.js';
 import { planThroughput, stepCost, trainFlopsPerStep } from '../experiments/lib/throughput-model.js';
 import { impalaDeepNetwork, impalaShallowNetwork, type NetworkSpec } from '../src/partition/networks.js';
 
@@ -127,5 +128,45 @@ describe('experiments/lib/split-sweep', () => {
     expect(winnerOf(10, 5, 11, [0, 2], 3)).toBe('coknight');
     expect(winnerOf(10, 5, 9, [0, 2], 3)).toBe('seed'); // a mixed plan that loses is not Coknight's win
     expect(winnerOf(10, 12, 10, [0, 0], 3)).toBe('impala'); // DEFP chose y=0 but IMPALA is faster
+  });
+});
+
+describe('experiments/lib/codecs: src/codec rows', () => {
+  it('ae4q4 and q8 on IMPALA shallow: exact bytes and encoder FLOPs per split, float32 where they do not apply', () => {
+    const ae = featureCodecRow('ae4q4', 'impala-shallow', [84, 84, 4]);
+    // y = 1: 20×20×16 → 400 positions × 4 channels × 4 bits = 800 B; encoder 2·400·16·4 FLOPs
+    expect([ae.bytes(1, 25600), ae.encodeFlops(1, 25600)]).toEqual([800, 51200]);
+    // y = 2: 9×9×32 → 81 × 4 × 4 bits = 162 B; 2·81·32·4
+    expect([ae.bytes(2, 10368), ae.encodeFlops(2, 10368)]).toEqual([162, 20736]);
+    expect(ae.bytes(3, 1024)).toBe(1024); // y = K: no codec
+    const q8 = featureCodecRow('q8', 'impala-shallow', [84, 84, 4]);
+    expect([q8.bytes(1, 25600), q8.encodeFlops(1, 25600)]).toEqual([6400, 0]);
+    expect(codecRows('impala-shallow', [84, 84, 4]).map((c) => c.name)).toEqual(['none', 'f16', 'q8', 'q4', 'ae4q4']);
+  });
+
+  it('withCodec: one strategy per split (the codec where it fits), so DEFP strategy s is split point s', () => {
+    const net = impalaShallowNetwork(6);
+    const sys = withCodec(systemOf(net, 5e10), featureCodecRow('ae4q4', 'impala-shallow', [84, 84, 4]));
+    expect(strategies(sys).map((s) => [s.y, s.codec, s.bytes])).toEqual([
+      [0, 'f32', 28224],
+      [1, 'ae4q4', 800],
+      [2, 'ae4q4', 162],
+      [3, 'f32', 0],
+    ]);
+    expect(withCodec(systemOf(net, 5e10), IDENTITY_CODEC).layers).toBe(net.layers);
+  });
+
+  it('a cell where DEFP with ae4q4 puts every actor at (1, ae4q4) and beats both y = 0 and y = K for all (rpi4 as calibrated in the quick run, 10 MB/s, 50 GFLOP/s learner)', () => {
+    const net = impalaShallowNetwork(6);
+    const spec = { net, device: 'rpi4', deviceFlops: 1.3341342909929886e9, linkBytesPerSec: 1e7, learnerFlops: 5e10, actors: 12 };
+    const plain = sweepCell(spec);
+    const coded = sweepCell({ ...spec, codec: featureCodecRow('ae4q4', 'impala-shallow', [84, 84, 4]) });
+    expect(plain.intermediateWins).toBe(false);
+    expect(describePlan(coded.defpPlan)).toBe('12×y1');
+    expect(coded.winner).toBe('coknight');
+    expect(coded.seed).toBe(plain.seed);
+    expect(coded.defp).toBeGreaterThan(1.01 * Math.max(coded.seed, coded.impala));
+    // the quick run's numbers (steps/s): 2160.8 vs Seed-RL 2106.3 vs IMPALA 1650.5
+    expect([coded.defp, coded.seed, coded.impala].map((v) => Math.round(v * 10) / 10)).toEqual([2160.8, 2106.3, 1650.5]);
   });
 });

@@ -123,10 +123,24 @@ describe('experiment studies: what each plots', () => {
       const json = JSON.parse(readFileSync(join(out, 'where-split-wins/quick/where-split-wins.json'), 'utf8'));
       expect(json.profile).toBe('quick');
       const axes = sweepAxes('quick');
-      expect(json.data.cells).toHaveLength(2 * axes.links.length * axes.learners.length * 4);
+      // 2 networks × 5 codec rows (none, f16, q8, q4, ae4q4) × links × learners × 4 device classes
+      expect(json.data.cells).toHaveLength(2 * 5 * axes.links.length * axes.learners.length * 4);
+      expect(json.data.summary.byCodec.map((r: { codec: string }) => r.codec)).toEqual([
+        'none',
+        'f16',
+        'q8',
+        'q4',
+        'ae4q4',
+        'none',
+        'f16',
+        'q8',
+        'q4',
+        'ae4q4',
+      ]);
       expect(json.data.why.map((w: { network: string }) => w.network)).toEqual(['impala-shallow', 'impala-deep']);
       const readme = readFileSync(join(out, 'README.md'), 'utf8');
       expect(readme).toContain('where-split-wins/quick/winner-impala-shallow-12-none.png');
+      expect(readme).toContain('where-split-wins/quick/winner-impala-deep-12-ae4q4.png');
       expect(readme).toContain('where-split-wins/quick/bytes-vs-compute-impala-deep.png');
     } finally {
       rmSync(out, { recursive: true, force: true });

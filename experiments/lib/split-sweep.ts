@@ -54,6 +54,21 @@ export function systemOf(net: NetworkSpec, learnerFlops: number, computeBudget =
   return { inputBytes: net.inputBytes, layers: net.layers, edge: { flops: learnerFlops, computeBudget, bandwidthBudget: 1e30, delta: 1 } };
 }
 
+/**
+ * The system DEFP plans on with a codec row: at every split the codec fits it is the only strategy
+ * (`plain: false`), priced at the codec's bytes and FLOPs (Eq. 6 with the codec), so strategy s is
+ * still split point y = s.
+ */
+export function withCodec(sys: PartitionSystem, codec: SplitCodec): PartitionSystem {
+  const K = sys.layers.length;
+  if (!codec.option) return sys;
+  const layers = sys.layers.map((l, i) => {
+    const o = i < K - 1 ? codec.option!(i + 1) : undefined;
+    return o ? { ...l, plain: false, codecs: [o] } : l;
+  });
+  return { ...sys, layers };
+}
+
 /** "12×y3" or "8×y0 4×y3": a plan in a few characters. */
 export function describePlan(plan: readonly number[]): string {
   const counts = new Map<number, number>();
@@ -83,8 +98,8 @@ export function sweepCell(c: SweepCellSpec): SweepCell {
   const localStep = stepCost(base, actors[0], K, codec);
   const computeBudget = Math.max(1, c.learnerFlops * (localStep.device + localStep.link) - c.actors * train);
   const sys = systemOf(c.net, c.learnerFlops, computeBudget);
-  const inst: PartitionInstance = { ...sys, actors: actors.map((a, i) => ({ id: `a${i}`, ...a })) };
-  const defpPlan = solveDefp(inst).assignment;
+  const inst: PartitionInstance = { ...withCodec(sys, codec), actors: actors.map((a, i) => ({ id: `a${i}`, ...a })) };
+  const defpPlan = solveDefp(inst).assignment; // strategy indices, which withCodec keeps equal to split points
   const rate = (plan: readonly number[]) => planThroughput(sys, actors, plan, train, codec);
   const uniform = Array.from({ length: K + 1 }, (_, y) => rate(actors.map(() => y)).totalStepsPerSec);
   const d = rate(defpPlan);

@@ -3,8 +3,9 @@
  * pass goes head(x, y) → encoder → straight-through quantiser → decoder → tail, so the IMPALA loss
  * reaches the codec and the backbone learns the policy the actors are actually served; plus the
  * reconstruction loss λ·mean‖dec(q(enc(h))) − h‖² with h held constant (it trains the codec, not the
- * backbone), divided by mean‖h‖² so that it stays comparable while the backbone rescales h. The codec has its own RMSProp (same settings), so the model optimizer's slots and
- * checkpoints are unchanged.
+ * backbone), divided by mean‖h‖² so that it stays comparable while the backbone rescales h. The codec has its own RMSProp (same settings, and the
+ * model's annealed learning rate each update, set by TrainStep), so the model optimizer's slots are unchanged;
+ * its state is checkpointed beside them (codec-checkpoint.ts).
  *
  * 'joint': both from the first update. 'two-stage' (the paper's): the first `frozenUpdates` updates
  * train the codec alone with the backbone frozen, then everything at `fineTuneLrScale` × the learning rate.
@@ -13,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fakeQuantize, type FeatureCodec, updateRange } from '../codec/index.js';
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel, PolicyOutput } from '../model/index.js';
+import { AnnealedRmsProp } from './schedule.js';
 
 export interface CodecTrainingOptions {
   readonly mode: 'joint' | 'two-stage';
@@ -39,7 +41,7 @@ export class CodecTrainer {
   updates = 0;
   /** Last batch's relative reconstruction error mean‖ĥ − h‖² / mean‖h‖². */
   lastReconstruction = 0;
-  readonly optimizer: tf.RMSPropOptimizer;
+  readonly optimizer: AnnealedRmsProp;
 
   constructor(
     readonly model: PolicyModel,
@@ -50,7 +52,7 @@ export class CodecTrainer {
   ) {
     if (y < 1 || y >= model.K) throw new RangeError(`codec training: split point ${y} must be in 1..${model.K - 1}`);
     if (!(opts.reconstructionWeight >= 0)) throw new RangeError(`codec training: reconstructionWeight must be >= 0, got ${opts.reconstructionWeight}`);
-    this.optimizer = new tf.RMSPropOptimizer(hp.learningRate, hp.rmspropDecay, hp.rmspropMomentum, hp.rmspropEpsilon, false);
+    this.optimizer = new AnnealedRmsProp(hp.learningRate, hp.rmspropDecay, hp.rmspropMomentum, hp.rmspropEpsilon, false);
   }
 
   /** Whether the model's own weights train this update ('two-stage' freezes them at first). */

@@ -5,6 +5,7 @@ import type { PolicyModel } from '../model/index.js';
 import type { ServerTls } from '../transport/index.js';
 import type { LearnerSink } from './sink.js';
 import type { SplitPlanner } from './split-planner.js';
+import type { CodecCheckpoint } from './codec-checkpoint.js';
 import type { OptimizerSlot } from './train-step.js';
 
 export interface LearnerOptions {
@@ -39,4 +40,6 @@ export interface LearnerState {
   readonly optimizer: readonly OptimizerSlot[];
   readonly frames: number;
   readonly updates: number;
+  /** The trained codec's state (codec-checkpoint.ts), when the learner trains one. */
+  readonly codec?: CodecCheckpoint;
 }

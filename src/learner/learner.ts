@@ -19,6 +19,7 @@ import { type Membership } from './membership.js';
 import { contractFor } from './setup.js';
 import { publishParams } from './publish.js';
 import type { SplitCodecs } from './split-codecs.js';
+import { loadCodecState, saveCodecState } from './codec-checkpoint.js';
 import type { SplitPlanner } from './split-planner.js';
 import { type TrainStep } from './train-step.js';
 import { type TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
@@ -363,6 +364,7 @@ export class Learner {
       optimizer: await this.trainStep.getOptimizerState(),
       frames: this.frames,
       updates: this.updates,
+      ...(this.trainStep.codecTrainer ? { codec: await saveCodecState(this.trainStep.codecTrainer) } : {}),
     };
   }
 
@@ -370,6 +372,10 @@ export class Learner {
   async restore(s: LearnerState): Promise<void> {
     this.model.setLayerWeights(s.weights);
     await this.trainStep.setOptimizerState(s.optimizer);
+    // A codec state without a codec in this run is left out (the model weights stand alone); a codec
+    // without a saved state (an older checkpoint) starts from its seed.
+    const trainer = this.trainStep.codecTrainer;
+    if (trainer && s.codec) await loadCodecState(trainer, s.codec);
     this.trainStep.frames = s.frames;
     this.updates = s.updates;
     this.updatesAtStart = s.updates;

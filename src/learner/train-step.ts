@@ -22,7 +22,7 @@ import { sliceBatchColumns, type TrainBatch } from './batch.js';
 import type { CodecTrainer } from './codec-training.js';
 import { clipScale, scaleGradients, squaredGlobalNorm } from './grad-clip.js';
 import { resolveLearnerHyperParams, type LearnerHyperParams } from './hyperparams.js';
-import { linearAnnealedLr } from './schedule.js';
+import { AnnealedRmsProp, linearAnnealedLr } from './schedule.js';
 import { resolveVtraceOn, vtraceForLoss, type VtraceOn } from './vtrace-inputs.js';
 
 export interface TrainStats {
@@ -62,13 +62,6 @@ export interface OptimizerSlot {
 
 /** The per-update sums, in the order chunkGradients stacks them (loss first, from variableGrads). */
 const STATS = ['loss', 'pgLoss', 'baselineLoss', 'entropyLoss', 'vs', 'adv', 'rho'] as const;
-
-/** RMSProp whose learning rate the annealing schedule can change between steps. */
-class AnnealedRmsProp extends tf.RMSPropOptimizer {
-  setLearningRate(lr: number): void {
-    this.learningRate = lr;
-  }
-}
 
 export class TrainStep {
   readonly hp: LearnerHyperParams;
@@ -166,6 +159,11 @@ export class TrainStep {
     tf.dispose(weights.map((w) => w.tensor));
   }
 
+  /** The codec trained with the model, if one is attached. */
+  get codecTrainer(): CodecTrainer | undefined {
+    return this.codec;
+  }
+
   /** Trains `codec` with the model from the next update on (the forward pass goes through it). */
   attachCodec(codec: CodecTrainer): void {
     this.codec = codec;
@@ -241,6 +239,8 @@ export class TrainStep {
       this.optimizer.applyGradients(this.vars.map((v, i) => ({ name: v.name, tensor: clipped[i] })));
     }
     if (this.codec) {
+      // The codec follows the model's schedule (annealed, not scaled by the two-stage fine-tuning factor).
+      this.codec.optimizer.setLearningRate(lr);
       this.codec.optimizer.applyGradients(vars.slice(nModel).map((v, i) => ({ name: v.name, tensor: clipped[nModel + i] })));
       this.codec.updates++;
     }

@@ -62,6 +62,16 @@ const metaSchema = z.looseObject({
   modelSpec: z.string().optional(),
   inputShape: z.array(uint).optional(),
   numActions: z.number().int().min(1).optional(),
+  /** A feature codec trained with the model: what must survive exactly (its tensors are `codec/…` blobs). */
+  codec: z
+    .strictObject({
+      y: z.number().int().min(1),
+      codec: z.string().min(1),
+      version: uint,
+      range: z.strictObject({ min: z.number(), max: z.number(), count: uint }),
+      updates: uint,
+    })
+    .optional(),
 });
 const blobSchema = z.strictObject({ offset: uint, length: uint });
 const headerSchema = z.strictObject({
@@ -233,6 +243,21 @@ export function loadCheckpoint(pathOrDir: string): Checkpoint {
   return decodeCheckpoint(readFileSync(path), path);
 }
 
+/** A trained codec's state (src/learner/codec-checkpoint.ts): exact meta, and tensors named `codec/…`. */
+export interface CodecCheckpointState {
+  readonly meta: { y: number; codec: string; version: number; range: { min: number; max: number; count: number }; updates: number };
+  readonly arrays: readonly NamedArray[];
+}
+
+const CODEC_PREFIX = 'codec/';
+
+/** The codec state a checkpoint holds (undefined: the run had no codec, or an older build wrote it). */
+export function codecStateOf(ckpt: Checkpoint): CodecCheckpointState | undefined {
+  const meta = ckpt.meta.codec as CodecCheckpointState['meta'] | undefined;
+  if (!meta) return undefined;
+  return { meta, arrays: ckpt.optimizer.filter((a) => a.name.startsWith(CODEC_PREFIX)) };
+}
+
 /** What a checkpoint records about the network, so that eval can rebuild it without the run config. */
 export interface ModelMeta {
   readonly version: number;
@@ -247,7 +272,7 @@ export function writeRunCheckpoint(
   config: unknown,
   rec: { frames: number; updates: number; episodes: readonly unknown[]; wallSeconds: number; recent: { values(): readonly number[] } },
   model: ModelMeta,
-  state: { weights: Uint8Array; optimizer: readonly NamedArray[] },
+  state: { weights: Uint8Array; optimizer: readonly NamedArray[]; codec?: CodecCheckpointState },
   log: (msg: string) => void = (m) => console.error(m),
 ): string {
   try {
@@ -264,8 +289,11 @@ function saveCheckpointFor(
   config: unknown,
   rec: { frames: number; updates: number; episodes: readonly unknown[]; wallSeconds: number; recent: { values(): readonly number[] } },
   model: ModelMeta,
-  state: { weights: Uint8Array; optimizer: readonly NamedArray[] },
+  state: { weights: Uint8Array; optimizer: readonly NamedArray[]; codec?: CodecCheckpointState },
 ): string {
+  for (const a of state.codec?.arrays ?? []) {
+    if (!a.name.startsWith(CODEC_PREFIX)) throw new Error(`codec checkpoint array '${a.name}' must be named ${CODEC_PREFIX}…`);
+  }
   return saveCheckpoint(runDir, {
     meta: {
       config: redactConfig(config),
@@ -278,8 +306,9 @@ function saveCheckpointFor(
       modelSpec: model.spec,
       inputShape: [...model.inputShape],
       numActions: model.numActions,
+      ...(state.codec ? { codec: state.codec.meta } : {}),
     },
     weights: state.weights,
-    optimizer: state.optimizer,
+    optimizer: [...state.optimizer, ...(state.codec?.arrays ?? [])],
   });
 }

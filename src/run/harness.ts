@@ -8,7 +8,7 @@ import { type BackendInfo, initBackend } from '../backend/index.js';
 import type { RunConfig } from '../config/schema.js';
 import { makeEnv } from '../env/index.js';
 import { trainingEnvOptions } from '../learner/index.js';
-import { type Checkpoint, loadCheckpoint, writeRunCheckpoint, type ModelMeta } from './checkpoint.js';
+import { type Checkpoint, type CodecCheckpointState, loadCheckpoint, writeRunCheckpoint, type ModelMeta } from './checkpoint.js';
 import { writeLearningCurve } from './learning-curve.js';
 import { ProgressDisplay, type ProgressFields } from './progress.js';
 import { RunRecorder } from './recorder.js';
@@ -26,6 +26,8 @@ export interface HarnessOptions {
 export interface TrainingState {
   readonly weights: Uint8Array;
   readonly optimizer: Checkpoint['optimizer'];
+  /** A trained feature codec's state (src/learner/codec-checkpoint.ts). */
+  readonly codec?: CodecCheckpointState;
 }
 
 /** Frames/s over a sliding few seconds, for the progress display. */

@@ -8,10 +8,9 @@ import { readFileSync } from 'node:fs';
 import type { RunConfig } from '../config/schema.js';
 import { Learner, type LearnerSink, plannerFor, type SplitPlanner, type UpdateReport } from '../learner/index.js';
 import type { PolicyModel } from '../model/index.js';
-import { type Checkpoint, loadCheckpoint } from './checkpoint.js';
+import { type Checkpoint, codecStateOf, loadCheckpoint, writeRunCheckpoint } from './checkpoint.js';
 import { loadPlannerCheckpoint } from './planner-file.js';
 import { RunRecorder } from './recorder.js';
-import { writeRunCheckpoint } from './checkpoint.js';
 import { mountDashboard } from './dashboard/mount.js';
 import type { Dashboard } from './dashboard/server.js';
 
@@ -77,7 +76,8 @@ export class LearnerService {
     const learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f, c) => plannerFor(config, m, f, c, mahppo)) });
     ref.learner = learner;
     if (resumed) {
-      await learner.restore({ weights: resumed.weights, optimizer: resumed.optimizer, frames: resumed.meta.frames, updates: resumed.meta.updates });
+      const codec = codecStateOf(resumed);
+      await learner.restore({ weights: resumed.weights, optimizer: resumed.optimizer, frames: resumed.meta.frames, updates: resumed.meta.updates, codec });
       log(`learner resumed at ${resumed.meta.frames} frames (version ${learner.model.version})`);
     }
     await learner.start();

@@ -4,11 +4,12 @@ import { type TrainBatch, TrainStep } from '../learner/index.js';
 import { learnerHyperFromConfig, modelSpecFor, trainingEnvOptions } from '../learner/setup.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { EMPTY_RANGE, type FeatureCodec, updateRange } from '../codec/index.js';
+import { loadCodecState, saveCodecState } from '../learner/codec-checkpoint.js';
 import { codecTrainerFor } from '../learner/codec-training.js';
 import { SplitCodecs } from '../learner/split-codecs.js';
 import { act, createModel, createPolicyRunner, headActivations, type PolicyModel, type PolicyRunner } from '../model/index.js';
 import { Rng } from '../util/rng.js';
-import type { Checkpoint } from './checkpoint.js';
+import { type Checkpoint, codecStateOf } from './checkpoint.js';
 import { RunHarness, type TrainingState } from './harness.js';
 import type { RunRecorder } from './recorder.js';
 
@@ -61,10 +62,12 @@ export class LocalTrainer {
     const runner = createPolicyRunner(model, config.inference, { threads: config.inferenceThreads, log });
     const codec = localCodec(config, model);
     if (codec) trainStep.attachCodec(codecTrainerFor(config, model, codec.codec, codec.y));
+    const saved = resumed && codecStateOf(resumed);
+    if (codec && saved) await loadCodecState(trainStep.codecTrainer!, saved, 'resumed checkpoint');
     const t = new LocalTrainer(config, recorder, model, env, trainStep, runner, codec);
     // A resumed run starts fresh episodes from a seed that depends on how far it got.
     t.batch.obs.set(env.reset(config.seed * 1000 + recorder.updates), 0);
-    if (codec) {
+    if (codec && !saved) {
       const B = env.numEnvs;
       const first = t.batch.obs.subarray(0, B * env.obsSize);
       codec.codec.range = updateRange(
@@ -124,7 +127,12 @@ export class LocalTrainer {
   }
 
   async save(): Promise<TrainingState> {
-    return { weights: await this.model.getLayerWeights(1, this.model.K), optimizer: await this.trainStep.getOptimizerState() };
+    const trainer = this.trainStep.codecTrainer;
+    return {
+      weights: await this.model.getLayerWeights(1, this.model.K),
+      optimizer: await this.trainStep.getOptimizerState(),
+      ...(trainer ? { codec: await saveCodecState(trainer) } : {}),
+    };
   }
 
   dispose(): void {
