@@ -9,7 +9,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { countInto } from '../send-queue.js';
 import { decode, decodeAs, encode, ProtocolError, type RegisterReply, type ServedStep, type ServerControl, type ServerHello } from '../wire/index.js';
-import { RUN_END_METADATA_KEY, statusForProtocolError, TOKEN_METADATA_KEY, tokenMatches } from './service.js';
+import { followStream, RUN_END_METADATA_KEY, statusForProtocolError, TOKEN_METADATA_KEY, tokenMatches } from './service.js';
 
 /** What the learner sees of one connected inference server. */
 export interface ServerLink {
@@ -70,13 +70,12 @@ export class ServeSession {
       return;
     }
     env.authenticated(call.getPeer());
-    call.on('data', (buf: Buffer) => this.onData(buf));
-    call.on('end', () => {
-      this.finish(grpc.status.OK, 'server closed the stream');
-      call.end();
-    });
-    call.on('cancelled', () => this.finish(grpc.status.CANCELLED, 'stream cancelled'));
-    call.on('error', () => this.finish(grpc.status.UNKNOWN, 'stream error'));
+    followStream(
+      call,
+      'server',
+      (buf) => this.onData(buf),
+      (code, details) => this.finish(code, details),
+    );
   }
 
   /** Ends the stream with status OK and a run-end trailer: the server exits. */

@@ -22,6 +22,7 @@ import {
 } from '../wire/index.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
+  followStream,
   inferenceService,
   RUN_END_METADATA_KEY,
   statusForProtocolError,
@@ -151,13 +152,12 @@ class StreamSession {
       return;
     }
     env.authenticated(call.getPeer());
-    call.on('data', (buf: Buffer) => this.onData(buf));
-    call.on('end', () => {
-      this.finish(grpc.status.OK, 'actor closed the stream');
-      call.end();
-    });
-    call.on('cancelled', () => this.finish(grpc.status.CANCELLED, 'stream cancelled'));
-    call.on('error', () => this.finish(grpc.status.UNKNOWN, 'stream error'));
+    followStream(
+      call,
+      'actor',
+      (buf) => this.onData(buf),
+      (code, details) => this.finish(code, details),
+    );
   }
 
   private finish(code: grpc.status, details: string): void {

@@ -85,6 +85,25 @@ export function tokenDigest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
+/**
+ * Hands an authenticated server stream's messages to `onData` and its end to `finish` (once per cause:
+ * the peer half-closing, which is answered by ending our side too, a cancel, or a stream error).
+ */
+export function followStream(
+  call: grpc.ServerDuplexStream<Buffer, Buffer>,
+  peerName: string,
+  onData: (buf: Buffer) => void,
+  finish: (code: grpc.status, details: string) => void,
+): void {
+  call.on('data', onData);
+  call.on('end', () => {
+    finish(grpc.status.OK, `${peerName} closed the stream`);
+    call.end();
+  });
+  call.on('cancelled', () => finish(grpc.status.CANCELLED, 'stream cancelled'));
+  call.on('error', () => finish(grpc.status.UNKNOWN, 'stream error'));
+}
+
 /** Constant-time token comparison (hashing first makes the lengths equal). */
 export function tokenMatches(expected: Buffer, presented: string): boolean {
   return timingSafeEqual(expected, tokenDigest(presented));
