@@ -16,7 +16,8 @@
  * ratio to the first choice is printed (e.g. onnx tails against tfjs tails in seed mode).
  * Atari-sized data (84x84x4 frames, IMPALA shallow net) without a commercial ROM:
  *   --env atari/coknight_test_game --rom-dir packages/ale-wasm/test-roms
- * Run `npm run build` first: the actors are the compiled `coknight actor`.
+ * Run `npm run build` first: the actors are the compiled `coknight actor`. To profile them, pass node
+ * flags in BENCH_ACTOR_NODE_ARGS (they then stop with SIGTERM instead of SIGKILL).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,8 @@ import { LearnerService } from '../src/run/learner-service.js';
 import { actorArgs } from '../src/run/actor-processes.js';
 
 const BIN = fileURLToPath(new URL('../bin/coknight.js', import.meta.url));
+/** Extra node flags for the actor processes, e.g. BENCH_ACTOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p". */
+const ACTOR_NODE_ARGS = (process.env.BENCH_ACTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface Cell {
   mode: string;
@@ -64,7 +67,9 @@ async function runCell(mode: string, actors: number, cap: string, o: Opts, infer
   const children: ChildProcess[] = [];
   for (let i = 0; i < actors; i++) {
     const args = actorArgs(config, learner.address, i);
-    children.push(spawn(process.execPath, [BIN, ...args], { env: { ...process.env, COKNIGHT_TOKEN: 'bench' }, stdio: ['pipe', 'ignore', 'ignore'] }));
+    children.push(
+      spawn(process.execPath, [...ACTOR_NODE_ARGS, BIN, ...args], { env: { ...process.env, COKNIGHT_TOKEN: 'bench' }, stdio: ['pipe', 'ignore', 'ignore'] }),
+    );
   }
   const sample = () => {
     let steps = 0;
@@ -95,7 +100,11 @@ async function runCell(mode: string, actors: number, cap: string, o: Opts, infer
     trainFramesPerSec: (s1.frames - s0.frames) / dt,
     splitPoints: [...learner.learner.registry.all()].map((a) => a.splitPoint),
   };
-  for (const c of children) c.kill('SIGKILL');
+  if (ACTOR_NODE_ARGS.length === 0) for (const c of children) c.kill('SIGKILL');
+  else {
+    // Profiling actors: let them exit on their own so node writes what the flags ask for.
+    await Promise.all(children.map((c) => new Promise((r) => (c.once('exit', r), c.kill('SIGTERM')))));
+  }
   await learner.stop();
   learner.dispose();
   return cell;

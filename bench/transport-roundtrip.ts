@@ -136,22 +136,17 @@ async function runCell(address: string, size: number, clients: number, seconds: 
   );
   await Promise.all(cs.map((c) => c.ready()));
   const payload = new Uint8Array(size).map((_, i) => i & 255);
-  const base = {
-    splitPoint: 0,
-    headVersion: 0,
-    dtype: 'uint8' as const,
-    shape: [size],
-    numEnvs: 1,
-    payload,
-    rewards: new Float32Array(1),
-    dones: new Uint8Array(1),
-  };
+  const rewards = new Float32Array(1);
+  const dones = new Uint8Array(1);
+  const shape = [size];
+  // A fresh object literal per step, as the actor builds it (an object spread here costs ~2 µs).
+  const request = (stepId: number) => ({ stepId, splitPoint: 0, headVersion: 0, dtype: 'uint8' as const, shape, numEnvs: 1, payload, rewards, dones });
   // Warm up (connections, JIT) for 0.3 s before measuring.
   const warmEnd = performance.now() + 300;
   let nextId = 0;
   await Promise.all(
     cs.map(async (c) => {
-      while (performance.now() < warmEnd) await c.step({ ...base, stepId: nextId++ });
+      while (performance.now() < warmEnd) await c.step(request(nextId++));
     }),
   );
   const rtts: number[] = [];
@@ -162,7 +157,7 @@ async function runCell(address: string, size: number, clients: number, seconds: 
     cs.map(async (c) => {
       for (let id = nextId; performance.now() < end; id++) {
         const t = performance.now();
-        await c.step({ ...base, stepId: id });
+        await c.step(request(id));
         rtts.push(performance.now() - t);
       }
     }),

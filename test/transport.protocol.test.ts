@@ -5,13 +5,16 @@ import {
   decode,
   decodeAs,
   encode,
+  encodeStepRequest,
   HEADER_BYTES,
   MAGIC,
   type Message,
   PROTOCOL_VERSION,
   ProtocolError,
+  ScratchBuffers,
   type StepReply,
   type StepRequest,
+  stepRequestBytes,
 } from '../src/transport/wire/index.js';
 
 function obsRequest(numEnvs = 2, shape = [3, 4]): StepRequest {
@@ -148,6 +151,35 @@ describe('protocol round trips', () => {
     src.copy(backing, 1);
     const m = decodeAs(backing.subarray(1), 'StepRequest');
     expect(Array.from(m.payload)).toEqual(Array.from(actRequest().payload));
+  });
+
+  it('a StepRequest encoded into a scratch buffer is the same bytes, written in place', () => {
+    const pool = new ScratchBuffers(2);
+    for (const m of samples.filter((x): x is StepRequest => x.type === 'StepRequest')) {
+      const into = pool.take(stepRequestBytes(m));
+      into.fill(0xee); // stale bytes from an earlier message must not leak into this one
+      const buf = encodeStepRequest(m, PROTOCOL_VERSION, into);
+      expect(buf.buffer).toBe(into.buffer);
+      expect(buf.equals(encode(m))).toBe(true);
+      pool.give(into);
+    }
+    // Too small a buffer is left alone: the message gets a fresh one.
+    const small = Buffer.alloc(8);
+    const m = obsRequest(2, [3, 4]);
+    const buf = encodeStepRequest(m, PROTOCOL_VERSION, small);
+    expect(buf.buffer).not.toBe(small.buffer);
+    expect(buf.equals(encode(m))).toBe(true);
+  });
+
+  it('ScratchBuffers hands back a large enough buffer it was given, and keeps at most `keep`', () => {
+    const pool = new ScratchBuffers(1);
+    const a = pool.take(1000);
+    expect(a.length).toBeGreaterThanOrEqual(1000);
+    expect(a.byteOffset).toBe(0); // its own memory, not a slice of Node's shared pool
+    pool.give(a);
+    pool.give(Buffer.allocUnsafeSlow(4000)); // over `keep`: dropped
+    expect(pool.take(900)).toBe(a);
+    expect(pool.take(900)).not.toBe(a);
   });
 
   it('blobAsFloat32 reads a float32 layer blob', () => {

@@ -333,7 +333,7 @@ export class Actor {
               payload,
               rewards: prevRewards,
               dones: prevDones,
-              ...coded,
+              codec: coded?.codec,
             });
             actions = reply.actions;
             if (reply.newSplitPoint !== undefined) this.wantedSplit = reply.newSplitPoint;

@@ -153,4 +153,12 @@ export function getBackendName(): string {
 export { ensureGradients } from './gradients.js';
 export { describeAdapter, summarizeAdapter, type GpuAdapterSummary } from './webgpu.js';
 export { registerWasmTrainingKernels, restoreShippedWasmKernels } from './wasm-kernels/index.js';
-export { installNativeKernels, loadNativeBlas, nativeKernelsInstalled, uninstallNativeKernels, type NativeBlas } from './native/index.js';
+export {
+  installNativeKernels,
+  loadNativeBlas,
+  nativeKernelsInstalled,
+  nativeRmsPropStep,
+  setNativeRmsProp,
+  uninstallNativeKernels,
+  type NativeBlas,
+} from './native/index.js';

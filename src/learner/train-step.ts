@@ -20,7 +20,7 @@ import type { PolicyModel } from '../model/index.js';
 import { impalaLoss } from '../vtrace/impala-loss.js';
 import { sliceBatchColumns, type TrainBatch } from './batch.js';
 import type { CodecTrainer } from './codec-training.js';
-import { clipScale, scaleGradients, squaredGlobalNorm } from './grad-clip.js';
+import { clipScale, squaredGlobalNorm } from './grad-clip.js';
 import { resolveLearnerHyperParams, type LearnerHyperParams } from './hyperparams.js';
 import { AnnealedRmsProp, linearAnnealedLr } from './schedule.js';
 import { resolveVtraceOn, vtraceForLoss, type VtraceOn } from './vtrace-inputs.js';
@@ -230,21 +230,26 @@ export class TrainStep {
       tf.dispose(accumulated);
       return report(NaN, true);
     }
-    const clipped = scaleGradients(accumulated, clipScale(gradNorm, this.hp.gradClipNorm));
-    tf.dispose(accumulated);
+    const scale = clipScale(gradNorm, this.hp.gradClipNorm);
     const vars = this.trainVars();
     const nModel = this.codec && !this.codec.backboneTrains ? 0 : this.vars.length;
     if (nModel > 0) {
       this.optimizer.setLearningRate(lr * (this.codec?.lrScale ?? 1));
-      this.optimizer.applyGradients(this.vars.map((v, i) => ({ name: v.name, tensor: clipped[i] })));
+      this.optimizer.applyScaledGradients(
+        this.vars.map((v, i) => ({ name: v.name, tensor: accumulated[i]! })),
+        scale,
+      );
     }
     if (this.codec) {
       // The codec follows the model's schedule (annealed, not scaled by the two-stage fine-tuning factor).
       this.codec.optimizer.setLearningRate(lr);
-      this.codec.optimizer.applyGradients(vars.slice(nModel).map((v, i) => ({ name: v.name, tensor: clipped[nModel + i] })));
+      this.codec.optimizer.applyScaledGradients(
+        vars.slice(nModel).map((v, i) => ({ name: v.name, tensor: accumulated[nModel + i]! })),
+        scale,
+      );
       this.codec.updates++;
     }
-    tf.dispose(clipped);
+    tf.dispose(accumulated);
     // Inference that reads the weights elsewhere (the ONNX runner) re-reads them after this.
     this.model.markUpdated();
 

@@ -10,6 +10,7 @@
  * input scaling are counted as 0 (they are < 2% of every network here).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { convRelu, denseRelu } from '../backend/relu-ops.js';
 
 export type Padding = 'valid' | 'same';
 
@@ -109,8 +110,9 @@ export class LayerBuilder {
   private pendingScale = 1;
   /**
    * The conv or dense op just pushed, as one fused op with the ReLU (bias and activation in the
-   * kernel: one pass instead of three, and the native/wasm backends fuse it into the sgemm); relu()
-   * takes it when it directly follows. Same function, so the ONNX graph keeps its separate Relu.
+   * kernel: one pass instead of three, and the native/wasm backends fuse it into the sgemm; in
+   * training too, see backend/relu-ops.ts); relu() takes it when it directly follows. Same
+   * function, so the ONNX graph keeps its separate Relu.
    */
   private withRelu: { index: number; op: Op } | null = null;
 
@@ -154,7 +156,7 @@ export class LayerBuilder {
     this.ops.push((x, w) => tf.add(tf.conv2d(x as tf.Tensor4D, scaled(w), stride, padding), w[bIdx]));
     this.withRelu = {
       index: this.ops.length - 1,
-      op: (x, w) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: scaled(w), strides: stride, pad: padding, bias: w[bIdx], activation: 'relu' }),
+      op: (x, w) => convRelu(x as tf.Tensor4D, scaled(w), w[bIdx]!, stride, padding),
     };
     this.descs.push({ op: 'conv', kernel: kIdx, bias: bIdx, size: kernel, stride, padding, inShape: [h, w, c] });
     this.flopCount += 2 * oh * ow * filters * kernel * kernel * c;
@@ -170,7 +172,7 @@ export class LayerBuilder {
     this.ops.push((x, w) => tf.add(tf.matMul(x as tf.Tensor2D, w[kIdx] as tf.Tensor2D), w[bIdx]));
     this.withRelu = {
       index: this.ops.length - 1,
-      op: (x, w) => tf.fused.matMul({ a: x as tf.Tensor2D, b: w[kIdx] as tf.Tensor2D, bias: w[bIdx], activation: 'relu' }),
+      op: (x, w) => denseRelu(x as tf.Tensor2D, w[kIdx] as tf.Tensor2D, w[bIdx]!),
     };
     this.descs.push({ op: 'dense', kernel: kIdx, bias: bIdx, inShape: [f] });
     this.flopCount += 2 * f * units;

@@ -108,6 +108,26 @@ Napi::Value ColumnSums(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// reluGrad(heap, n, dyOff, yOff, outOff)
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  const Heap h = heapOf(info);
+  const int64_t n = num(info, 1);
+  nb::reluGrad(at(info, h, num(info, 2), n, "dy"), at(info, h, num(info, 3), n, "y"), at(info, h, num(info, 4), n, "out"), n);
+  return info.Env().Undefined();
+}
+
+// rmsprop(heap, n, vOff, msOff, momOff, gOff, lr, decay, momentum, epsilon, scale)
+Napi::Value RmsPropFn(const Napi::CallbackInfo& info) {
+  const Heap h = heapOf(info);
+  const int64_t n = num(info, 1);
+  auto f = [&](size_t i) { return static_cast<float>(info[i].As<Napi::Number>().DoubleValue()); };
+  for (size_t i = 6; i <= 10; i++) num(info, i);  // type checks
+  const nb::RmsProp p{f(6), f(7), f(8), f(9), f(10)};
+  nb::rmsprop(at(info, h, num(info, 2), n, "variable"), at(info, h, num(info, 3), n, "mean square"),
+              at(info, h, num(info, 4), n, "moment"), at(info, h, num(info, 5), n, "gradient"), n, p);
+  return info.Env().Undefined();
+}
+
 // setDirectConv(on): implicit-GEMM conv kernels where they apply (default) or always im2col + sgemm.
 Napi::Value SetDirectConvFn(const Napi::CallbackInfo& info) {
   nb::setDirectConv(num(info, 0) != 0);
@@ -136,6 +156,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("conv", Napi::Function::New(env, Conv));
   exports.Set("columnSums", Napi::Function::New(env, ColumnSums));
+  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
+  exports.Set("rmsprop", Napi::Function::New(env, RmsPropFn));
   exports.Set("setDirectConv", Napi::Function::New(env, SetDirectConvFn));
   exports.Set("setThreads", Napi::Function::New(env, SetThreadsFn));
   exports.Set("describe", Napi::Function::New(env, Describe));

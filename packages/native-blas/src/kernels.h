@@ -27,6 +27,14 @@ void batchedGemm(const float* a, const float* b, float* c, int64_t batch, int64_
 
 // out[c] = Σ_r x[r, c] (a bias gradient: reduce every axis but the last), summed in double.
 void columnSums(const float* x, float* out, int64_t rows, int64_t cols);
+struct RmsProp {
+  float lr, decay, momentum, epsilon, scale;
+};
+// One RMSProp step in place, gradient g scaled by p.scale first (global-norm clipping):
+// ms = decay·ms + (1−decay)·g²; mom = momentum·mom + lr·g/√(ms + ε); v −= mom.
+void rmsprop(float* v, float* ms, float* mom, const float* g, int64_t n, const RmsProp& p);
+// out = dy where y > 0, else 0 (the ReLU gradient through its output).
+void reluGrad(const float* dy, const float* y, float* out, int64_t n);
 
 struct ConvGeometry {
   int64_t batch, inH, inW, inC, outH, outW, outC, fh, fw, sh, sw, padTop, padLeft;

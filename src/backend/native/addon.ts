@@ -35,6 +35,22 @@ export interface NativeBlas {
   ): void;
   /** out[c] = Σ_r x[r, c] over a [rows, cols] matrix (in double). */
   columnSums(heap: Float32Array, xOff: number, rows: number, cols: number, outOff: number): void;
+  /** One RMSProp step in place on n floats (gradient × scale first); tf.RMSPropOptimizer's arithmetic. */
+  rmsprop(
+    heap: Float32Array,
+    n: number,
+    vOff: number,
+    msOff: number,
+    momOff: number,
+    gOff: number,
+    lr: number,
+    decay: number,
+    momentum: number,
+    epsilon: number,
+    scale: number,
+  ): void;
+  /** out = dy where y > 0, else 0, over n floats. */
+  reluGrad(heap: Float32Array, n: number, dyOff: number, yOff: number, outOff: number): void;
   /** 1 (default): conv forward and filter gradient by implicit GEMM on AVX2 where outC % 8 = 0; 0: always im2col + sgemm. */
   setDirectConv(on: number): void;
   /** Sets OpenBLAS's thread count; false when the library is another CBLAS. */

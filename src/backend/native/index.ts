@@ -9,6 +9,7 @@ import {
   FusedConv2D,
   Sum,
   _FusedMatMul,
+  getBackend,
   getKernel,
   registerKernel,
   unregisterKernel,
@@ -20,6 +21,9 @@ import { loadNativeBlas, type NativeBlas } from './addon.js';
 import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput } from './native-conv.js';
 import { nativeMatMul } from './native-matmul.js';
 import { nativeSum } from './native-sum.js';
+import { nativeReluGrad } from './native-relu.js';
+import { rmsPropStep, type RmsPropStep } from './native-rmsprop.js';
+import { RELU_GRAD } from '../relu-ops.js';
 
 type Make = (addon: NativeBlas, fallback: () => KernelFunc) => KernelFunc;
 
@@ -51,6 +55,8 @@ export function installNativeKernels(addon: NativeBlas): void {
     // keep the previous setupFunc: it binds the wasm function the fallback calls
     registerKernel({ kernelName: name, backendName: 'wasm', setupFunc: previous.setupFunc, kernelFunc: make(addon, () => previous.kernelFunc) });
   }
+  // A kernel of our own (no wasm one to replace); an addon built before it lacks reluGrad.
+  if (typeof addon.reluGrad === 'function') registerKernel({ kernelName: RELU_GRAD, backendName: 'wasm', kernelFunc: nativeReluGrad(addon) });
 }
 
 /** Puts back the wasm kernels (for benchmarks and tests that compare the two). */
@@ -59,6 +65,7 @@ export function uninstallNativeKernels(): void {
     unregisterKernel(name, 'wasm');
     registerKernel(previous);
   }
+  if (replaced.size > 0 && getKernel(RELU_GRAD, 'wasm')) unregisterKernel(RELU_GRAD, 'wasm');
   replaced.clear();
 }
 
@@ -77,3 +84,18 @@ export async function startNative(threads?: number): Promise<string> {
 }
 
 export { loadNativeBlas, type NativeBlas } from './addon.js';
+export type { RmsPropParams, RmsPropStep } from './native-rmsprop.js';
+
+let rmsPropOn = true;
+
+/** Off: RMSProp runs as tfjs's kernels even on the native backend (for A/B benchmarks). */
+export function setNativeRmsProp(on: boolean): void {
+  rmsPropOn = on;
+}
+
+/** The fused in-place RMSProp step, or null where it cannot run (no addon or an older one, not the native backend). */
+export function nativeRmsPropStep(): RmsPropStep | null {
+  const { addon } = loadNativeBlas();
+  if (!rmsPropOn || addon == null || typeof addon.rmsprop !== 'function' || !nativeKernelsInstalled() || getBackend() !== 'wasm') return null;
+  return rmsPropStep(addon);
+}

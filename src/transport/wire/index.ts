@@ -3,3 +3,5 @@ export * from './messages.js';
 export { encode, decode, decodeAs, decodeHeader, blobAsFloat32, type Header } from './codec.js';
 export { encodeStepBlock, decodeStepBlock, stepBlockBytes, type BlockStep, type StepBlock } from './step-block.js';
 export * from './contract.js';
+export { encodeStepRequest, stepRequestBytes } from './stream-messages.js';
+export { ScratchBuffers } from './bytes.js';

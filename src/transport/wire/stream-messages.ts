@@ -8,6 +8,7 @@ import {
   DTYPE_BYTES,
   DTYPE_IDS,
   type Dtype,
+  HEADER_BYTES,
   type Hello,
   LIMITS,
   MessageType,
@@ -164,14 +165,20 @@ function writeCoded(w: Writer, c: NonNullable<StepRequest['codec']>): void {
   w.bytes(Float32Array.of(c.scale, c.offset));
 }
 
-export function encodeStepRequest(m: StepRequest, version: number): Buffer {
+/** Bytes an encoded StepRequest takes at most, header included (what ScratchBuffers.take needs). */
+export function stepRequestBytes(m: Pick<StepRequest, 'shape' | 'payload' | 'numEnvs'>): number {
+  return HEADER_BYTES + 64 + m.shape.length * 4 + m.payload.byteLength + m.numEnvs * 5;
+}
+
+/** `into`: a buffer to write the message in when it is large enough (the result is then a view of it). */
+export function encodeStepRequest(m: Omit<StepRequest, 'type'>, version: number, into?: Buffer): Buffer {
   const payloadIsF32 = m.payload instanceof Float32Array;
   if (payloadIsF32 !== (m.dtype === 'float32')) {
     fail('BAD_DTYPE', `StepRequest.payload is a ${m.payload.constructor.name} but dtype is ${m.dtype}`);
   }
   checkStepRequest(m);
   if (m.dtype === 'coded') {
-    const w = new Writer(64 + m.shape.length * 4 + m.payload.byteLength + m.numEnvs * 5);
+    const w = new Writer(64 + m.shape.length * 4 + m.payload.byteLength + m.numEnvs * 5, HEADER_BYTES, into);
     w.u32(m.stepId);
     w.u16(m.splitPoint);
     w.u8(DTYPE_IDS.coded);
@@ -185,7 +192,7 @@ export function encodeStepRequest(m: StepRequest, version: number): Buffer {
     w.bytes(m.payload);
     return w.finish(MessageType.StepRequest, version);
   }
-  const w = new Writer(32 + m.shape.length * 4 + m.payload.byteLength + m.numEnvs * 5);
+  const w = new Writer(32 + m.shape.length * 4 + m.payload.byteLength + m.numEnvs * 5, HEADER_BYTES, into);
   w.u32(m.stepId);
   w.u16(m.splitPoint);
   w.u8(DTYPE_IDS[m.dtype]);
