@@ -1,8 +1,9 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { crc32c } from '@aws-crypto/crc32c';
 import protobuf from 'protobufjs';
+import { AppendFile } from '../util/append-file.js';
 
 /**
  * TensorBoard event files (`events.out.tfevents.<secs>.<host>`) with scalar summaries, written without
@@ -51,6 +52,7 @@ export function tfRecord(payload: Uint8Array): Buffer {
 export class TfEventsWriter {
   readonly path: string;
   private failed = false;
+  private readonly file: AppendFile;
 
   /** Creates `dir` and a new event file in it (one per process: a resumed run adds a file, as TensorFlow does). */
   constructor(
@@ -59,6 +61,7 @@ export class TfEventsWriter {
   ) {
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, `events.out.tfevents.${Math.floor(Date.now() / 1000)}.${hostname()}.${process.pid}`);
+    this.file = new AppendFile(this.path);
     this.writeEvent({ wallTime: Date.now() / 1000, fileVersion: 'brain.Event:2' });
   }
 
@@ -70,10 +73,14 @@ export class TfEventsWriter {
     if (value.length > 0) this.writeEvent({ wallTime, step: Math.max(0, Math.round(step)), summary: { value } });
   }
 
+  close(): void {
+    this.file.close();
+  }
+
   private writeEvent(event: Record<string, unknown>): void {
     if (this.failed) return;
     try {
-      appendFileSync(this.path, tfRecord(EventType.encode(EventType.fromObject(event)).finish()));
+      this.file.append(tfRecord(EventType.encode(EventType.fromObject(event)).finish()));
     } catch (e) {
       // TensorBoard logs are a convenience: a full disk must not end the run, say so once.
       this.failed = true;

@@ -139,6 +139,7 @@ export class RunHarness {
 
   close(): void {
     this.progressDisplay?.stop();
+    this.recorder.close();
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
   }

@@ -112,6 +112,7 @@ export class LearnerService {
 
   dispose(): void {
     this.learner.dispose();
+    this.recorder.close();
   }
 }
 

@@ -72,6 +72,13 @@ export class RunRecorder {
     this.tb.scalars(this.frames, { 'episode/return': ret, 'episode/length': length });
   }
 
+  /** Closes the logs' files (a later write opens them again). */
+  close(): void {
+    this.episodesLog.close();
+    this.trainLog.close();
+    this.tb.close();
+  }
+
   /** Records an update; writes a train.jsonl line at most every run.logEverySeconds. Returns fps since the last line. */
   update(stats: TrainStats, extra: Record<string, unknown> = {}): number | null {
     this.updates++;

@@ -1,18 +1,25 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AppendFile } from '../util/append-file.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** Append-only JSON-lines log in the run directory (one object per line, with a wall-clock stamp). */
 export class JsonlLog {
   readonly path: string;
+  private readonly file: AppendFile;
 
   constructor(runDir: string, name: string) {
     mkdirSync(runDir, { recursive: true });
     this.path = join(runDir, name);
+    this.file = new AppendFile(this.path);
   }
 
   write(record: Record<string, unknown>): void {
-    appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    this.file.append(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+  }
+
+  close(): void {
+    this.file.close();
   }
 
   /** Every record so far (a torn last line from a kill mid-write is skipped). */
@@ -33,6 +40,7 @@ export class JsonlLog {
   /** Rewrites the log with only the records `keep` accepts (atomically); returns what was kept. */
   retain(keep: (r: Record<string, unknown>) => boolean): Record<string, unknown>[] {
     const kept = this.read().filter(keep);
+    this.file.close(); // the rename replaces the file: later writes must open the new one
     writeFileAtomic(this.path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
     return kept;
   }
