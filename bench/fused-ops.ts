@@ -14,6 +14,7 @@ import { setReluOps } from '../src/backend/relu-ops.js';
 import { TrainStep } from '../src/learner/train-step.js';
 import { createModel, type NetworkSpec } from '../src/model/index.js';
 import { Rng } from '../src/util/rng.js';
+import { randomTrainBatch } from './lib/train-batch.js';
 
 const o = new Command()
   .option('--model <name>', 'impala-shallow | minatar', 'impala-shallow')
@@ -26,13 +27,7 @@ const shape: [number, number, number] = o.model === 'minatar' ? [10, 10, 4] : [8
 const info = await initBackend({ prefer: o.backend, threads: 1, log: () => {} });
 const rng = new Rng(1);
 const S = shape[0] * shape[1] * shape[2];
-const batch = {
-  obs: Uint8Array.from({ length: (T + 1) * B * S }, () => (o.model === 'minatar' ? (rng.random() < 0.1 ? 1 : 0) : rng.int(256))),
-  actions: Int32Array.from({ length: T * B }, () => rng.int(A)),
-  rewards: Float32Array.from({ length: T * B }, () => (rng.random() < 0.05 ? 1 : 0)),
-  dones: Uint8Array.from({ length: T * B }, () => (rng.random() < 0.01 ? 1 : 0)),
-  behaviourLogits: Float32Array.from({ length: T * B * A }, () => rng.normal() * 0.1),
-};
+const batch = randomTrainBatch(rng, T, B, A, S, o.model === 'minatar');
 const use = (fused: boolean): void => {
   setReluOps(fused);
   setNativeRmsProp(fused);

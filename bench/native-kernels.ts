@@ -20,6 +20,7 @@ import { parseIntArg } from '../src/cli/args.js';
 import { TrainStep } from '../src/learner/train-step.js';
 import { createModel, type NetworkSpec } from '../src/model/index.js';
 import { Rng } from '../src/util/rng.js';
+import { randomTrainBatch } from './lib/train-batch.js';
 
 const o = new Command()
   .option('--rounds <n>', 'interleaved rounds (median reported)', parseIntArg('--rounds', 1), 5)
@@ -79,13 +80,7 @@ async function makeStep(spec: NetworkSpec) {
   const step = await TrainStep.create(model, { unrollLength: T, batchSize: B, annealLearningRate: false });
   const rng = new Rng(1);
   const S = shape[0] * shape[1] * shape[2];
-  const batch = {
-    obs: Uint8Array.from({ length: (T + 1) * B * S }, () => (spec === 'minatar' ? (rng.random() < 0.1 ? 1 : 0) : rng.int(256))),
-    actions: Int32Array.from({ length: T * B }, () => rng.int(A)),
-    rewards: Float32Array.from({ length: T * B }, () => (rng.random() < 0.05 ? 1 : 0)),
-    dones: Uint8Array.from({ length: T * B }, () => (rng.random() < 0.01 ? 1 : 0)),
-    behaviourLogits: Float32Array.from({ length: T * B * A }, () => rng.normal() * 0.1),
-  };
+  const batch = randomTrainBatch(rng, T, B, A, S, spec === 'minatar');
   const flopsPerFrame = 3 * model.layers.reduce((s, l) => s + l.flops, 0);
   return { run: () => step.step(batch), flopsPerFrame };
 }

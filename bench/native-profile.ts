@@ -11,6 +11,7 @@ import { initBackend } from '../src/backend/index.js';
 import { TrainStep } from '../src/learner/train-step.js';
 import { createModel, type NetworkSpec } from '../src/model/index.js';
 import { Rng } from '../src/util/rng.js';
+import { randomTrainBatch } from './lib/train-batch.js';
 const spec = (process.argv[2] ?? 'impala-shallow') as NetworkSpec;
 const T = 20,
   B = 32,
@@ -21,13 +22,7 @@ const model = createModel(spec, { inputShape: shape, numActions: A, seed: 1 });
 const step = await TrainStep.create(model, { unrollLength: T, batchSize: B, annealLearningRate: false });
 const rng = new Rng(1);
 const S = shape[0] * shape[1] * shape[2];
-const batch = {
-  obs: Uint8Array.from({ length: (T + 1) * B * S }, () => (spec === 'minatar' ? (rng.random() < 0.1 ? 1 : 0) : rng.int(256))),
-  actions: Int32Array.from({ length: T * B }, () => rng.int(A)),
-  rewards: Float32Array.from({ length: T * B }, () => (rng.random() < 0.05 ? 1 : 0)),
-  dones: Uint8Array.from({ length: T * B }, () => (rng.random() < 0.01 ? 1 : 0)),
-  behaviourLogits: Float32Array.from({ length: T * B * A }, () => rng.normal() * 0.1),
-};
+const batch = randomTrainBatch(rng, T, B, A, S, spec === 'minatar');
 for (let i = 0; i < 2; i++) await step.step(batch);
 const reps = Number(process.argv[3] ?? 3);
 let t0 = performance.now();

@@ -16,6 +16,7 @@ import type { VtraceOn } from '../src/learner/vtrace-inputs.js';
 import { createModel, NETWORK_SPECS, type NetworkSpec } from '../src/model/index.js';
 import { Rng } from '../src/util/rng.js';
 import { SyncTrainStep } from './baseline/train-step-sync.js';
+import { randomTrainBatch } from './lib/train-batch.js';
 
 const o = new Command()
   .option('--backend <name>', 'auto | webgpu | wasm | cpu', 'wasm')
@@ -33,13 +34,7 @@ const shape: [number, number, number] = o.model === 'minatar' ? [10, 10, 4] : [8
 const [T, B, A] = [o.unroll, o.batch, 6];
 const S = shape[0] * shape[1] * shape[2];
 const rng = new Rng(1);
-const batch = {
-  obs: Uint8Array.from({ length: (T + 1) * B * S }, () => (o.model === 'minatar' ? (rng.random() < 0.1 ? 1 : 0) : rng.int(256))),
-  actions: Int32Array.from({ length: T * B }, () => rng.int(A)),
-  rewards: Float32Array.from({ length: T * B }, () => (rng.random() < 0.05 ? 1 : 0)),
-  dones: Uint8Array.from({ length: T * B }, () => (rng.random() < 0.01 ? 1 : 0)),
-  behaviourLogits: Float32Array.from({ length: T * B * A }, () => rng.normal() * 0.1),
-};
+const batch = randomTrainBatch(rng, T, B, A, S, o.model === 'minatar');
 const hp = { unrollLength: T, batchSize: B, microBatchSize: o.micro, annealLearningRate: false };
 const asyncStep = await TrainStep.create(createModel(o.model, { inputShape: shape, numActions: A, seed: 1 }), hp, o.vtrace);
 const syncStep = await SyncTrainStep.create(createModel(o.model, { inputShape: shape, numActions: A, seed: 1 }), hp);
