@@ -12,6 +12,10 @@ export interface ActorState {
   readonly index: number;
   ctx: ActorContext | null;
   splitPoint: number;
+  /** Codec of its split feature ('' = float32, or nothing sent at y = 0 / y = K). */
+  codec: string;
+  /** Coded steps refused because they named a (y, codec) the learner does not hold. */
+  unknownCodecSteps: number;
   numEnvs: number;
   stepsServed: number;
   framesUploaded: number;
@@ -62,6 +66,8 @@ export class ActorRegistry {
         index: this.byIndex.length,
         ctx: null,
         splitPoint: 0,
+        codec: '',
+        unknownCodecSteps: 0,
         numEnvs,
         stepsServed: 0,
         framesUploaded: 0,

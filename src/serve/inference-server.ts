@@ -218,6 +218,8 @@ export class ServeRole {
       index: 0,
       ctx,
       splitPoint,
+      codec: '',
+      unknownCodecSteps: 0,
       numEnvs,
       stepsServed: 0,
       framesUploaded: 0,
