@@ -16,6 +16,8 @@ export interface ActorState {
   codec: string;
   /** Coded steps refused because they named a (y, codec) the learner does not hold. */
   unknownCodecSteps: number;
+  /** Coded step messages decoded, and their code bytes (payload only), per codec id. */
+  codecTraffic: Record<string, { steps: number; bytes: number }>;
   numEnvs: number;
   stepsServed: number;
   framesUploaded: number;
@@ -68,6 +70,7 @@ export class ActorRegistry {
         splitPoint: 0,
         codec: '',
         unknownCodecSteps: 0,
+        codecTraffic: {},
         numEnvs,
         stepsServed: 0,
         framesUploaded: 0,

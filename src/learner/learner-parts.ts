@@ -98,7 +98,11 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   };
   const inference = new InferenceHandler(model, sink, metrics, new Rng(c.seed * 31 + 7), { ...c.distributed, streamsAt, room }, runner, codecs);
   const planner = opts.planner(model, edgeFlops, codecs);
-  const membership = new Membership(c.env.id, model, registry, planner, assembler, metrics, opts.sink);
+  // y = 0 sends the observation and y = K nothing: no codec there; a codec the planner names (DEFP's
+  // (y, codec), splitCodecs) is used as is, otherwise the first the learner holds at y.
+  const codecAt = (y: number, planned: string | undefined): string =>
+    y === 0 || y >= model.K ? '' : planned !== undefined ? (planned === 'f32' ? '' : planned) : (codecs.idsAt(y)[0] ?? '');
+  const membership = new Membership(c.env.id, model, registry, planner, assembler, metrics, opts.sink, codecAt);
   return { metrics, registry, model, trainStep, planner, edgeFlops, assembler, intake, inference, membership, codecs };
 }
 

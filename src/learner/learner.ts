@@ -219,6 +219,7 @@ export class Learner {
     const contract = contractFor(this.config, this.model.spec, this.K, this.codecs.table());
     return {
       splitPoint: a.splitPoint,
+      ...(a.codec ? { codec: a.codec } : {}),
       numLayers: this.K,
       paramVersion: this.model.version,
       paramsAddress: this.endpoint(this.channels!.publisher.endpoint),

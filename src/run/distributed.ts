@@ -121,6 +121,9 @@ function actorSummaries(svc: LearnerService, extra: (id: string) => Record<strin
     return {
       id: a.id,
       splitPoint: a.splitPoint,
+      codec: a.codec,
+      codecTraffic: a.codecTraffic,
+      unknownCodecSteps: a.unknownCodecSteps,
       frames: (a.stepsServed + a.stepsLocal) * repeat,
       stepsServed: a.stepsServed,
       stepsLocal: a.stepsLocal,

@@ -220,6 +220,7 @@ export class ServeRole {
       splitPoint,
       codec: '',
       unknownCodecSteps: 0,
+      codecTraffic: {},
       numEnvs,
       stepsServed: 0,
       framesUploaded: 0,
