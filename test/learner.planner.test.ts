@@ -4,11 +4,11 @@ import type { PolicyModel } from '../src/model/index.js';
 import { validateConfig } from '../src/config/load.js';
 import { createModel } from '../src/model/index.js';
 import { plannerFor, spawnedIndex } from '../src/learner/split-planner.js';
-import type { Hello } from '../src/transport/index.js';
+import { type Hello, PROTOCOL_VERSION } from '../src/transport/index.js';
 
 const hello = (actorId: string, flops?: number): Hello => ({
   type: 'Hello',
-  protocolVersion: 1,
+  protocolVersion: PROTOCOL_VERSION,
   actorId,
   token: 't',
   numEnvs: 1,
