@@ -40,14 +40,31 @@ const Q8 = packedBytes(2 * 64 * 16, 8);
 
 describe('wire version 2: the codec of a split, per actor', () => {
   it('round-trips RegisterReply.codec, SplitPointChange.codec and StepReply.newCodec; without a codec StepReply is byte for byte version 1', () => {
-    const reg = { type: 'RegisterReply' as const, accepted: true, reason: '', splitPoint: 1, numLayers: 2, paramVersion: 7, paramsAddress: 'tcp://h:1', uploadAddress: 'tcp://h:2' };
+    const reg = {
+      type: 'RegisterReply' as const,
+      accepted: true,
+      reason: '',
+      splitPoint: 1,
+      numLayers: 2,
+      paramVersion: 7,
+      paramsAddress: 'tcp://h:1',
+      uploadAddress: 'tcp://h:2',
+    };
     expect(decode(encode({ ...reg, codec: 'ae4q4' }))).toEqual({ ...reg, codec: 'ae4q4' });
     expect(decode(encode(reg))).toEqual(reg);
     expect(encode({ ...reg, codec: 'ae4q4' }).length - encode(reg).length).toBe(5);
     const spc = { type: 'SplitPointChange' as const, splitPoint: 1, fromStepId: 0, reason: 'partition plan changed' };
     expect(decode(encode({ ...spc, codec: 'q8' }))).toEqual({ ...spc, codec: 'q8' });
     expect(decode(encode(spc))).toEqual(spc);
-    const rep = { type: 'StepReply' as const, stepId: 3, numEnvs: 2, numActions: 3, actions: Int32Array.of(0, 2), logits: new Float32Array(6), values: Float32Array.of(0.5, -1) };
+    const rep = {
+      type: 'StepReply' as const,
+      stepId: 3,
+      numEnvs: 2,
+      numActions: 3,
+      actions: Int32Array.of(0, 2),
+      logits: new Float32Array(6),
+      values: Float32Array.of(0.5, -1),
+    };
     const moved = decodeAs(encode({ ...rep, newSplitPoint: 1, newCodec: 'ae4q4' }), 'StepReply');
     expect([moved.newSplitPoint, moved.newCodec, Array.from(moved.actions), Array.from(moved.values)]).toEqual([1, 'ae4q4', [0, 2], [0.5, -1]]);
     // "ae4q4" (5 bytes) + padding to 4: 8 bytes more; none: header 12 + 16 + arrays, as in version 1
@@ -57,10 +74,20 @@ describe('wire version 2: the codec of a split, per actor', () => {
   });
 
   it('refuses a malformed codec id, a codec change without a split point, and a version-1 peer', () => {
-    const rep = { type: 'StepReply' as const, stepId: 3, numEnvs: 1, numActions: 3, actions: Int32Array.of(0), logits: new Float32Array(3), values: Float32Array.of(0) };
+    const rep = {
+      type: 'StepReply' as const,
+      stepId: 3,
+      numEnvs: 1,
+      numActions: 3,
+      actions: Int32Array.of(0),
+      logits: new Float32Array(3),
+      values: Float32Array.of(0),
+    };
     expect(() => encode({ ...rep, newCodec: 'q8' })).toThrow(/StepReply.newCodec is set without newSplitPoint/);
     expect(() => encode({ ...rep, newSplitPoint: 1, newCodec: 'Q 8' })).toThrow(/StepReply.newCodec "Q 8" is not a codec id/);
-    expect(() => encode({ type: 'SplitPointChange', splitPoint: 1, fromStepId: 0, reason: '', codec: '' })).toThrow(/SplitPointChange.codec "" is not a codec id/);
+    expect(() => encode({ type: 'SplitPointChange', splitPoint: 1, fromStepId: 0, reason: '', codec: '' })).toThrow(
+      /SplitPointChange.codec "" is not a codec id/,
+    );
     // a codec id corrupted in the bytes: "ae4q4" → "ae4q\0"
     const buf = Buffer.from(encode({ ...rep, newSplitPoint: 1, newCodec: 'ae4q4' }));
     buf[12 + 14 + 2 + 4] = 0;
@@ -87,7 +114,9 @@ describe('distributed.codecs', () => {
     expect(() => new SplitCodecs(m, { codecs: ['q8', 'zip'], allowLossy: true, seed: 1 })).toThrow(/distributed.codecs\[1\]: unknown codec "zip"/);
     expect(() => new SplitCodecs(m, { codecs: ['q8', 'q4@2'], allowLossy: true, seed: 1 })).toThrow(/"q4@2": distributed.codecs "q4" fits split points 1/);
     m.dispose();
-    expect(() => validateConfig({ distributed: { codec: 'q8', codecs: ['q8'] } })).toThrow(/distributed.codecs.*both distributed.codec \("q8"\) and distributed.codecs are set/s);
+    expect(() => validateConfig({ distributed: { codec: 'q8', codecs: ['q8'] } })).toThrow(
+      /distributed.codecs.*both distributed.codec \("q8"\) and distributed.codecs are set/s,
+    );
     expect(() => validateConfig({ distributed: { codecs: ['q8', 'q8'] } })).toThrow(/distributed.codecs.*lists a codec twice/s);
     expect(() => validateConfig({ distributed: { codecs: [] } })).toThrow(/distributed.codecs/);
     expect(validateConfig({ distributed: { codec: 'q8' } }).distributed.codecs).toBeUndefined();
@@ -97,7 +126,9 @@ describe('distributed.codecs', () => {
     const m = model();
     const c = new SplitCodecs(m, { codecs: ['ae4q4', 'q8'], allowLossy: true, seed: 1 });
     const cfg = (splitCodecs: string[]) => validateConfig({ mode: 'coknight', distributed: { splitPoints: [1, 1], codecs: ['ae4q4', 'q8'], splitCodecs } });
-    expect(() => plannerFor(cfg(['ae4q4', 'q4']), m, 1e9, c)).toThrow(/distributed.splitCodecs\[1\] "q4": actor a1 sits at split point 1, where the learner holds ae4q4, q8/);
+    expect(() => plannerFor(cfg(['ae4q4', 'q4']), m, 1e9, c)).toThrow(
+      /distributed.splitCodecs\[1\] "q4": actor a1 sits at split point 1, where the learner holds ae4q4, q8/,
+    );
     const p = plannerFor(cfg(['q8', '']), m, 1e9, c);
     const hello = { type: 'Hello' as const, protocolVersion: PROTOCOL_VERSION, token: '', numEnvs: 1, obsShape: [10, 10, 4], numActions: 3, splitPoint: 0 };
     expect(p.join('a0', { ...hello, actorId: 'a0' })).toMatchObject({ splitPoint: 1, codec: 'q8' });
@@ -155,7 +186,8 @@ describe('actors at one split point with different codecs', () => {
     const steps = 30;
     const actors = ['a0', 'a1'].map((id) => new Actor({ learner: fx.svc!.address, token: TOKEN, actorId: id, numEnvs: 2, maxSteps: steps }));
     const [s0, s1] = await Promise.all(actors.map((a) => a.run()));
-    const hello = (id: string) => encode({ type: 'Hello', protocolVersion: PROTOCOL_VERSION, actorId: id, token: TOKEN, numEnvs: 2, obsShape: [10, 10, 4], numActions: 3, splitPoint: 0 });
+    const hello = (id: string) =>
+      encode({ type: 'Hello', protocolVersion: PROTOCOL_VERSION, actorId: id, token: TOKEN, numEnvs: 2, obsShape: [10, 10, 4], numActions: 3, splitPoint: 0 });
     expect([s0.splitPoint, s0.codec, s1.splitPoint, s1.codec]).toEqual([1, 'ae4q4', 1, 'q8']);
     expect(codedMessageBytes('ae4q4', AE4Q4)).toBe(326);
     expect(codedMessageBytes('q8', Q8)).toBe(2118);

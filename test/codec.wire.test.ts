@@ -103,7 +103,16 @@ describe('coded StepRequest', () => {
     const status = statusOf(raw.stream);
     const registered = new Promise((r) => raw.stream.once('data', r));
     raw.stream.write(
-      encode({ type: 'Hello', protocolVersion: PROTOCOL_VERSION, actorId: 'nan', token: TOKEN, numEnvs: 1, obsShape: [10, 10, 4], numActions: 3, splitPoint: 1 }),
+      encode({
+        type: 'Hello',
+        protocolVersion: PROTOCOL_VERSION,
+        actorId: 'nan',
+        token: TOKEN,
+        numEnvs: 1,
+        obsShape: [10, 10, 4],
+        numActions: 3,
+        splitPoint: 1,
+      }),
     );
     await registered;
     raw.stream.write(buf);
@@ -122,7 +131,16 @@ describe('actors at a compressed split train with exact step accounting', () => 
     const actor = new Actor({ learner: fx.svc.address, token: TOKEN, actorId: 'a0', numEnvs: 2, maxSteps: 40 });
     const stats = await actor.run();
     expect(stats.splitPoint).toBe(1);
-    const hello = encode({ type: 'Hello', protocolVersion: PROTOCOL_VERSION, actorId: 'a0', token: TOKEN, numEnvs: 2, obsShape: [10, 10, 4], numActions: 3, splitPoint: 0 });
+    const hello = encode({
+      type: 'Hello',
+      protocolVersion: PROTOCOL_VERSION,
+      actorId: 'a0',
+      token: TOKEN,
+      numEnvs: 2,
+      obsShape: [10, 10, 4],
+      numActions: 3,
+      splitPoint: 0,
+    });
     const inf = stats.bytes.inference;
     expect(inf.sentMessages).toBe(1 + 40);
     expect(inf.sentBytes).toBe(hello.length + 40 * 326);
@@ -170,14 +188,25 @@ describe('the learner side of distributed.codec', () => {
     const p = plannerFor(cfg, m, 1e8, codecs) as DefpPlanner;
     expect(p.system.layers[0]).toMatchObject({ plain: false, codecs: [{ id: 'ae4q4', bytes: 128, deviceFlops: 8192, edgeFlops: 8192 }] });
     // f_d = 1 MFLOP/s, 10 kB/s: y = 0 (400 B) does not fit R_b = 200, the coded y = 1 (128 B) does and beats local
-    const hello = { type: 'Hello' as const, protocolVersion: PROTOCOL_VERSION, actorId: 'pi', token: '', numEnvs: 1, obsShape: [10, 10, 4], numActions: 3, splitPoint: 0 };
+    const hello = {
+      type: 'Hello' as const,
+      protocolVersion: PROTOCOL_VERSION,
+      actorId: 'pi',
+      token: '',
+      numEnvs: 1,
+      obsShape: [10, 10, 4],
+      numActions: 3,
+      splitPoint: 0,
+    };
     expect(p.join('pi', { ...hello, profile: { flops: 1e6, linkBytesPerSec: 1e4 } }).splitPoint).toBe(1);
     codecs.dispose();
     m.dispose();
   });
   it('config errors name the field', () => {
     const m = model();
-    expect(() => new SplitCodecs(m, { codecs: ['ae4q4'], allowLossy: false, seed: 1 })).toThrow(/distributed.codec "ae4q4" is lossy but distributed.allowLossyCodecs is false/);
+    expect(() => new SplitCodecs(m, { codecs: ['ae4q4'], allowLossy: false, seed: 1 })).toThrow(
+      /distributed.codec "ae4q4" is lossy but distributed.allowLossyCodecs is false/,
+    );
     expect(() => new SplitCodecs(m, { codecs: ['zip'], allowLossy: true, seed: 1 })).toThrow(/distributed.codec: unknown codec "zip"/);
     expect(() => new SplitCodecs(m, { codecs: ['ae16q4'], allowLossy: true, seed: 1 })).toThrow(/fits no split point/);
     new SplitCodecs(m, { codecs: ['f32z'], allowLossy: false, seed: 1 }).dispose(); // lossless: allowed

@@ -31,7 +31,16 @@ function obsRequest(s: LearnerService, stepId: number, numEnvs = 2): Omit<StepRe
 
 function hello(s: LearnerService, actorId: string, numEnvs: number): Buffer {
   const m = s.learner.model;
-  return encode({ type: 'Hello', protocolVersion: PROTOCOL_VERSION, actorId, token: TOKEN, numEnvs, obsShape: [...m.inputShape], numActions: m.numActions, splitPoint: 0 });
+  return encode({
+    type: 'Hello',
+    protocolVersion: PROTOCOL_VERSION,
+    actorId,
+    token: TOKEN,
+    numEnvs,
+    obsShape: [...m.inputShape],
+    numActions: m.numActions,
+    splitPoint: 0,
+  });
 }
 
 function identity(s: StepAccounting): void {

@@ -128,7 +128,17 @@ export class Actor {
   constructor(readonly opts: ActorOptions) {
     this.link = opts.link ?? makeLink(opts.bandwidth ?? 'unlimited');
     this.log = opts.log ?? (() => undefined);
-    this.stats = { steps: 0, envSteps: 0, reconnects: 0, splitPoint: 0, splitChanges: 0, codec: '', codecChanges: 0, wallSeconds: 0, bytes: this.link.stats.snapshot() };
+    this.stats = {
+      steps: 0,
+      envSteps: 0,
+      reconnects: 0,
+      splitPoint: 0,
+      splitChanges: 0,
+      codec: '',
+      codecChanges: 0,
+      wallSeconds: 0,
+      bytes: this.link.stats.snapshot(),
+    };
   }
 
   /** Ends the loop at once, wherever it waits (connecting, a reply, parameters, backing off). */

@@ -28,7 +28,6 @@ export interface CodecCheckpoint {
   readonly arrays: readonly OptimizerSlot[];
 }
 
-
 async function slot(name: string, t: tf.Tensor): Promise<OptimizerSlot> {
   return { name, shape: [...t.shape], data: Float32Array.from(await t.data()) };
 }

@@ -101,7 +101,12 @@ export class CodecTrainer {
     const c = this.codec;
     const h = tf.tidy(() => this.model.head(x, this.y));
     const q = c.quantParams();
-    if (q) c.range = updateRange(c.range, tf.tidy(() => c.encodeTensor(h).dataSync() as Float32Array), RANGE_MOMENTUM);
+    if (q)
+      c.range = updateRange(
+        c.range,
+        tf.tidy(() => c.encodeTensor(h).dataSync() as Float32Array),
+        RANGE_MOMENTUM,
+      );
     const vars = this.variables();
     let loss = 0;
     if (vars.length > 0) {

@@ -78,7 +78,14 @@ export class LearnerService {
     if (resumed) {
       const codec = codecStateOf(resumed);
       const offPathCodecs = offPathCodecStatesOf(resumed);
-      await learner.restore({ weights: resumed.weights, optimizer: resumed.optimizer, frames: resumed.meta.frames, updates: resumed.meta.updates, codec, offPathCodecs });
+      await learner.restore({
+        weights: resumed.weights,
+        optimizer: resumed.optimizer,
+        frames: resumed.meta.frames,
+        updates: resumed.meta.updates,
+        codec,
+        offPathCodecs,
+      });
       log(`learner resumed at ${resumed.meta.frames} frames (version ${learner.model.version})`);
     }
     await learner.start();

@@ -21,7 +21,8 @@ import {
 /** A codec id on the wire: '' (none) or letters and digits (src/codec/spec.ts), at most 32 bytes. */
 function checkCodecId(field: string, id: string | undefined): void {
   if (id === undefined) return;
-  if (id === '' || id.length > 32 || !/^[a-z0-9]+$/.test(id)) fail('BAD_FIELD', `${field} "${id}" is not a codec id (letters and digits, e.g. ae4q4; omit it for float32)`);
+  if (id === '' || id.length > 32 || !/^[a-z0-9]+$/.test(id))
+    fail('BAD_FIELD', `${field} "${id}" is not a codec id (letters and digits, e.g. ae4q4; omit it for float32)`);
 }
 
 // ---------------------------------------------------------------- Hello
@@ -265,7 +266,8 @@ export function checkStepReply(m: Omit<StepReply, 'type'>): void {
   checkUint('StepReply.numActions', m.numActions, LIMITS.maxNumActions, 1);
   if (m.newSplitPoint !== undefined) checkUint('StepReply.newSplitPoint', m.newSplitPoint, LIMITS.maxSplitPoint);
   checkCodecId('StepReply.newCodec', m.newCodec);
-  if (m.newCodec !== undefined && m.newSplitPoint === undefined) fail('BAD_FIELD', 'StepReply.newCodec is set without newSplitPoint: a codec change names its split point');
+  if (m.newCodec !== undefined && m.newSplitPoint === undefined)
+    fail('BAD_FIELD', 'StepReply.newCodec is set without newSplitPoint: a codec change names its split point');
   if (m.actions.length !== m.numEnvs) fail('BAD_LENGTH', `StepReply.actions has ${m.actions.length} values, numEnvs is ${m.numEnvs}`);
   if (m.logits.length !== m.numEnvs * m.numActions) {
     fail('BAD_LENGTH', `StepReply.logits has ${m.logits.length} values; numEnvs ${m.numEnvs} × numActions ${m.numActions} needs ${m.numEnvs * m.numActions}`);
