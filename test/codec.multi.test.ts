@@ -10,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Actor } from '../src/actor/index.js';
-import { packedBytes } from '../src/codec/index.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { FeatureCodec, packedBytes } from '../src/codec/index.js';
 import { validateConfig } from '../src/config/load.js';
 import { SplitCodecs } from '../src/learner/split-codecs.js';
 import { plannerFor, type DefpPlanner } from '../src/learner/split-planner.js';
 import { createModel } from '../src/model/index.js';
 import { runDistributed } from '../src/run/distributed.js';
-import { decode, decodeAs, encode, type Hello, PROTOCOL_VERSION, ProtocolError } from '../src/transport/index.js';
+import { decode, decodeAs, encode, type Hello, PROTOCOL_VERSION, ProtocolError, type StepRequest } from '../src/transport/index.js';
 import { learnerFixture, startLearner, TOKEN, until } from './helpers/security.js';
 
 const fx = learnerFixture();
@@ -134,6 +135,65 @@ describe('distributed.codecs', () => {
     expect(p.join('a0', { ...hello, actorId: 'a0' })).toMatchObject({ splitPoint: 1, codec: 'q8' });
     expect(p.join('a1', { ...hello, actorId: 'a1' }).codec).toBeUndefined(); // the learner's default at y = 1: the main codec
     c.dispose();
+    m.dispose();
+  });
+});
+
+describe('decoder versions', () => {
+  it('decodes each step with the decoder published with its encoder: exact across updates; the current one once older than kept', () => {
+    const m = createModel('minatar', { inputShape: [10, 10, 4], numActions: 3, seed: 1 });
+    const held = new SplitCodecs(m, { codecs: ['ae4q4'], allowLossy: true, seed: 1, decoderVersions: 2 });
+    const c = held.at(1, 'ae4q4')!;
+    c.range = { min: 0, max: 2, count: 1 };
+    // what an actor holds after taking the codec state published as the current version
+    const actorCopy = (): FeatureCodec => {
+      const a = new FeatureCodec('ae4q4', c.shape);
+      a.load(c.state());
+      return a;
+    };
+    const train = () => c.variables().forEach((v, i) => v.assign(tf.add(v, 0.03 * (i + 1))));
+    const n = 2;
+    const feature = Float32Array.from({ length: n * 1024 }, (_, i) => ((i * 37) % 11) / 5);
+    const step = (a: FeatureCodec): StepRequest => {
+      const e = a.encode(feature, n);
+      const codec = { id: 'ae4q4', version: a.version, scale: Math.fround(e.scale), offset: Math.fround(e.offset) };
+      return {
+        type: 'StepRequest',
+        stepId: 0,
+        splitPoint: 1,
+        headVersion: a.version,
+        dtype: 'coded',
+        shape: [8, 8, 16],
+        numEnvs: n,
+        payload: e.bytes,
+        rewards: new Float32Array(n),
+        dones: new Uint8Array(n),
+        codec,
+      };
+    };
+    // the actor's own decoder of that version decodes its codes as the learner should
+    const reference = (a: FeatureCodec, r: StepRequest) =>
+      Array.from(a.decode({ bytes: r.payload as Uint8Array, scale: r.codec!.scale, offset: r.codec!.offset }, n));
+    held.stamp(1);
+    const a1 = actorCopy();
+    train();
+    held.stamp(2);
+    const a2 = actorCopy();
+    train(); // trained on after version 2, not published yet
+    const [r1, r2] = [step(a1), step(a2)];
+    expect(Array.from(held.decode(r1).payload)).toEqual(reference(a1, r1));
+    expect(Array.from(held.decode(r2).payload)).toEqual(reference(a2, r2));
+    expect(held.inexactDecodes).toBe(0);
+    // the current decoder would have decoded version 1's codes differently
+    const current = Array.from(c.decode({ bytes: r1.payload as Uint8Array, scale: r1.codec!.scale, offset: r1.codec!.offset }, n));
+    expect(current).not.toEqual(reference(a1, r1));
+    held.stamp(3); // keeps versions 2 and 3 only
+    expect(held.decoderVersions(1, 'ae4q4')).toEqual([2, 3]);
+    expect(Array.from(held.decode(r1).payload)).toEqual(current);
+    expect(held.inexactDecodes).toBe(1);
+    expect(Array.from(held.decode(r2).payload)).toEqual(reference(a2, r2));
+    for (const x of [a1, a2]) x.dispose();
+    held.dispose();
     m.dispose();
   });
 });

@@ -132,6 +132,8 @@ export const distributedSchema = z.strictObject({
    * codecFrozenUpdates updates, then all at codecFineTuneLrScale × the learning rate).
    */
   codecSplit: z.number().int().positive().optional(),
+  /** Published decoder versions the learner keeps per codec, so that it decodes each step with the decoder of the encoder that coded it. */
+  codecDecoderVersions: z.number().int().min(1).default(4),
   codecTraining: z.enum(['joint', 'two-stage']).default('joint'),
   codecReconstructionWeight: z.number().min(0).default(1),
   codecFrozenUpdates: z.number().int().min(0).default(200),

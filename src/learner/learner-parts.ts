@@ -49,7 +49,13 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   const trainStep = await TrainStep.create(model, learnerHyperFromConfig(c));
   const edgeFlops = await measureForwardFlops(model, 32);
   const d0 = c.distributed;
-  const codecs = new SplitCodecs(model, { codecs: configuredCodecs(d0), allowLossy: d0.allowLossyCodecs, seed: c.seed, split: d0.codecSplit });
+  const codecs = new SplitCodecs(model, {
+    codecs: configuredCodecs(d0),
+    allowLossy: d0.allowLossyCodecs,
+    seed: c.seed,
+    split: d0.codecSplit,
+    decoderVersions: d0.codecDecoderVersions,
+  });
   if (codecs.size > 0) {
     calibrateCodecs(codecs, probe, c.seed);
     const [main, ...others] = codecs.all();

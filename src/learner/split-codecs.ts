@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CodecError, FeatureCodec, parseCodec, updateRange, type CodecSpec, type CodecState } from '../codec/index.js';
 import type { PolicyModel } from '../model/index.js';
+import { DecoderHistory } from './decoder-history.js';
 import { ProtocolError, type StepRequest } from '../transport/index.js';
 
 /** Where a codec sits: split point and codec id. */
@@ -24,6 +25,8 @@ export interface CodecSettings {
   readonly seed: number;
   /** distributed.codecSplit: where entries without @y sit (default: the lowest split the first codec fits). */
   readonly split?: number;
+  /** distributed.codecDecoderVersions: published decoder versions kept for exact decoding (default 4). */
+  readonly decoderVersions?: number;
 }
 
 /** distributed.codecs, or distributed.codec as its one-element case. */
@@ -35,9 +38,11 @@ const key = (y: number, id: string): string => `${y}/${id}`;
 
 export class SplitCodecs {
   /** (y, id) → codec, in configuration order (the main codec first). */
-  private readonly byKey = new Map<string, { y: number; codec: FeatureCodec }>();
+  private readonly byKey = new Map<string, { y: number; codec: FeatureCodec; history: DecoderHistory }>();
   /** Coded requests refused, by reason (also in the stream's rejectedByCode). */
   readonly rejected: Record<string, number> = {};
+  /** Coded steps decoded with the learner's current decoder because their version was no longer kept. */
+  inexactDecodes = 0;
 
   constructor(
     private readonly model: PolicyModel,
@@ -77,7 +82,8 @@ export class SplitCodecs {
       }
       if (this.byKey.has(key(y, e.spec.id))) throw new RangeError(`${field}: "${e.spec.id}" at split point ${y} is listed twice`);
       // The main codec keeps the seed the one-codec build used, so its runs are unchanged.
-      this.byKey.set(key(y, e.spec.id), { y, codec: new FeatureCodec(e.spec, model.layers[y - 1].outShape, { seed: s.seed * 7919 + y + 1009 * i }) });
+      const codec = new FeatureCodec(e.spec, model.layers[y - 1].outShape, { seed: s.seed * 7919 + y + 1009 * i });
+      this.byKey.set(key(y, e.spec.id), { y, codec, history: new DecoderHistory(s.decoderVersions ?? 4) });
     }
   }
 
@@ -94,12 +100,12 @@ export class SplitCodecs {
 
   /** The main codec (trained on the forward path) and its split, if any. */
   main(): { y: number; codec: FeatureCodec } | undefined {
-    return this.byKey.values().next().value;
+    return this.all()[0];
   }
 
   /** Every held codec with its split, main first. */
   all(): { y: number; codec: FeatureCodec }[] {
-    return [...this.byKey.values()];
+    return [...this.byKey.values()].map(({ y, codec }) => ({ y, codec }));
   }
 
   /** Codec ids held at y, in configuration order. */
@@ -120,13 +126,14 @@ export class SplitCodecs {
   /** A coded request as the float32 request the batcher takes; ProtocolError for anything wrong. */
   decode(req: StepRequest): StepRequest {
     const meta = req.codec!;
-    const c = this.at(req.splitPoint, meta.id);
+    const held = this.byKey.get(key(req.splitPoint, meta.id));
+    const c = held?.codec;
     if (!c) {
       this.count('UNKNOWN_CODEC');
-      const held = this.idsAt(req.splitPoint);
+      const ids = this.idsAt(req.splitPoint);
       throw new ProtocolError(
         'UNKNOWN_CODEC',
-        `StepRequest.codec "${meta.id}" at split point ${req.splitPoint}: this learner holds ${held.length ? held.map((h) => `"${h}"`).join(', ') : 'no codec'} there` +
+        `StepRequest.codec "${meta.id}" at split point ${req.splitPoint}: this learner holds ${ids.length ? ids.map((h) => `"${h}"`).join(', ') : 'no codec'} there` +
           ` (distributed.codecs); send the codec the learner assigned (RegisterReply.codec, SplitPointChange.codec)`,
       );
     }
@@ -134,8 +141,11 @@ export class SplitCodecs {
       this.count('UNKNOWN_CODEC');
       throw new ProtocolError('UNKNOWN_CODEC', `StepRequest.codec.version ${meta.version} is newer than the learner's ${c.version} for "${meta.id}"`);
     }
+    // The decoder published with the encoder that coded it (exact); an older one than kept: the current.
+    const decoder = c.decoder ? held.history.at(meta.version) : undefined;
+    if (c.decoder && !decoder) this.inexactDecodes++;
     try {
-      const payload = c.decode({ bytes: req.payload as Uint8Array, scale: meta.scale, offset: meta.offset }, req.numEnvs);
+      const payload = c.decode({ bytes: req.payload as Uint8Array, scale: meta.scale, offset: meta.offset }, req.numEnvs, decoder);
       return { ...req, dtype: 'float32', payload, codec: undefined };
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
@@ -153,9 +163,17 @@ export class SplitCodecs {
     }
   }
 
-  /** Marks every codec state as belonging to parameter version v (before publishing). */
+  /** Marks every codec state as belonging to parameter version v (before publishing), and keeps that decoder. */
   stamp(v: number): void {
-    for (const { codec } of this.byKey.values()) codec.version = v;
+    for (const { codec, history } of this.byKey.values()) {
+      codec.version = v;
+      history.record(v, codec);
+    }
+  }
+
+  /** Decoder versions kept for (y, id), oldest first. */
+  decoderVersions(y: number, id: string): number[] {
+    return this.byKey.get(key(y, id))?.history.versions ?? [];
   }
 
   states(): { y: number; id: string; state: CodecState }[] {
@@ -163,7 +181,10 @@ export class SplitCodecs {
   }
 
   dispose(): void {
-    for (const { codec } of this.byKey.values()) codec.dispose();
+    for (const { codec, history } of this.byKey.values()) {
+      codec.dispose();
+      history.dispose();
+    }
   }
 
   private count(reason: string): void {

@@ -98,6 +98,7 @@ export async function runDistributed(config: RunConfig, opts: DistributedRunOpti
       inferenceRequests: stats?.requests ?? 0,
       stepAccounting: acc,
       codecs: l.codecs.table() ?? {},
+      codecInexactDecodes: l.codecs.inexactDecodes,
       discardedFraction: lostFraction(acc),
       queueFull: config.distributed.queueFull,
       queueFullHolds: l.heldCount,
