@@ -9,7 +9,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureGradients } from '../src/backend/gradients.js';
 import { FeatureCodec } from '../src/codec/index.js';
 import { CodecTrainer } from '../src/learner/codec-training.js';
-import { loadOffPathCodecStates, saveOffPathCodecStates } from '../src/learner/codec-checkpoint.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadOffPathCodecStates, saveCodecState, saveOffPathCodecStates } from '../src/learner/codec-checkpoint.js';
+import { codecStateOf, loadCheckpoint, offPathCodecStatesOf, writeRunCheckpoint } from '../src/run/checkpoint.js';
 import type { TrainBatch } from '../src/learner/batch.js';
 import { TrainStep } from '../src/learner/train-step.js';
 import { createModel } from '../src/model/index.js';
@@ -108,5 +112,38 @@ describe('off-path codecs', () => {
     b.trainers[0].offPathUpdate(x, 0.003, 40);
     x.dispose();
     expect(snap(b.off[0].variables())).toEqual(snap(a.off[0].variables()));
+  });
+
+  it('ride in the run checkpoint file beside the main codec; a checkpoint written without them loads with none', async () => {
+    const a = await setup(true);
+    for (let i = 0; i < 3; i++) await a.step.step(batch(i));
+    const dir = mkdtempSync(join(tmpdir(), 'ck-offpath-'));
+    const write = async (withOffPath: boolean) =>
+      writeRunCheckpoint(
+        dir,
+        { mode: 'coknight' },
+        { frames: a.step.frames, updates: 3, episodes: [], wallSeconds: 1, recent: { values: () => [] } },
+        { version: a.model.version, spec: 'minatar', inputShape: SHAPE, numActions: A },
+        {
+          weights: await a.model.getLayerWeights(1, a.model.K),
+          optimizer: await a.step.getOptimizerState(),
+          codec: await saveCodecState(a.step.codecTrainer!),
+          ...(withOffPath ? { offPathCodecs: await saveOffPathCodecStates(a.trainers) } : {}),
+        },
+      );
+    const ckpt = loadCheckpoint(await write(true));
+    const main = codecStateOf(ckpt)!;
+    expect(main.meta.codec).toBe('ae4q4');
+    expect(main.arrays.every((x) => !/^codec\/\d+\//.test(x.name))).toBe(true); // the main codec's names, as one-codec builds wrote them
+    const off = offPathCodecStatesOf(ckpt);
+    expect(off.map((o) => [o.meta.y, o.meta.codec, o.meta.updates])).toEqual([
+      [1, 'ae2q4', 3],
+      [1, 'q8', 3],
+    ]);
+    const b = await setup(true);
+    expect(await loadOffPathCodecStates(b.trainers, off)).toEqual(['1/ae2q4', '1/q8']);
+    expect(snap(b.off[0].variables())).toEqual(snap(a.off[0].variables()));
+    expect(b.off[1].range).toEqual(a.off[1].range);
+    expect(offPathCodecStatesOf(loadCheckpoint(await write(false)))).toEqual([]);
   });
 });
