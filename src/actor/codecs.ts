@@ -2,8 +2,7 @@
 import { FeatureCodec } from '../codec/index.js';
 import type { PolicyModel } from '../model/index.js';
 import type { LearnerContract } from '../transport/index.js';
-
-export const codecKey = (y: number, id: string): string => `${y}/${id}`;
+import { codecKey } from './param-cache.js';
 
 export function actorCodecs(c: LearnerContract, model: PolicyModel): Map<string, FeatureCodec> {
   const out = new Map<string, FeatureCodec>();

@@ -6,9 +6,11 @@
  * from the codec's own topic, and only that one.
  */
 import type { CodecState, FeatureCodec } from '../codec/index.js';
-import { codecKey } from './codecs.js';
 import type { PolicyModel } from '../model/index.js';
 import { codecTopic, type CurveClientKeys, type Link, ParamSubscriber, paramTopic, type ParamUpdate } from '../transport/index.js';
+
+/** Key of codec `id` at split point y in an actor's codec map (here, not in codecs.ts: that one loads tfjs). */
+export const codecKey = (y: number, id: string): string => `${y}/${id}`;
 
 export class ParamCache {
   private sub: ParamSubscriber | null = null;
