@@ -87,6 +87,7 @@ describe('coded StepRequest', () => {
     fx.clients.push(bad);
     await expect(bad.client.step(corrupt(await codedStep(fx.svc, 0)))).rejects.toMatchObject({ code: status });
     expect(fx.svc.learner.serverStats!.rejectedByCode[code]).toBe(1);
+    expect(fx.svc.learner.registry.get('bad')!.unknownCodecSteps).toBe(code === 'UNKNOWN_CODEC' ? 1 : 0);
     const good = await register(fx.svc, 'good', 2, 1);
     fx.clients.push(good);
     expect((await good.client.step(await codedStep(fx.svc, 0))).actions.length).toBe(2);
