@@ -13,7 +13,7 @@ import { plannerFor, type DefpPlanner } from '../src/learner/split-planner.js';
 import { SplitCodecs } from '../src/learner/split-codecs.js';
 import { runDistributed } from '../src/run/distributed.js';
 import type { LearnerService } from '../src/run/learner-service.js';
-import { decodeAs, encode, openRawInferenceStream, ProtocolError, type StepRequest } from '../src/transport/index.js';
+import { decodeAs, encode, openRawInferenceStream, PROTOCOL_VERSION, ProtocolError, type StepRequest } from '../src/transport/index.js';
 import { learnerFixture, register, startLearner, statusOf, TOKEN } from './helpers/security.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,7 +65,8 @@ describe('coded StepRequest', () => {
     fx.svc = await startLearner(CODEC);
     const a = await register(fx.svc, 'a0', 2, 1);
     fx.clients.push(a);
-    expect(a.contract.codecs).toEqual({ '1': 'ae4q4' });
+    expect(a.contract.codecs).toEqual({ '1': ['ae4q4'] });
+    expect(a.reply.codec).toBe('ae4q4');
     expect(a.reply.splitPoint).toBe(1);
     const reply = await a.client.step(await codedStep(fx.svc, 0));
     expect(reply.actions.length).toBe(2);
@@ -86,6 +87,7 @@ describe('coded StepRequest', () => {
     fx.clients.push(bad);
     await expect(bad.client.step(corrupt(await codedStep(fx.svc, 0)))).rejects.toMatchObject({ code: status });
     expect(fx.svc.learner.serverStats!.rejectedByCode[code]).toBe(1);
+    expect(fx.svc.learner.registry.get('bad')!.unknownCodecSteps).toBe(code === 'UNKNOWN_CODEC' ? 1 : 0);
     const good = await register(fx.svc, 'good', 2, 1);
     fx.clients.push(good);
     expect((await good.client.step(await codedStep(fx.svc, 0))).actions.length).toBe(2);
@@ -102,7 +104,16 @@ describe('coded StepRequest', () => {
     const status = statusOf(raw.stream);
     const registered = new Promise((r) => raw.stream.once('data', r));
     raw.stream.write(
-      encode({ type: 'Hello', protocolVersion: 1, actorId: 'nan', token: TOKEN, numEnvs: 1, obsShape: [10, 10, 4], numActions: 3, splitPoint: 1 }),
+      encode({
+        type: 'Hello',
+        protocolVersion: PROTOCOL_VERSION,
+        actorId: 'nan',
+        token: TOKEN,
+        numEnvs: 1,
+        obsShape: [10, 10, 4],
+        numActions: 3,
+        splitPoint: 1,
+      }),
     );
     await registered;
     raw.stream.write(buf);
@@ -121,7 +132,16 @@ describe('actors at a compressed split train with exact step accounting', () => 
     const actor = new Actor({ learner: fx.svc.address, token: TOKEN, actorId: 'a0', numEnvs: 2, maxSteps: 40 });
     const stats = await actor.run();
     expect(stats.splitPoint).toBe(1);
-    const hello = encode({ type: 'Hello', protocolVersion: 1, actorId: 'a0', token: TOKEN, numEnvs: 2, obsShape: [10, 10, 4], numActions: 3, splitPoint: 0 });
+    const hello = encode({
+      type: 'Hello',
+      protocolVersion: PROTOCOL_VERSION,
+      actorId: 'a0',
+      token: TOKEN,
+      numEnvs: 2,
+      obsShape: [10, 10, 4],
+      numActions: 3,
+      splitPoint: 0,
+    });
     const inf = stats.bytes.inference;
     expect(inf.sentMessages).toBe(1 + 40);
     expect(inf.sentBytes).toBe(hello.length + 40 * 326);
@@ -145,7 +165,7 @@ describe('actors at a compressed split train with exact step accounting', () => 
       'test',
     );
     const s = (await runDistributed(config, { spawnActors: 2, log: () => {} })) as Record<string, any>;
-    expect(s.codecs).toEqual({ '1': 'ae4q4' });
+    expect(s.codecs).toEqual({ '1': ['ae4q4'] });
     expect(s.actors).toHaveLength(2);
     for (const a of s.actors) {
       expect(a.splitPoint).toBe(1);
@@ -164,22 +184,33 @@ describe('the learner side of distributed.codec', () => {
   const model = () => createModel('minatar', { inputShape: [10, 10, 4], numActions: 3, seed: 1 });
   it('the live DEFP planner prices a coded split at the codec and moves an actor there under a bandwidth cap', () => {
     const m = model();
-    const codecs = new SplitCodecs(m, 'ae4q4', true, 1);
+    const codecs = new SplitCodecs(m, { codecs: ['ae4q4'], allowLossy: true, seed: 1 });
     const cfg = validateConfig({ mode: 'coknight', distributed: { codec: 'ae4q4' }, partition: { edgeFlops: 1e8, bandwidthBudget: 200 } });
     const p = plannerFor(cfg, m, 1e8, codecs) as DefpPlanner;
     expect(p.system.layers[0]).toMatchObject({ plain: false, codecs: [{ id: 'ae4q4', bytes: 128, deviceFlops: 8192, edgeFlops: 8192 }] });
     // f_d = 1 MFLOP/s, 10 kB/s: y = 0 (400 B) does not fit R_b = 200, the coded y = 1 (128 B) does and beats local
-    const hello = { type: 'Hello' as const, protocolVersion: 1, actorId: 'pi', token: '', numEnvs: 1, obsShape: [10, 10, 4], numActions: 3, splitPoint: 0 };
+    const hello = {
+      type: 'Hello' as const,
+      protocolVersion: PROTOCOL_VERSION,
+      actorId: 'pi',
+      token: '',
+      numEnvs: 1,
+      obsShape: [10, 10, 4],
+      numActions: 3,
+      splitPoint: 0,
+    };
     expect(p.join('pi', { ...hello, profile: { flops: 1e6, linkBytesPerSec: 1e4 } }).splitPoint).toBe(1);
     codecs.dispose();
     m.dispose();
   });
   it('config errors name the field', () => {
     const m = model();
-    expect(() => new SplitCodecs(m, 'ae4q4', false, 1)).toThrow(/distributed.codec "ae4q4" is lossy but distributed.allowLossyCodecs is false/);
-    expect(() => new SplitCodecs(m, 'zip', true, 1)).toThrow(/distributed.codec: unknown codec "zip"/);
-    expect(() => new SplitCodecs(m, 'ae16q4', true, 1)).toThrow(/fits no split point/);
-    new SplitCodecs(m, 'f32z', false, 1).dispose(); // lossless: allowed
+    expect(() => new SplitCodecs(m, { codecs: ['ae4q4'], allowLossy: false, seed: 1 })).toThrow(
+      /distributed.codec "ae4q4" is lossy but distributed.allowLossyCodecs is false/,
+    );
+    expect(() => new SplitCodecs(m, { codecs: ['zip'], allowLossy: true, seed: 1 })).toThrow(/distributed.codec: unknown codec "zip"/);
+    expect(() => new SplitCodecs(m, { codecs: ['ae16q4'], allowLossy: true, seed: 1 })).toThrow(/fits no split point/);
+    new SplitCodecs(m, { codecs: ['f32z'], allowLossy: false, seed: 1 }).dispose(); // lossless: allowed
     m.dispose();
   });
 });

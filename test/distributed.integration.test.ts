@@ -14,7 +14,7 @@ import { validateConfig } from '../src/config/load.js';
 import type { RunConfig } from '../src/config/schema.js';
 import { LearnerService } from '../src/run/learner-service.js';
 import { runDistributed } from '../src/run/distributed.js';
-import { encode, openRawInferenceStream } from '../src/transport/index.js';
+import { encode, openRawInferenceStream, PROTOCOL_VERSION } from '../src/transport/index.js';
 import { freePort, until } from './helpers/wait.js';
 
 const BIN = join(__dirname, '..', 'bin', 'coknight.js');
@@ -243,7 +243,7 @@ describe('faults at the learner', () => {
     raw.stream.write(
       encode({
         type: 'Hello',
-        protocolVersion: 1,
+        protocolVersion: PROTOCOL_VERSION,
         actorId: 'evil',
         token: cfg.distributed.token!,
         numEnvs: 1,

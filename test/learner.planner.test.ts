@@ -4,11 +4,11 @@ import type { PolicyModel } from '../src/model/index.js';
 import { validateConfig } from '../src/config/load.js';
 import { createModel } from '../src/model/index.js';
 import { plannerFor, spawnedIndex } from '../src/learner/split-planner.js';
-import type { Hello } from '../src/transport/index.js';
+import { type Hello, PROTOCOL_VERSION } from '../src/transport/index.js';
 
 const hello = (actorId: string, flops?: number): Hello => ({
   type: 'Hello',
-  protocolVersion: 1,
+  protocolVersion: PROTOCOL_VERSION,
   actorId,
   token: 't',
   numEnvs: 1,
@@ -49,8 +49,8 @@ describe('split planners', () => {
     expect(p.join('slow', hello('slow', 1e6)).splitPoint).toBe(0);
     const r = p.join('slower', hello('slower', 1e5));
     expect(r.splitPoint).toBe(0);
-    expect(r.changes).toContainEqual({ actorId: 'slow', splitPoint: 2 });
+    expect(r.changes).toContainEqual({ actorId: 'slow', splitPoint: 2, codec: '' });
     // when the newcomer leaves, the budget returns to the first actor
-    expect(p.leave('slower')).toContainEqual({ actorId: 'slow', splitPoint: 0 });
+    expect(p.leave('slower')).toContainEqual({ actorId: 'slow', splitPoint: 0, codec: '' });
   });
 });

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import type { StepAccounting } from '../src/learner/index.js';
 import type { LearnerService } from '../src/run/learner-service.js';
-import { encode, openRawInferenceStream, type StepRequest, type TransportError } from '../src/transport/index.js';
+import { encode, openRawInferenceStream, PROTOCOL_VERSION, type StepRequest, type TransportError } from '../src/transport/index.js';
 import { forgedUnroll, pushSocket, register, sendAll, sleep, startLearner, statusOf, TOKEN, until, uploadMessage, learnerFixture } from './helpers/security.js';
 
 const fx = learnerFixture();
@@ -31,7 +31,16 @@ function obsRequest(s: LearnerService, stepId: number, numEnvs = 2): Omit<StepRe
 
 function hello(s: LearnerService, actorId: string, numEnvs: number): Buffer {
   const m = s.learner.model;
-  return encode({ type: 'Hello', protocolVersion: 1, actorId, token: TOKEN, numEnvs, obsShape: [...m.inputShape], numActions: m.numActions, splitPoint: 0 });
+  return encode({
+    type: 'Hello',
+    protocolVersion: PROTOCOL_VERSION,
+    actorId,
+    token: TOKEN,
+    numEnvs,
+    obsShape: [...m.inputShape],
+    numActions: m.numActions,
+    splitPoint: 0,
+  });
 }
 
 function identity(s: StepAccounting): void {

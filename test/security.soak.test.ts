@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { encode, openRawInferenceStream } from '../src/transport/index.js';
+import { encode, openRawInferenceStream, PROTOCOL_VERSION } from '../src/transport/index.js';
 import {
   forgedUnroll,
   obsBlock,
@@ -54,7 +54,7 @@ describe.skipIf(!LONG)('long attacks: memory stays bounded and returns after the
     raw.stream.write(
       encode({
         type: 'Hello',
-        protocolVersion: 1,
+        protocolVersion: PROTOCOL_VERSION,
         actorId: 'flood',
         token: TOKEN,
         numEnvs: 256,

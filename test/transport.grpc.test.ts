@@ -23,7 +23,7 @@ import {
   TransportError,
 } from '../src/transport/index.js';
 import { makeLink } from '../src/transport/pacer.js';
-import { encode, type StepRequest } from '../src/transport/wire/index.js';
+import { encode, PROTOCOL_VERSION, type StepRequest } from '../src/transport/wire/index.js';
 
 const TOKEN = 'test-token';
 const NUM_ACTIONS = 6;
@@ -168,7 +168,7 @@ describe('inference over gRPC (loopback)', () => {
     await good.ready();
 
     const hello = (actorId: string) =>
-      encode({ type: 'Hello', protocolVersion: 1, actorId, token: TOKEN, numEnvs: 4, obsShape: OBS, numActions: NUM_ACTIONS, splitPoint: 0 });
+      encode({ type: 'Hello', protocolVersion: PROTOCOL_VERSION, actorId, token: TOKEN, numEnvs: 4, obsShape: OBS, numActions: NUM_ACTIONS, splitPoint: 0 });
     const waitReply = (st: grpc.ClientDuplexStream<Buffer, Buffer>) => new Promise((r) => st.once('data', r));
 
     // 1. Garbage bytes after a valid Hello.
@@ -219,10 +219,11 @@ describe('inference over gRPC (loopback)', () => {
   it('a stale protocol version gets FAILED_PRECONDITION; an unknown actor gets PERMISSION_DENIED', async () => {
     const { handler } = batchingHandler();
     const s = await server(handler, { knownActors: ['a1', 'old'] });
-    const old = client(s.address, 'old', { protocolVersion: 2 });
+    // Version 1 is the build before codecs were named per actor (RegisterReply.codec, …).
+    const old = client(s.address, 'old', { protocolVersion: 1 });
     const e1 = (await old.ready().catch((e: unknown) => e)) as TransportError;
     expect(e1.code).toBe(grpc.status.FAILED_PRECONDITION);
-    expect(e1.message).toMatch(/protocolVersion is 2, this side speaks 1/);
+    expect(e1.message).toMatch(/protocolVersion is 1, this side speaks 2: upgrade the older side/);
     const stranger = client(s.address, 'stranger');
     const e2 = (await stranger.ready().catch((e: unknown) => e)) as TransportError;
     expect(e2.code).toBe(grpc.status.PERMISSION_DENIED);

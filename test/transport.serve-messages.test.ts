@@ -4,7 +4,7 @@
  * whose code and message name it.
  */
 import { describe, expect, it } from 'vitest';
-import { decode, encode, HEADER_BYTES, ProtocolError, type ServedStep } from '../src/transport/wire/index.js';
+import { decode, encode, HEADER_BYTES, PROTOCOL_VERSION, ProtocolError, type ServedStep } from '../src/transport/wire/index.js';
 
 function served(over: Partial<ServedStep> = {}): ServedStep {
   return {
@@ -102,9 +102,9 @@ describe('ServedStep', () => {
 
 describe('ServerHello, ServerControl, ServerChange', () => {
   it('round-trip', () => {
-    expect(decode(encode({ type: 'ServerHello', protocolVersion: 1, serverId: 's0', token: 't', address: '127.0.0.1:5000' }))).toEqual({
+    expect(decode(encode({ type: 'ServerHello', protocolVersion: PROTOCOL_VERSION, serverId: 's0', token: 't', address: '127.0.0.1:5000' }))).toEqual({
       type: 'ServerHello',
-      protocolVersion: 1,
+      protocolVersion: PROTOCOL_VERSION,
       serverId: 's0',
       token: 't',
       address: '127.0.0.1:5000',
@@ -120,7 +120,7 @@ describe('ServerHello, ServerControl, ServerChange', () => {
   });
 
   it('reject wrong fields with their names', () => {
-    expect(fault(() => encode({ type: 'ServerHello', protocolVersion: 1, serverId: 's0', token: 't', address: 'nohost' })).message).toMatch(
+    expect(fault(() => encode({ type: 'ServerHello', protocolVersion: PROTOCOL_VERSION, serverId: 's0', token: 't', address: 'nohost' })).message).toMatch(
       /ServerHello\.address "nohost" must be host:port/,
     );
     expect(fault(() => encode({ type: 'ServerControl', op: 'ack', actorId: 'a0', value: 1 })).message).toMatch(

@@ -81,6 +81,10 @@ export interface ActorStats {
   reconnects: number;
   splitPoint: number;
   splitChanges: number;
+  /** Codec of the split feature now ('' = float32 or none). */
+  codec: string;
+  /** Times the learner moved this actor to another codec at the same split point. */
+  codecChanges: number;
   /** Seconds from the first step to the end. */
   wallSeconds: number;
   bytes: ReturnType<Link['stats']['snapshot']>;
@@ -109,10 +113,12 @@ export class Actor {
   private model: PolicyModel | undefined;
   private lib: typeof ModelLib | undefined;
   private runner: PolicyRunner | undefined;
-  private readonly codecs = new Map<number, FeatureCodec>();
+  private readonly codecs = new Map<string, FeatureCodec>();
   private params: ParamCache | undefined;
   private splitPoint = -1;
   private wantedSplit = 0;
+  private codec = '';
+  private wantedCodec = '';
   private stopping = false;
   private failure: TransportError | undefined;
   private ended = 'running';
@@ -122,7 +128,17 @@ export class Actor {
   constructor(readonly opts: ActorOptions) {
     this.link = opts.link ?? makeLink(opts.bandwidth ?? 'unlimited');
     this.log = opts.log ?? (() => undefined);
-    this.stats = { steps: 0, envSteps: 0, reconnects: 0, splitPoint: 0, splitChanges: 0, wallSeconds: 0, bytes: this.link.stats.snapshot() };
+    this.stats = {
+      steps: 0,
+      envSteps: 0,
+      reconnects: 0,
+      splitPoint: 0,
+      splitChanges: 0,
+      codec: '',
+      codecChanges: 0,
+      wallSeconds: 0,
+      bytes: this.link.stats.snapshot(),
+    };
   }
 
   /** Ends the loop at once, wherever it waits (connecting, a reply, parameters, backing off). */
@@ -201,7 +217,7 @@ export class Actor {
       link: this.link,
       seed: o.seed ?? 0,
       giveUpAfterMs: o.giveUpAfterMs,
-      onSplitPointChange: (m) => (this.wantedSplit = m.splitPoint),
+      onSplitPointChange: (m) => this.want(m.splitPoint, m.codec),
       onServerChange: (m) => (this.wantedServer = m.address),
       // An actor at y = K sends no requests, so it learns of a run end or a give-up here.
       onFailed: (e) => {
@@ -245,9 +261,9 @@ export class Actor {
     await this.params.reset(r.paramsAddress, c.curve);
     this.pusher?.close();
     this.pusher = UploadPusher.connect({ address: r.uploadAddress, actorId: this.opts.actorId, stats: this.link.stats, pacer: this.link.up, curve: c.curve });
-    this.wantedSplit = r.splitPoint;
+    this.want(r.splitPoint, r.codec);
     this.splitPoint = -1;
-    await this.switchSplit(r.splitPoint);
+    await this.switchSplit();
   }
 
   /** The network and the model library, loaded the first time this actor runs layers itself. */
@@ -264,17 +280,28 @@ export class Actor {
     if (c.numLayers !== this.model.K) throw new Error(`learner reports K=${c.numLayers} layers but the ${c.model} network here has ${this.model.K}`);
     // Feature codecs (tfjs layers) come with the network: the param cache holds this same map.
     const { actorCodecs } = await import('./codecs.js');
-    for (const [y, codec] of actorCodecs(c, this.model)) this.codecs.set(y, codec);
+    for (const [k, codec] of actorCodecs(c, this.model)) this.codecs.set(k, codec);
     this.runner = this.lib.createPolicyRunner(this.model, this.opts.inference ?? 'auto', { log: this.log });
     this.stats.inference = this.runner.detail;
   }
 
-  private async switchSplit(y: number): Promise<void> {
+  /** What the learner assigned (RegisterReply, SplitPointChange, StepReply): taken between two steps. */
+  private want(y: number, codec: string | undefined): void {
+    this.wantedSplit = y;
+    this.wantedCodec = codec ?? '';
+  }
+
+  private async switchSplit(): Promise<void> {
+    const [y, codec] = [this.wantedSplit, this.wantedCodec];
     if (y > 0) await this.ensureModel();
-    await this.params!.hold(y);
+    await this.params!.hold(y, codec);
     if (this.splitPoint !== -1 && this.splitPoint !== y) this.stats.splitChanges++;
+    else if (this.splitPoint !== -1 && this.codec !== codec) this.stats.codecChanges++;
+    if (this.splitPoint !== -1 && (this.splitPoint !== y || this.codec !== codec)) this.log(`now at split point ${y}${codec ? ` with codec ${codec}` : ''}`);
     this.splitPoint = y;
+    this.codec = codec;
     this.stats.splitPoint = y;
+    this.stats.codec = codec;
   }
 
   private async loop(env: VectorEnv, block: UploadBlock, seed: number): Promise<void> {
@@ -303,14 +330,14 @@ export class Actor {
     const t0 = performance.now();
     try {
       while (!this.stopping && (this.opts.maxSteps === undefined || this.stats.steps < this.opts.maxSteps)) {
-        if (this.wantedSplit !== this.splitPoint) await this.switchSplit(this.wantedSplit);
+        if (this.wantedSplit !== this.splitPoint || this.wantedCodec !== this.codec) await this.switchSplit();
         this.params!.refresh();
         const y = this.splitPoint;
         const paramVersion = this.registration!.paramVersion;
         let actions: Int32Array;
         if (y < K) {
           let payload: Uint8Array | Float32Array = obs;
-          const codec = this.params!.codecAt(y);
+          const codec = this.params!.currentCodec();
           let coded: { codec: CodedMeta } | undefined;
           if (y > 0) {
             payload = await head(y, this.params!.headVersion(y, paramVersion));
@@ -336,7 +363,7 @@ export class Actor {
               codec: coded?.codec,
             });
             actions = reply.actions;
-            if (reply.newSplitPoint !== undefined) this.wantedSplit = reply.newSplitPoint;
+            if (reply.newSplitPoint !== undefined) this.want(reply.newSplitPoint, reply.newCodec);
           } catch (e) {
             const viaServer = this.serverAddress !== '' && e instanceof TransportError && e.runEnded === undefined && !this.stopping;
             if (!viaServer && !(e instanceof TransportError && e.retryable && !this.stopping)) throw e;

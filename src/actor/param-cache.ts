@@ -1,16 +1,22 @@
 /**
  * An actor's copy of the head layers 1..y: subscribes to one topic per layer (all K at y = K), applies
  * the newest version of each between steps, and knows the version of its head — the behaviour
- * policy's age that the learner needs for V-trace and the policy lag. At a split with a feature codec
- * it also takes that codec's state (encoder weights, quantiser range) from its own topic.
+ * policy's age that the learner needs for V-trace and the policy lag. With a feature codec (the one
+ * the learner assigned it at y) it also takes that codec's state (encoder weights, quantiser range)
+ * from the codec's own topic, and only that one.
  */
 import type { CodecState, FeatureCodec } from '../codec/index.js';
 import type { PolicyModel } from '../model/index.js';
 import { codecTopic, type CurveClientKeys, type Link, ParamSubscriber, paramTopic, type ParamUpdate } from '../transport/index.js';
 
+/** Key of codec `id` at split point y in an actor's codec map (here, not in codecs.ts: that one loads tfjs). */
+export const codecKey = (y: number, id: string): string => `${y}/${id}`;
+
 export class ParamCache {
   private sub: ParamSubscriber | null = null;
   private subscribedUpTo = 0;
+  /** Codec subscribed to at subscribedUpTo ('' = none). */
+  private subscribedCodec = '';
   private address = '';
   private curve: CurveClientKeys | undefined;
   private readonly layerVersion: number[] = [];
@@ -19,8 +25,8 @@ export class ParamCache {
   constructor(
     private readonly model: () => PolicyModel,
     private readonly link: Link,
-    /** Feature codec per split point (from the contract); empty: float32 everywhere. */
-    private readonly codecs: ReadonlyMap<number, FeatureCodec> = new Map(),
+    /** Feature codecs by "<y>/<id>" (from the contract); empty: float32 everywhere. */
+    private readonly codecs: ReadonlyMap<string, FeatureCodec> = new Map(),
   ) {}
 
   /** A (re)registration: a restarted learner has new endpoints and may resume from an older version. */
@@ -30,32 +36,35 @@ export class ParamCache {
       await this.sub.close();
       this.sub = null;
       this.subscribedUpTo = 0;
+      this.subscribedCodec = '';
     }
     this.address = address;
     this.curve = curve;
     this.layerVersion.length = 0;
   }
 
-  /** Subscribes to layers 1..y and waits until it holds all of them. */
-  async hold(y: number, timeoutMs = 60_000): Promise<void> {
-    if (y !== this.subscribedUpTo) {
+  /** Subscribes to layers 1..y (and codec `codec` there, '' = none) and waits until it holds all of them. */
+  async hold(y: number, codec = '', timeoutMs = 60_000): Promise<void> {
+    const c = codec === '' ? undefined : this.codecs.get(codecKey(y, codec));
+    if (codec !== '' && !c) throw new Error(`the learner assigned codec "${codec}" at split point ${y}, which its contract does not list there`);
+    if (y !== this.subscribedUpTo || codec !== this.subscribedCodec) {
       await this.sub?.close();
       this.sub = null;
       this.subscribedUpTo = y;
+      this.subscribedCodec = codec;
       if (y > 0) {
         const topics = Array.from({ length: y }, (_, i) => paramTopic(i + 1, i + 1));
-        if (this.codecs.has(y)) topics.push(codecTopic(y));
+        if (c) topics.push(codecTopic(y, codec));
         this.sub = ParamSubscriber.connect({ address: this.address, topics, stats: this.link.stats, pacer: this.link.down, curve: this.curve });
       }
     }
     for (let k = 1; k <= y; k++) this.apply(await this.sub!.waitForVersion(paramTopic(k, k), this.layerVersion[k] ?? 0, timeoutMs));
-    const codec = this.codecs.get(y);
-    if (codec) this.applyCodec(codec, await this.sub!.waitForVersion(codecTopic(y), 0, timeoutMs));
+    if (c) this.applyCodec(c, await this.sub!.waitForVersion(codecTopic(y, codec), 0, timeoutMs));
   }
 
-  /** The codec an actor at split point y encodes with (undefined: float32). */
-  codecAt(y: number): FeatureCodec | undefined {
-    return this.codecs.get(y);
+  /** The codec the actor encodes with at its current split (undefined: float32). */
+  currentCodec(): FeatureCodec | undefined {
+    return this.subscribedCodec === '' ? undefined : this.codecs.get(codecKey(this.subscribedUpTo, this.subscribedCodec));
   }
 
   /** Applies whatever arrived since the last step. */
@@ -65,8 +74,8 @@ export class ParamCache {
       const u = this.sub.take(paramTopic(k, k));
       if (u) this.apply(u);
     }
-    const codec = this.codecs.get(this.subscribedUpTo);
-    const cu = codec && this.sub.take(codecTopic(this.subscribedUpTo));
+    const codec = this.currentCodec();
+    const cu = codec && this.sub.take(codecTopic(this.subscribedUpTo, this.subscribedCodec));
     if (codec && cu) this.applyCodec(codec, cu);
   }
 
@@ -85,6 +94,7 @@ export class ParamCache {
     const sub = this.sub;
     this.sub = null;
     this.subscribedUpTo = 0;
+    this.subscribedCodec = '';
     await sub?.close();
   }
 

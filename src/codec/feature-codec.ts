@@ -68,11 +68,20 @@ export class FeatureCodec {
     return this.encoder ? conv1x1(x, this.shape, this.encoder as unknown as ConvWeights) : x;
   }
 
-  /** The decoder conv on a batch of decoded values, back to the feature's per-sample shape. */
-  decodeTensor(z: tf.Tensor, n: number): tf.Tensor {
+  /**
+   * The decoder conv on a batch of decoded values, back to the feature's per-sample shape; `weights`:
+   * an earlier version of the decoder (a snapshot of decoderWeights()) instead of the current one.
+   */
+  decodeTensor(z: tf.Tensor, n: number, weights?: ConvWeights): tf.Tensor {
     if (!this.decoder) return tf.reshape(z, [n, ...this.shape]);
+    const w = weights ?? (this.decoder as unknown as ConvWeights);
     const zShape = this.shape.length === 3 ? [this.shape[0], this.shape[1], this.spec.channels!] : [this.spec.channels!];
-    return tf.tidy(() => tf.reshape(conv1x1(tf.reshape(z, [n, ...zShape]), zShape, this.decoder as unknown as ConvWeights), [n, ...this.shape]));
+    return tf.tidy(() => tf.reshape(conv1x1(tf.reshape(z, [n, ...zShape]), zShape, w), [n, ...this.shape]));
+  }
+
+  /** A copy of the decoder's kernel and bias (undefined without one); the caller disposes it. */
+  decoderWeights(): ConvWeights | undefined {
+    return this.decoder && { kernel: tf.clone(this.decoder.kernel) as tf.Tensor4D, bias: tf.clone(this.decoder.bias) as tf.Tensor1D };
   }
 
   /** Actor side: n features (float32, per-sample shape `shape`) to what the step message carries. */
@@ -81,11 +90,11 @@ export class FeatureCodec {
     return encodeValues(this.spec, z, this.quantParams());
   }
 
-  /** Learner side: the reverse, to [n, …shape] float32; a CodecError for anything malformed. */
-  decode(c: CodedFeature, n: number): Float32Array {
+  /** Learner side: the reverse, to [n, …shape] float32 (with `weights`: that decoder version); a CodecError for anything malformed. */
+  decode(c: CodedFeature, n: number, weights?: ConvWeights): Float32Array {
     const z = decodeValues(this.spec, c, n * this.valuesPerSample);
     if (!this.decoder) return z;
-    return tf.tidy(() => this.decodeTensor(tf.tensor1d(z), n).dataSync() as Float32Array);
+    return tf.tidy(() => this.decodeTensor(tf.tensor1d(z), n, weights).dataSync() as Float32Array);
   }
 
   /** Folds a batch of encoder outputs into the running range (learner, during training). */

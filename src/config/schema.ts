@@ -109,6 +109,21 @@ export const distributedSchema = z.strictObject({
    * ae<ch>q<bits>); absent = float32. The live planner prices that split at the codec's size.
    */
   codec: z.string().min(1).optional(),
+  /**
+   * Several codecs (the first is the one trained on the forward path; see docs/codec.md): each entry
+   * `<id>` (at codecSplit) or `<id>@<y>`; the learner holds one trained codec per (y, id) and the
+   * planner picks one per actor. `codec: x` is the same as `codecs: [x]`; set one of the two.
+   */
+  codecs: z
+    .array(z.string().regex(/^[a-z0-9]+(@[1-9][0-9]*)?$/, 'each entry is a codec id, optionally @<split point>, e.g. ae4q4 or q8@2'))
+    .min(1)
+    .refine((l) => new Set(l).size === l.length, 'lists a codec twice')
+    .optional(),
+  /**
+   * With fixed splitPoints: the codec of each spawned actor (entry i for a<i>; '' or absent = the
+   * first codec held at its split point, float32 where none is).
+   */
+  splitCodecs: z.array(z.string()).default([]),
   /** false: refuse a lossy distributed.codec (only f32z is lossless). */
   allowLossyCodecs: z.boolean().default(true),
   /**
@@ -117,6 +132,8 @@ export const distributedSchema = z.strictObject({
    * codecFrozenUpdates updates, then all at codecFineTuneLrScale × the learning rate).
    */
   codecSplit: z.number().int().positive().optional(),
+  /** Published decoder versions the learner keeps per codec, so that it decodes each step with the decoder of the encoder that coded it. */
+  codecDecoderVersions: z.number().int().min(1).default(4),
   codecTraining: z.enum(['joint', 'two-stage']).default('joint'),
   codecReconstructionWeight: z.number().min(0).default(1),
   codecFrozenUpdates: z.number().int().min(0).default(200),
@@ -212,6 +229,13 @@ export const configSchema = z
         message:
           'partition.planner is mahppo but no plannerCheckpoint is given: train one with `coknight planner train --out <file>` and set partition.plannerCheckpoint to it',
       });
+    if (c.distributed.codec !== undefined && c.distributed.codecs !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['distributed', 'codecs'],
+        message: `both distributed.codec ("${c.distributed.codec}") and distributed.codecs are set: use codecs: [${c.distributed.codec}, …] alone`,
+      });
+    }
     // The learner trains on batchSize unrolls at a time: a shorter queue would never fill a batch.
     if (c.distributed.maxQueuedUnrolls < c.hyper.batchSize) {
       ctx.addIssue({

@@ -12,6 +12,12 @@ export interface ActorState {
   readonly index: number;
   ctx: ActorContext | null;
   splitPoint: number;
+  /** Codec of its split feature ('' = float32, or nothing sent at y = 0 / y = K). */
+  codec: string;
+  /** Coded steps refused because they named a (y, codec) the learner does not hold. */
+  unknownCodecSteps: number;
+  /** Coded step messages decoded, and their code bytes (payload only), per codec id. */
+  codecTraffic: Record<string, { steps: number; bytes: number }>;
   numEnvs: number;
   stepsServed: number;
   framesUploaded: number;
@@ -62,6 +68,9 @@ export class ActorRegistry {
         index: this.byIndex.length,
         ctx: null,
         splitPoint: 0,
+        codec: '',
+        unknownCodecSteps: 0,
+        codecTraffic: {},
         numEnvs,
         stepsServed: 0,
         framesUploaded: 0,

@@ -28,20 +28,22 @@ export interface CodecCheckpoint {
   readonly arrays: readonly OptimizerSlot[];
 }
 
-const VAR = (i: number): string => `${CODEC_ARRAY_PREFIX}var${i}`;
-
 async function slot(name: string, t: tf.Tensor): Promise<OptimizerSlot> {
   return { name, shape: [...t.shape], data: Float32Array.from(await t.data()) };
 }
 
-/** Everything of `trainer`'s codec a resumed run needs. */
-export async function saveCodecState(trainer: CodecTrainer): Promise<CodecCheckpoint> {
+/**
+ * Everything of `trainer`'s codec a resumed run needs. `prefix`: `codec/` for the main codec (the
+ * names one-codec builds wrote), `codec/<y>/<id>/` for one off the forward path.
+ */
+export async function saveCodecState(trainer: CodecTrainer, prefix = CODEC_ARRAY_PREFIX): Promise<CodecCheckpoint> {
+  const VAR = (i: number): string => `${prefix}var${i}`;
   const c = trainer.codec;
   const vars = trainer.variables();
   const arrays: OptimizerSlot[] = [];
   for (const [i, v] of vars.entries()) arrays.push(await slot(VAR(i), v));
   const weights = await trainer.optimizer.getWeights();
-  arrays.push(await slot(`${CODEC_ARRAY_PREFIX}iterations`, weights[0].tensor));
+  arrays.push(await slot(`${prefix}iterations`, weights[0].tensor));
   weights[0].tensor.dispose(); // a fresh scalar
   // tfjs creates the slots on the first update: none before it.
   if (weights.length !== 1 && weights.length !== 1 + 2 * vars.length) {
@@ -56,12 +58,13 @@ export async function saveCodecState(trainer: CodecTrainer): Promise<CodecCheckp
 }
 
 /** Loads a saved state into `trainer` (same codec at the same split); fails naming the field on any mismatch. */
-export async function loadCodecState(trainer: CodecTrainer, s: CodecCheckpoint, where = 'checkpoint'): Promise<void> {
+export async function loadCodecState(trainer: CodecTrainer, s: CodecCheckpoint, where = 'checkpoint', prefix = CODEC_ARRAY_PREFIX): Promise<void> {
+  const VAR = (i: number): string => `${prefix}var${i}`;
   const c = trainer.codec;
   if (s.meta.codec !== c.spec.id || s.meta.y !== trainer.y) {
     throw new Error(
       `${where} holds codec "${s.meta.codec}" at split point ${s.meta.y}, this run trains "${c.spec.id}" at ${trainer.y}: ` +
-        'resume with the same distributed.codec and distributed.codecSplit, or from a checkpoint without a codec',
+        'resume with the same distributed.codecs (first entry) and distributed.codecSplit, or from a checkpoint without a codec',
     );
   }
   const range = checkRange(s.meta.range, `${where}: codec range`);
@@ -79,7 +82,7 @@ export async function loadCodecState(trainer: CodecTrainer, s: CodecCheckpoint, 
   };
   const vars = trainer.variables();
   const values = vars.map((v, i) => take(VAR(i), v.shape));
-  const iterations = take(`${CODEC_ARRAY_PREFIX}iterations`, []).data[0];
+  const iterations = take(`${prefix}iterations`, []).data[0];
   const hasSlots = byName.has(`${VAR(0)}/rms`);
   const rms = hasSlots ? vars.map((v, i) => take(`${VAR(i)}/rms`, v.shape)) : [];
   const momentum = hasSlots ? vars.map((v, i) => take(`${VAR(i)}/momentum`, v.shape)) : [];
@@ -98,4 +101,32 @@ export async function loadCodecState(trainer: CodecTrainer, s: CodecCheckpoint, 
   c.range = range;
   c.version = s.meta.version;
   trainer.updates = s.meta.updates;
+}
+
+/** Array-name prefix of an off-path codec's state (as run/checkpoint.ts's offPathCodecPrefix). */
+export function offPathPrefix(y: number, codec: string): string {
+  return `${CODEC_ARRAY_PREFIX}${y}/${codec}/`;
+}
+
+/** The off-path codecs' states, each under its own prefix. */
+export async function saveOffPathCodecStates(trainers: readonly CodecTrainer[]): Promise<CodecCheckpoint[]> {
+  const out: CodecCheckpoint[] = [];
+  for (const t of trainers) out.push(await saveCodecState(t, offPathPrefix(t.y, t.codec.spec.id)));
+  return out;
+}
+
+/**
+ * Restores each off-path codec that `saved` holds (matched by split point and codec id); one not in
+ * the checkpoint (an older or one-codec build wrote it) keeps its seeded start, and a saved codec
+ * this run does not hold is ignored. Returns the (y, id) restored.
+ */
+export async function loadOffPathCodecStates(trainers: readonly CodecTrainer[], saved: readonly CodecCheckpoint[], where = 'checkpoint'): Promise<string[]> {
+  const done: string[] = [];
+  for (const t of trainers) {
+    const s = saved.find((c) => c.meta.y === t.y && c.meta.codec === t.codec.spec.id);
+    if (!s) continue;
+    await loadCodecState(t, s, `${where} (codec "${s.meta.codec}" at split point ${s.meta.y})`, offPathPrefix(t.y, t.codec.spec.id));
+    done.push(`${t.y}/${t.codec.spec.id}`);
+  }
+  return done;
 }

@@ -91,6 +91,50 @@ export class CodecTrainer {
     return { out: this.model.tail(hh, this.y), reconstruction: tf.mul(reconstruction, this.opts.reconstructionWeight) as tf.Scalar };
   }
 
+  /**
+   * A codec off the training forward path (not the first of distributed.codecs): h = head(x, y) is
+   * computed without a gradient tape, the quantiser range follows its encoder output as on the path,
+   * and a codec with convs takes one RMSProp step (its gradient clipped to `clipNorm`) on the relative
+   * reconstruction loss alone. The backbone is not touched. Returns that loss (0 without convs).
+   */
+  offPathUpdate(x: tf.Tensor, lr: number, clipNorm: number): number {
+    const c = this.codec;
+    const h = tf.tidy(() => this.model.head(x, this.y));
+    const q = c.quantParams();
+    if (q)
+      c.range = updateRange(
+        c.range,
+        tf.tidy(() => c.encodeTensor(h).dataSync() as Float32Array),
+        RANGE_MOMENTUM,
+      );
+    const vars = this.variables();
+    let loss = 0;
+    if (vars.length > 0) {
+      const qq = c.quantParams();
+      const { value, grads } = tf.variableGrads(() => {
+        const z = c.encodeTensor(h);
+        const zq = qq ? fakeQuantize(z, qq.scale, qq.offset, c.spec.bits!) : z;
+        const energy = tf.add(tf.mean(tf.square(h)), 1e-8);
+        return tf.div(tf.mean(tf.square(tf.sub(c.decodeTensor(zq, h.shape[0]), h))), energy) as tf.Scalar;
+      }, vars);
+      loss = value.dataSync()[0];
+      const g = vars.map((v) => grads[v.name]);
+      const norm = Math.sqrt(tf.tidy(() => tf.addN(g.map((t) => tf.sum(tf.square(t)))).dataSync()[0]));
+      if (Number.isFinite(loss) && Number.isFinite(norm)) {
+        const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
+        this.optimizer.setLearningRate(lr);
+        const scaled = g.map((t) => tf.mul(t, scale));
+        this.optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: scaled[i] })));
+        tf.dispose(scaled);
+      }
+      tf.dispose([value, ...g]);
+    }
+    h.dispose();
+    this.lastReconstruction = loss;
+    this.updates++;
+    return loss;
+  }
+
   dispose(): void {
     this.optimizer.dispose();
   }

@@ -65,8 +65,12 @@ export class InferenceHandler {
         req = this.codecs.decode(coded);
       } catch (e) {
         if (e instanceof ProtocolError) this.metrics.rejected.inc({ reason: `codec_${e.code}` });
+        if (e instanceof ProtocolError && e.code === 'UNKNOWN_CODEC') a.unknownCodecSteps++;
         throw e;
       }
+      const t = (a.codecTraffic[coded.codec!.id] ??= { steps: 0, bytes: 0 });
+      t.steps++;
+      t.bytes += coded.payload.byteLength;
     }
     if (req.splitPoint >= K) {
       throw new ProtocolError('BAD_FIELD', `StepRequest.splitPoint ${req.splitPoint}: an actor at split point K=${K} computes locally and uploads unrolls`);
@@ -83,7 +87,10 @@ export class InferenceHandler {
     this.sink.served(a, req, res, behaviourVersion);
     this.metrics.inferenceRequests.inc();
     this.metrics.inferenceEnvSteps.inc(req.numEnvs);
-    return a.splitPoint !== req.splitPoint ? { ...res, newSplitPoint: a.splitPoint } : res;
+    // Moved (split point or codec) since it sent this: say where to, with the codec there.
+    const sentCodec = coded.codec?.id ?? '';
+    if (a.splitPoint === req.splitPoint && a.codec === sentCodec) return res;
+    return { ...res, newSplitPoint: a.splitPoint, ...(a.codec ? { newCodec: a.codec } : {}) };
   }
 
   /** Actors came, went or moved: a queued batch may now hold a request from every one left. */

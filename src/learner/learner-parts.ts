@@ -16,7 +16,7 @@ import type { SplitPlanner } from './split-planner.js';
 import { TrainStep } from './train-step.js';
 import { TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
 import { UploadIntake } from './upload-intake.js';
-import { SplitCodecs } from './split-codecs.js';
+import { configuredCodecs, SplitCodecs } from './split-codecs.js';
 import { codecTrainerFor } from './codec-training.js';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -48,11 +48,19 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   const model = createModel(modelSpecFor(c, obsShape), { inputShape: obsShape, numActions: probe.numActions, seed: c.seed });
   const trainStep = await TrainStep.create(model, learnerHyperFromConfig(c));
   const edgeFlops = await measureForwardFlops(model, 32);
-  const codecs = new SplitCodecs(model, c.distributed.codec, c.distributed.allowLossyCodecs, c.seed, c.distributed.codecSplit);
+  const d0 = c.distributed;
+  const codecs = new SplitCodecs(model, {
+    codecs: configuredCodecs(d0),
+    allowLossy: d0.allowLossyCodecs,
+    seed: c.seed,
+    split: d0.codecSplit,
+    decoderVersions: d0.codecDecoderVersions,
+  });
   if (codecs.size > 0) {
     calibrateCodecs(codecs, probe, c.seed);
-    const y = Number(Object.keys(codecs.table()!)[0]);
-    trainStep.attachCodec(codecTrainerFor(c, model, codecs.at(y)!, y));
+    const [main, ...others] = codecs.all();
+    trainStep.attachCodec(codecTrainerFor(c, model, main.codec, main.y));
+    trainStep.attachOffPathCodecs(others.map((e) => codecTrainerFor(c, model, e.codec, e.y)));
   }
   const dims = { unrollLength: c.hyper.unrollLength, numActions: probe.numActions, obsSize: obsShape[0] * obsShape[1] * obsShape[2] };
   const registry = new ActorRegistry();
@@ -96,7 +104,11 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   };
   const inference = new InferenceHandler(model, sink, metrics, new Rng(c.seed * 31 + 7), { ...c.distributed, streamsAt, room }, runner, codecs);
   const planner = opts.planner(model, edgeFlops, codecs);
-  const membership = new Membership(c.env.id, model, registry, planner, assembler, metrics, opts.sink);
+  // y = 0 sends the observation and y = K nothing: no codec there; a codec the planner names (DEFP's
+  // (y, codec), splitCodecs) is used as is, otherwise the first the learner holds at y.
+  const codecAt = (y: number, planned: string | undefined): string =>
+    y === 0 || y >= model.K ? '' : planned !== undefined ? (planned === 'f32' ? '' : planned) : (codecs.idsAt(y)[0] ?? '');
+  const membership = new Membership(c.env.id, model, registry, planner, assembler, metrics, opts.sink, codecAt);
   return { metrics, registry, model, trainStep, planner, edgeFlops, assembler, intake, inference, membership, codecs };
 }
 

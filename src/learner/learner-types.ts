@@ -42,4 +42,6 @@ export interface LearnerState {
   readonly updates: number;
   /** The trained codec's state (codec-checkpoint.ts), when the learner trains one. */
   readonly codec?: CodecCheckpoint;
+  /** The other codecs' states (distributed.codecs after the first), each under codec/<y>/<id>/. */
+  readonly offPathCodecs?: readonly CodecCheckpoint[];
 }

@@ -19,7 +19,7 @@ import { type Membership } from './membership.js';
 import { contractFor } from './setup.js';
 import { publishParams } from './publish.js';
 import type { SplitCodecs } from './split-codecs.js';
-import { loadCodecState, saveCodecState } from './codec-checkpoint.js';
+import { loadCodecState, loadOffPathCodecStates, saveCodecState, saveOffPathCodecStates } from './codec-checkpoint.js';
 import type { SplitPlanner } from './split-planner.js';
 import { type TrainStep } from './train-step.js';
 import { type TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
@@ -219,6 +219,7 @@ export class Learner {
     const contract = contractFor(this.config, this.model.spec, this.K, this.codecs.table());
     return {
       splitPoint: a.splitPoint,
+      ...(a.codec ? { codec: a.codec } : {}),
       numLayers: this.K,
       paramVersion: this.model.version,
       paramsAddress: this.endpoint(this.channels!.publisher.endpoint),
@@ -365,6 +366,7 @@ export class Learner {
       frames: this.frames,
       updates: this.updates,
       ...(this.trainStep.codecTrainer ? { codec: await saveCodecState(this.trainStep.codecTrainer) } : {}),
+      ...(this.trainStep.offPathTrainers.length ? { offPathCodecs: await saveOffPathCodecStates(this.trainStep.offPathTrainers) } : {}),
     };
   }
 
@@ -376,6 +378,7 @@ export class Learner {
     // without a saved state (an older checkpoint) starts from its seed.
     const trainer = this.trainStep.codecTrainer;
     if (trainer && s.codec) await loadCodecState(trainer, s.codec);
+    await loadOffPathCodecStates(this.trainStep.offPathTrainers, s.offPathCodecs ?? []);
     this.trainStep.frames = s.frames;
     this.updates = s.updates;
     this.updatesAtStart = s.updates;

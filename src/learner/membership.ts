@@ -1,6 +1,6 @@
 /**
  * Who trains with this learner and where each splits: admits an actor (checking that it runs the
- * learner's env), asks the split planner for its split point on every join and leave, pushes the
+ * learner's env), asks the split planner for its split point and codec on every join and leave, pushes the
  * moves the plan makes to the actors concerned, and drops the unfinished unrolls of an actor that
  * leaves or reconnects (counted as its droppedSteps). Refusals and moves are reported to the sink.
  */
@@ -21,6 +21,11 @@ export class Membership {
     private readonly assembler: TrajectoryAssembler,
     private readonly metrics: LearnerMetrics,
     private readonly sink: LearnerSink,
+    /**
+     * The codec an actor at y uses ('' = float32 or none) given what the planner chose (undefined:
+     * it chose none; then the first codec the learner holds at y).
+     */
+    private readonly codecAt: (y: number, planned: string | undefined) => string = () => '',
   ) {}
 
   /** Actor ids whose registration is under way (their upload socket is being bound). */
@@ -93,10 +98,12 @@ export class Membership {
     } else this.metrics.actorJoined(a.id);
     const plan = this.planner.join(hello.actorId, hello);
     a.splitPoint = plan.splitPoint;
+    a.codec = this.codecAt(plan.splitPoint, plan.codec);
     this.apply(plan.changes, a.id);
     this.planChanged(a);
-    this.sink.log(`actor ${a.id} joined (${hello.numEnvs} envs, peer ${ctx.peer}) at split point ${a.splitPoint}/${this.model.K}`);
-    this.sink.event({ event: 'join', actor: a.id, splitPoint: a.splitPoint, profile: hello.profile ?? {}, plan: this.planner.describe() });
+    const withCodec = a.codec ? ` with codec ${a.codec}` : '';
+    this.sink.log(`actor ${a.id} joined (${hello.numEnvs} envs, peer ${ctx.peer}) at split point ${a.splitPoint}/${this.model.K}${withCodec}`);
+    this.sink.event({ event: 'join', actor: a.id, splitPoint: a.splitPoint, codec: a.codec, profile: hello.profile ?? {}, plan: this.planner.describe() });
     return a;
   }
 
@@ -104,11 +111,13 @@ export class Membership {
     for (const ch of changes) {
       if (ch.actorId === except) continue;
       const other = this.registry.get(ch.actorId);
-      if (!other?.ctx || other.splitPoint === ch.splitPoint) continue;
+      const codec = this.codecAt(ch.splitPoint, ch.codec);
+      if (!other?.ctx || (other.splitPoint === ch.splitPoint && other.codec === codec)) continue;
       other.splitPoint = ch.splitPoint;
-      other.ctx.push({ type: 'SplitPointChange', splitPoint: ch.splitPoint, fromStepId: 0, reason: 'partition plan changed' });
+      other.codec = codec;
+      other.ctx.push({ type: 'SplitPointChange', splitPoint: ch.splitPoint, fromStepId: 0, reason: 'partition plan changed', ...(codec ? { codec } : {}) });
       this.metrics.splitPoint.set({ actor: other.id }, ch.splitPoint);
-      this.sink.log(`actor ${other.id} moves to split point ${ch.splitPoint}`);
+      this.sink.log(`actor ${other.id} moves to split point ${ch.splitPoint}${codec ? ` with codec ${codec}` : ''}`);
     }
   }
 

@@ -1,9 +1,10 @@
 import type { Hello } from '../transport/index.js';
 
-/** One actor's new split point. */
+/** One actor's new split point, and the codec there (absent: the learner's default at that split). */
 export interface PlanChange {
   readonly actorId: string;
   readonly splitPoint: number;
+  readonly codec?: string;
 }
 
 /** A planner's view of its plan, for logs, metrics and summary.json. */
@@ -18,7 +19,8 @@ export interface PlanDescription {
 
 /** Decides each actor's split point when it joins (and may move others); told when one leaves. */
 export interface SplitPlanner {
-  join(actorId: string, hello: Hello): { splitPoint: number; changes: PlanChange[] };
+  /** `codec`: the (y, codec) planners that choose one say which; absent: the learner's default at y. */
+  join(actorId: string, hello: Hello): { splitPoint: number; codec?: string; changes: PlanChange[] };
   leave(actorId: string): PlanChange[];
   describe(): PlanDescription;
 }

@@ -6,8 +6,9 @@ import type { SecureChannels } from './channels.js';
 import type { SplitCodecs } from './split-codecs.js';
 
 /**
- * Layer k on topic params/k-k, so an actor at split point y takes only layers 1..y; the codec state of
- * split y (encoder weights and quantiser range, versioned with the head) on codec/y as one JSON blob.
+ * Layer k on topic params/k-k, so an actor at split point y takes only layers 1..y; the state of each
+ * codec (y, id) (encoder weights and quantiser range, versioned with the head) on codec/<y>/<id>/ as
+ * one JSON blob, counted for the actors that use that codec.
  */
 export async function publishParams(channels: SecureChannels, model: PolicyModel, registry: ActorRegistry, codecs: SplitCodecs): Promise<void> {
   const v = model.version;
@@ -17,8 +18,8 @@ export async function publishParams(channels: SecureChannels, model: PolicyModel
     for (const a of registry.all()) if (a.ctx && a.splitPoint >= k) a.paramBytes += bytes;
   }
   codecs.stamp(v);
-  for (const [y, state] of codecs.states()) {
-    const bytes = await channels.publish(codecTopic(y), v, [{ index: y, data: new TextEncoder().encode(JSON.stringify(state)) }]);
-    for (const a of registry.all()) if (a.ctx && a.splitPoint === y) a.paramBytes += bytes;
+  for (const { y, id, state } of codecs.states()) {
+    const bytes = await channels.publish(codecTopic(y, id), v, [{ index: y, data: new TextEncoder().encode(JSON.stringify(state)) }]);
+    for (const a of registry.all()) if (a.ctx && a.splitPoint === y && a.codec === id) a.paramBytes += bytes;
   }
 }

@@ -31,7 +31,7 @@ export function trainingEnvOptions(config: RunConfig): MakeEnvOptions {
 }
 
 /** What every actor of this run must run: sent at registration, so actors need no copy of the config. */
-export function contractFor(config: RunConfig, spec: NetworkSpec, K: number, codecs?: Record<string, string>): LearnerContract {
+export function contractFor(config: RunConfig, spec: NetworkSpec, K: number, codecs?: Record<string, string[]>): LearnerContract {
   const { romDir: _local, ...env } = trainingEnvOptions(config);
   return {
     env: {

@@ -1,86 +1,151 @@
 /**
- * The learner's feature codecs, one per split point 0 < y < K that the configured codec fits: it
- * decodes coded step requests (rejecting, with a ProtocolError the stream turns into a gRPC status and
- * counts, a codec it does not hold or a corrupted buffer), keeps each quantiser's running range from
- * the training batches, and hands the codec states to the parameter publisher.
+ * The learner's feature codecs, one trained codec per (split point y, codec id) that
+ * distributed.codecs lists: it decodes each coded step request with the codec the request names
+ * (rejecting, with a ProtocolError the stream turns into a gRPC status and counts, a (y, id) it does
+ * not hold or a corrupted buffer), keeps each quantiser's running range from the training batches,
+ * and hands the codec states to the parameter publisher. The first listed codec is the main one: the
+ * training forward pass goes through it (codec-training.ts); the others train off that path.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CodecError, FeatureCodec, parseCodec, updateRange, type CodecState } from '../codec/index.js';
+import { CodecError, FeatureCodec, parseCodec, updateRange, type CodecSpec, type CodecState } from '../codec/index.js';
 import type { PolicyModel } from '../model/index.js';
+import { DecoderHistory } from './decoder-history.js';
 import { ProtocolError, type StepRequest } from '../transport/index.js';
 
+/** Where a codec sits: split point and codec id. */
+export interface CodecKey {
+  readonly y: number;
+  readonly id: string;
+}
+
+export interface CodecSettings {
+  /** distributed.codecs (or [distributed.codec]); empty: float32 everywhere. */
+  readonly codecs: readonly string[];
+  readonly allowLossy: boolean;
+  readonly seed: number;
+  /** distributed.codecSplit: where entries without @y sit (default: the lowest split the first codec fits). */
+  readonly split?: number;
+  /** distributed.codecDecoderVersions: published decoder versions kept for exact decoding (default 4). */
+  readonly decoderVersions?: number;
+}
+
+/** distributed.codecs, or distributed.codec as its one-element case. */
+export function configuredCodecs(d: { codec?: string; codecs?: readonly string[] }): string[] {
+  return d.codecs ? [...d.codecs] : d.codec !== undefined ? [d.codec] : [];
+}
+
+const key = (y: number, id: string): string => `${y}/${id}`;
+
 export class SplitCodecs {
-  private readonly byY = new Map<number, FeatureCodec>();
+  /** (y, id) → codec, in configuration order (the main codec first). */
+  private readonly byKey = new Map<string, { y: number; codec: FeatureCodec; history: DecoderHistory }>();
   /** Coded requests refused, by reason (also in the stream's rejectedByCode). */
   readonly rejected: Record<string, number> = {};
+  /** Coded steps decoded with the learner's current decoder because their version was no longer kept. */
+  inexactDecodes = 0;
 
-  /**
-   * `codec` from distributed.codec; `allowLossy` from distributed.allowLossyCodecs; `split` from
-   * distributed.codecSplit (default: the lowest split the codec fits). One split holds the codec: the
-   * one the learner trains it at (codec-training.ts); actors elsewhere send float32.
-   */
   constructor(
     private readonly model: PolicyModel,
-    codec: string | undefined,
-    allowLossy: boolean,
-    seed: number,
-    split?: number,
+    s: CodecSettings,
   ) {
-    if (codec === undefined) return;
-    let spec;
-    try {
-      spec = parseCodec(codec);
-    } catch (e) {
-      throw new RangeError(`distributed.codec: ${(e as Error).message}`, { cause: e });
+    const field = s.codecs.length === 1 ? 'distributed.codec' : 'distributed.codecs';
+    const entries = s.codecs.map((entry, i) => {
+      const [id, at] = entry.split('@');
+      let spec: CodecSpec;
+      try {
+        spec = parseCodec(id);
+      } catch (e) {
+        throw new RangeError(`${field}${s.codecs.length > 1 ? `[${i}]` : ''}: ${(e as Error).message}`, { cause: e });
+      }
+      if (spec.lossy && !s.allowLossy) {
+        throw new RangeError(`${field} "${id}" is lossy but distributed.allowLossyCodecs is false: use f32z or allow lossy codecs`);
+      }
+      return { entry, spec, at: at === undefined ? undefined : Number(at) };
+    });
+    if (entries.length === 0) return;
+    const fitsAt = (spec: CodecSpec): number[] =>
+      Array.from({ length: model.K - 1 }, (_, i) => i + 1).filter((y) => {
+        const shape = model.layers[y - 1].outShape;
+        return spec.channels === undefined || spec.channels < shape[shape.length - 1]; // an encoder must shrink the feature
+      });
+    const first = entries[0];
+    const firstFits = fitsAt(first.spec);
+    if (firstFits.length === 0) throw new RangeError(`${field} "${first.spec.id}" fits no split point of the ${model.spec} network`);
+    const home = first.at ?? s.split ?? firstFits[0];
+    for (const [i, e] of entries.entries()) {
+      const y = e.at ?? home;
+      const ys = fitsAt(e.spec);
+      if (ys.length === 0) throw new RangeError(`${field} "${e.spec.id}" fits no split point of the ${model.spec} network`);
+      if (!ys.includes(y)) {
+        const where = e.at !== undefined ? `"${e.entry}"` : `distributed.codecSplit ${y}`;
+        throw new RangeError(`${where}: ${field} "${e.spec.id}" fits split points ${ys.join(', ')} of the ${model.spec} network`);
+      }
+      if (this.byKey.has(key(y, e.spec.id))) throw new RangeError(`${field}: "${e.spec.id}" at split point ${y} is listed twice`);
+      // The main codec keeps the seed the one-codec build used, so its runs are unchanged.
+      const codec = new FeatureCodec(e.spec, model.layers[y - 1].outShape, { seed: s.seed * 7919 + y + 1009 * i });
+      this.byKey.set(key(y, e.spec.id), { y, codec, history: new DecoderHistory(s.decoderVersions ?? 4) });
     }
-    if (spec.lossy && !allowLossy) {
-      throw new RangeError(`distributed.codec "${codec}" is lossy but distributed.allowLossyCodecs is false: use f32z or allow lossy codecs`);
-    }
-    const fits = (y: number): boolean => {
-      const shape = model.layers[y - 1].outShape;
-      return spec.channels === undefined || spec.channels < shape[shape.length - 1]; // an encoder must shrink the feature
-    };
-    const ys = Array.from({ length: model.K - 1 }, (_, i) => i + 1).filter(fits);
-    if (ys.length === 0) throw new RangeError(`distributed.codec "${codec}" fits no split point of the ${model.spec} network`);
-    const y = split ?? ys[0];
-    if (!ys.includes(y)) {
-      throw new RangeError(`distributed.codecSplit ${y}: distributed.codec "${codec}" fits split points ${ys.join(', ')} of the ${model.spec} network`);
-    }
-    this.byY.set(y, new FeatureCodec(spec, model.layers[y - 1].outShape, { seed: seed * 7919 + y }));
   }
 
   get size(): number {
-    return this.byY.size;
+    return this.byKey.size;
   }
 
-  at(y: number): FeatureCodec | undefined {
-    return this.byY.get(y);
+  /** The codec with this id at y, or (no id) the first one held at y. */
+  at(y: number, id?: string): FeatureCodec | undefined {
+    if (id !== undefined) return this.byKey.get(key(y, id))?.codec;
+    for (const e of this.byKey.values()) if (e.y === y) return e.codec;
+    return undefined;
   }
 
-  /** Split point → codec id, for the contract. */
-  table(): Record<string, string> | undefined {
-    if (this.byY.size === 0) return undefined;
-    return Object.fromEntries([...this.byY].map(([y, c]) => [String(y), c.spec.id]));
+  /** The main codec (trained on the forward path) and its split, if any. */
+  main(): { y: number; codec: FeatureCodec } | undefined {
+    return this.all()[0];
+  }
+
+  /** Every held codec with its split, main first. */
+  all(): { y: number; codec: FeatureCodec }[] {
+    return [...this.byKey.values()].map(({ y, codec }) => ({ y, codec }));
+  }
+
+  /** Codec ids held at y, in configuration order. */
+  idsAt(y: number): string[] {
+    return this.all()
+      .filter((e) => e.y === y)
+      .map((e) => e.codec.spec.id);
+  }
+
+  /** Split point → codec ids, for the contract. */
+  table(): Record<string, string[]> | undefined {
+    if (this.byKey.size === 0) return undefined;
+    const out: Record<string, string[]> = {};
+    for (const { y, codec } of this.byKey.values()) (out[String(y)] ??= []).push(codec.spec.id);
+    return out;
   }
 
   /** A coded request as the float32 request the batcher takes; ProtocolError for anything wrong. */
   decode(req: StepRequest): StepRequest {
     const meta = req.codec!;
-    const c = this.byY.get(req.splitPoint);
-    if (!c || c.spec.id !== meta.id) {
+    const held = this.byKey.get(key(req.splitPoint, meta.id));
+    const c = held?.codec;
+    if (!c) {
       this.count('UNKNOWN_CODEC');
+      const ids = this.idsAt(req.splitPoint);
       throw new ProtocolError(
         'UNKNOWN_CODEC',
-        `StepRequest.codec "${meta.id}" at split point ${req.splitPoint}: this learner holds ${c ? `"${c.spec.id}"` : 'no codec'} there` +
-          ` (distributed.codec); send what the contract's codecs table says`,
+        `StepRequest.codec "${meta.id}" at split point ${req.splitPoint}: this learner holds ${ids.length ? ids.map((h) => `"${h}"`).join(', ') : 'no codec'} there` +
+          ` (distributed.codecs); send the codec the learner assigned (RegisterReply.codec, SplitPointChange.codec)`,
       );
     }
     if (meta.version > c.version) {
       this.count('UNKNOWN_CODEC');
       throw new ProtocolError('UNKNOWN_CODEC', `StepRequest.codec.version ${meta.version} is newer than the learner's ${c.version} for "${meta.id}"`);
     }
+    // The decoder published with the encoder that coded it (exact); an older one than kept: the current.
+    const decoder = c.decoder ? held.history.at(meta.version) : undefined;
+    if (c.decoder && !decoder) this.inexactDecodes++;
     try {
-      const payload = c.decode({ bytes: req.payload as Uint8Array, scale: meta.scale, offset: meta.offset }, req.numEnvs);
+      const payload = c.decode({ bytes: req.payload as Uint8Array, scale: meta.scale, offset: meta.offset }, req.numEnvs, decoder);
       return { ...req, dtype: 'float32', payload, codec: undefined };
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
@@ -91,29 +156,35 @@ export class SplitCodecs {
 
   /** Folds encoder outputs of a batch of observations into each quantiser's running range. */
   observe(obs: tf.Tensor): void {
-    for (const [y, c] of this.byY) {
+    for (const { y, codec: c } of this.byKey.values()) {
       if (c.spec.kind !== 'quant') continue;
       const z = tf.tidy(() => c.encodeTensor(this.model.head(obs, y)).dataSync() as Float32Array);
       c.range = updateRange(c.range, z);
     }
   }
 
-  /** Marks every codec state as belonging to parameter version v (before publishing). */
+  /** Marks every codec state as belonging to parameter version v (before publishing), and keeps that decoder. */
   stamp(v: number): void {
-    for (const c of this.byY.values()) c.version = v;
+    for (const { codec, history } of this.byKey.values()) {
+      codec.version = v;
+      history.record(v, codec);
+    }
   }
 
-  states(): [number, CodecState][] {
-    return [...this.byY].map(([y, c]) => [y, c.state()]);
+  /** Decoder versions kept for (y, id), oldest first. */
+  decoderVersions(y: number, id: string): number[] {
+    return this.byKey.get(key(y, id))?.history.versions ?? [];
   }
 
-  /** Trainable variables of every codec (encoder and decoder convs). */
-  variables(): tf.Variable[] {
-    return [...this.byY.values()].flatMap((c) => c.variables());
+  states(): { y: number; id: string; state: CodecState }[] {
+    return this.all().map(({ y, codec }) => ({ y, id: codec.spec.id, state: codec.state() }));
   }
 
   dispose(): void {
-    for (const c of this.byY.values()) c.dispose();
+    for (const { codec, history } of this.byKey.values()) {
+      codec.dispose();
+      history.dispose();
+    }
   }
 
   private count(reason: string): void {

@@ -1,6 +1,6 @@
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel } from '../model/index.js';
-import { codecOptionsFor, DefpPartitioner, type PartitionSystem } from '../partition/index.js';
+import { type AssignmentChange, codecOptionsFor, DefpPartitioner, type PartitionSystem, PLAIN } from '../partition/index.js';
 import type { PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
 import type { SplitCodecs } from './split-codecs.js';
 import { type Hello, parseBandwidth, parseDeviceProfile } from '../transport/index.js';
@@ -15,12 +15,16 @@ export class FixedPlanner implements SplitPlanner {
   constructor(
     private readonly pick: (actorId: string, index: number) => number,
     private readonly name: string,
+    /** distributed.splitCodecs: the codec of actor i ('' or absent: the learner's default at its split). */
+    private readonly pickCodec: (actorId: string, index: number) => string | undefined = () => undefined,
   ) {}
 
-  join(actorId: string): { splitPoint: number; changes: PlanChange[] } {
-    const y = this.pick(actorId, this.assigned.size);
+  join(actorId: string): { splitPoint: number; codec?: string; changes: PlanChange[] } {
+    const i = this.assigned.size;
+    const y = this.pick(actorId, i);
     this.assigned.set(actorId, y);
-    return { splitPoint: y, changes: [] };
+    const codec = this.pickCodec(actorId, i);
+    return { splitPoint: y, ...(codec ? { codec } : {}), changes: [] };
   }
 
   leave(actorId: string): PlanChange[] {
@@ -48,17 +52,19 @@ export class DefpPlanner implements SplitPlanner {
     const p = config.partition;
     this.system = {
       inputBytes: model.inputBytes,
-      // A split with a codec is priced at the codec's size and FLOPs: the actor sends nothing else there.
+      // A split with codecs offers each at its size and FLOPs (a strategy is (y, codec)), and not float32:
+      // the learner trains its codecs for the actors there.
       layers: model.layers.map((l, i) => {
-        const c = codecs?.at(i + 1);
+        const ids = codecs?.idsAt(i + 1) ?? [];
         const layer = { name: l.name, flops: l.flops, outBytes: l.outBytes };
-        return c ? { ...layer, plain: false, codecs: codecOptionsFor(c.shape, [c.spec.id]) } : layer;
+        return ids.length ? { ...layer, plain: false, codecs: codecOptionsFor(l.outShape, ids) } : layer;
       }),
       edge: {
         flops: p.edgeFlops ?? edgeFlops,
         computeBudget: p.computeBudget ?? UNLIMITED,
         bandwidthBudget: p.bandwidthBudget ?? UNLIMITED,
         delta: p.delta,
+        allowLossyCodecs: config.distributed.allowLossyCodecs,
       },
     };
     this.partitioner = new DefpPartitioner(this.system, { passesPerEvent: p.passesPerEvent });
@@ -67,24 +73,28 @@ export class DefpPlanner implements SplitPlanner {
 
   private readonly defaultFlops: number;
 
-  join(actorId: string, hello: Hello): { splitPoint: number; changes: PlanChange[] } {
+  join(actorId: string, hello: Hello): { splitPoint: number; codec: string; changes: PlanChange[] } {
     const prof = parseDeviceProfile(hello.profile);
     const flops = prof.flops ?? this.defaultFlops;
     const link = prof.linkBytesPerSec ?? UNLIMITED;
     if (this.partitioner.splitOf(actorId) !== undefined) this.partitioner.leave(actorId);
     const changes = this.partitioner.join({ id: actorId, flops, linkBytesPerSec: link });
-    return {
-      splitPoint: this.partitioner.splitOf(actorId)!,
-      changes: changes.filter((c) => c.to !== null).map((c) => ({ actorId: String(c.id), splitPoint: c.to as number })),
-    };
+    return { splitPoint: this.partitioner.splitOf(actorId)!, codec: this.codecOf(actorId), changes: this.changes(changes) };
+  }
+
+  /** The codec of an actor's (y, codec) strategy ('' = float32 or nothing sent). */
+  codecOf(actorId: string): string {
+    const c = this.partitioner.codecOf(actorId);
+    return c === undefined || c === PLAIN ? '' : c;
   }
 
   leave(actorId: string): PlanChange[] {
     if (this.partitioner.splitOf(actorId) === undefined) return [];
-    return this.partitioner
-      .leave(actorId)
-      .filter((c) => c.to !== null)
-      .map((c) => ({ actorId: String(c.id), splitPoint: c.to as number }));
+    return this.changes(this.partitioner.leave(actorId));
+  }
+
+  private changes(cs: readonly AssignmentChange[]): PlanChange[] {
+    return cs.filter((c) => c.to !== null).map((c) => ({ actorId: String(c.id), splitPoint: c.to as number, codec: c.toCodec ?? '' }));
   }
 
   describe(): PlanDescription {
@@ -118,7 +128,21 @@ export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: num
   const fixed = config.distributed.splitPoints;
   if (fixed.length > 0 && fixed.every((y) => y >= 0)) {
     for (const y of fixed) if (y > K) throw new Error(`distributed.splitPoints: ${y} is above K=${K} for the ${model.spec} network`);
-    return new FixedPlanner((id, i) => fixed[spawnedIndex(id, i) % fixed.length], `fixed split points [${fixed.join(', ')}]`);
+    const pickY = (id: string, i: number): number => fixed[spawnedIndex(id, i) % fixed.length];
+    const sc = config.distributed.splitCodecs;
+    // Checked here, at start-up: each listed codec must be one the learner holds at that actor's split.
+    sc.forEach((id, i) => {
+      const y = fixed[i % fixed.length];
+      const held = codecs?.idsAt(y) ?? [];
+      if (id !== '' && !held.includes(id)) {
+        throw new Error(
+          `distributed.splitCodecs[${i}] "${id}": actor a${i} sits at split point ${y}, where the learner holds ${held.length ? held.join(', ') : 'no codec'} (distributed.codecs)`,
+        );
+      }
+    });
+    const pickCodec = (id: string, i: number): string | undefined => sc[spawnedIndex(id, i)] || undefined;
+    const name = `fixed split points [${fixed.join(', ')}]${sc.length ? `, codecs [${sc.join(', ')}]` : ''}`;
+    return new FixedPlanner(pickY, name, pickCodec);
   }
   if (config.partition.planner === 'mahppo') {
     if (!mahppo) throw new Error('partition.planner is mahppo but no planner checkpoint was loaded (set partition.plannerCheckpoint)');

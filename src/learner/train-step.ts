@@ -25,6 +25,9 @@ import { resolveLearnerHyperParams, type LearnerHyperParams } from './hyperparam
 import { AnnealedRmsProp, linearAnnealedLr } from './schedule.js';
 import { resolveVtraceOn, vtraceForLoss, type VtraceOn } from './vtrace-inputs.js';
 
+/** Observations an off-path codec update looks at: enough for its statistics, bounded in cost. */
+const OFF_PATH_SAMPLES = 256;
+
 export interface TrainStats {
   /** Total loss (sum over T and B). */
   readonly loss: number;
@@ -73,6 +76,7 @@ export class TrainStep {
   vtraceOn: VtraceOn = 'auto';
   /** A feature codec trained with the model (codec-training.ts); its variables follow `vars`. */
   private codec: CodecTrainer | undefined;
+  private readonly offPath: CodecTrainer[] = [];
   /**
    * Float observations of a chunk, reused across updates on wasm, whose tensors copy their values
    * onto the heap (the cpu backend would keep a reference, so there each chunk gets a fresh array).
@@ -169,6 +173,24 @@ export class TrainStep {
     this.codec = codec;
   }
 
+  /** Codecs off the forward path (distributed.codecs after the first): updated after each update. */
+  get offPathTrainers(): readonly CodecTrainer[] {
+    return this.offPath;
+  }
+
+  attachOffPathCodecs(trainers: readonly CodecTrainer[]): void {
+    this.offPath.push(...trainers);
+  }
+
+  /** One off-path update of each such codec on the batch's first observations (at most OFF_PATH_SAMPLES). */
+  private updateOffPath(batch: TrainBatch, lr: number): void {
+    const S = this.model.inputShape.reduce((a, b) => a * b, 1);
+    const n = Math.min(OFF_PATH_SAMPLES, batch.obs.length / S);
+    const x = this.model.activationTensor(batch.obs.subarray(0, n * S), n, 0);
+    for (const t of this.offPath) t.offPathUpdate(x, lr, this.hp.gradClipNorm);
+    x.dispose();
+  }
+
   /** Variables this update differentiates: the model's (unless frozen), then the codec's. */
   private trainVars(): tf.Variable[] {
     if (!this.codec) return this.vars;
@@ -250,6 +272,7 @@ export class TrainStep {
       this.codec.updates++;
     }
     tf.dispose(accumulated);
+    if (this.offPath.length > 0) this.updateOffPath(batch, lr);
     // Inference that reads the weights elsewhere (the ONNX runner) re-reads them after this.
     this.model.markUpdated();
 
@@ -262,6 +285,7 @@ export class TrainStep {
   dispose(): void {
     this.optimizer.dispose();
     this.codec?.dispose();
+    for (const t of this.offPath) t.dispose();
   }
 
   /** Gradients (in this.vars order) and the STATS sums, as a tensor, for batch columns b0..b1−1. */

@@ -51,6 +51,13 @@ interface Header {
 }
 
 const uint = z.number().int().min(0);
+const codecMetaSchema = z.strictObject({
+  y: z.number().int().min(1),
+  codec: z.string().min(1),
+  version: uint,
+  range: z.strictObject({ min: z.number(), max: z.number(), count: uint }),
+  updates: uint,
+});
 const metaSchema = z.looseObject({
   config: z.record(z.string(), z.unknown()),
   frames: uint,
@@ -62,16 +69,10 @@ const metaSchema = z.looseObject({
   modelSpec: z.string().optional(),
   inputShape: z.array(uint).optional(),
   numActions: z.number().int().min(1).optional(),
-  /** A feature codec trained with the model: what must survive exactly (its tensors are `codec/…` blobs). */
-  codec: z
-    .strictObject({
-      y: z.number().int().min(1),
-      codec: z.string().min(1),
-      version: uint,
-      range: z.strictObject({ min: z.number(), max: z.number(), count: uint }),
-      updates: uint,
-    })
-    .optional(),
+  /** The feature codec trained on the forward path: what must survive exactly (its tensors are `codec/…` blobs). */
+  codec: codecMetaSchema.optional(),
+  /** The other codecs of distributed.codecs (off the forward path); tensors `codec/<y>/<id>/…`. Absent in older checkpoints. */
+  offPathCodecs: z.array(codecMetaSchema).optional(),
 });
 const blobSchema = z.strictObject({ offset: uint, length: uint });
 const headerSchema = z.strictObject({
@@ -251,11 +252,25 @@ export interface CodecCheckpointState {
 
 const CODEC_PREFIX = 'codec/';
 
-/** The codec state a checkpoint holds (undefined: the run had no codec, or an older build wrote it). */
+/** Array-name prefix of an off-path codec's tensors (the main codec's are `codec/var<i>`, …). */
+export function offPathCodecPrefix(y: number, codec: string): string {
+  return `${CODEC_PREFIX}${y}/${codec}/`;
+}
+
+/** The main codec's state a checkpoint holds (undefined: the run had no codec, or an older build wrote it). */
 export function codecStateOf(ckpt: Checkpoint): CodecCheckpointState | undefined {
   const meta = ckpt.meta.codec as CodecCheckpointState['meta'] | undefined;
   if (!meta) return undefined;
-  return { meta, arrays: ckpt.optimizer.filter((a) => a.name.startsWith(CODEC_PREFIX)) };
+  return { meta, arrays: ckpt.optimizer.filter((a) => a.name.startsWith(CODEC_PREFIX) && !/^codec\/\d+\//.test(a.name)) };
+}
+
+/** The off-path codecs' states (empty for a checkpoint from a one-codec or older build). */
+export function offPathCodecStatesOf(ckpt: Checkpoint): CodecCheckpointState[] {
+  const metas = (ckpt.meta.offPathCodecs ?? []) as CodecCheckpointState['meta'][];
+  return metas.map((meta) => {
+    const prefix = offPathCodecPrefix(meta.y, meta.codec);
+    return { meta, arrays: ckpt.optimizer.filter((a) => a.name.startsWith(prefix)) };
+  });
 }
 
 /** What a checkpoint records about the network, so that eval can rebuild it without the run config. */
@@ -272,7 +287,7 @@ export function writeRunCheckpoint(
   config: unknown,
   rec: { frames: number; updates: number; episodes: readonly unknown[]; wallSeconds: number; recent: { values(): readonly number[] } },
   model: ModelMeta,
-  state: { weights: Uint8Array; optimizer: readonly NamedArray[]; codec?: CodecCheckpointState },
+  state: { weights: Uint8Array; optimizer: readonly NamedArray[]; codec?: CodecCheckpointState; offPathCodecs?: readonly CodecCheckpointState[] },
   log: (msg: string) => void = (m) => console.error(m),
 ): string {
   try {
@@ -289,9 +304,10 @@ function saveCheckpointFor(
   config: unknown,
   rec: { frames: number; updates: number; episodes: readonly unknown[]; wallSeconds: number; recent: { values(): readonly number[] } },
   model: ModelMeta,
-  state: { weights: Uint8Array; optimizer: readonly NamedArray[]; codec?: CodecCheckpointState },
+  state: { weights: Uint8Array; optimizer: readonly NamedArray[]; codec?: CodecCheckpointState; offPathCodecs?: readonly CodecCheckpointState[] },
 ): string {
-  for (const a of state.codec?.arrays ?? []) {
+  const codecArrays = [...(state.codec?.arrays ?? []), ...(state.offPathCodecs ?? []).flatMap((c) => c.arrays)];
+  for (const a of codecArrays) {
     if (!a.name.startsWith(CODEC_PREFIX)) throw new Error(`codec checkpoint array '${a.name}' must be named ${CODEC_PREFIX}…`);
   }
   return saveCheckpoint(runDir, {
@@ -307,8 +323,9 @@ function saveCheckpointFor(
       inputShape: [...model.inputShape],
       numActions: model.numActions,
       ...(state.codec ? { codec: state.codec.meta } : {}),
+      ...(state.offPathCodecs?.length ? { offPathCodecs: state.offPathCodecs.map((c) => c.meta) } : {}),
     },
     weights: state.weights,
-    optimizer: [...state.optimizer, ...(state.codec?.arrays ?? [])],
+    optimizer: [...state.optimizer, ...codecArrays],
   });
 }

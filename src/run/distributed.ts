@@ -98,6 +98,7 @@ export async function runDistributed(config: RunConfig, opts: DistributedRunOpti
       inferenceRequests: stats?.requests ?? 0,
       stepAccounting: acc,
       codecs: l.codecs.table() ?? {},
+      codecInexactDecodes: l.codecs.inexactDecodes,
       discardedFraction: lostFraction(acc),
       queueFull: config.distributed.queueFull,
       queueFullHolds: l.heldCount,
@@ -121,6 +122,9 @@ function actorSummaries(svc: LearnerService, extra: (id: string) => Record<strin
     return {
       id: a.id,
       splitPoint: a.splitPoint,
+      codec: a.codec,
+      codecTraffic: a.codecTraffic,
+      unknownCodecSteps: a.unknownCodecSteps,
       frames: (a.stepsServed + a.stepsLocal) * repeat,
       stepsServed: a.stepsServed,
       stepsLocal: a.stepsLocal,

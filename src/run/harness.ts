@@ -28,6 +28,8 @@ export interface TrainingState {
   readonly optimizer: Checkpoint['optimizer'];
   /** A trained feature codec's state (src/learner/codec-checkpoint.ts). */
   readonly codec?: CodecCheckpointState;
+  /** The other codecs of distributed.codecs, off the forward path. */
+  readonly offPathCodecs?: readonly CodecCheckpointState[];
 }
 
 /** Frames/s over a sliding few seconds, for the progress display. */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { RunConfig } from '../config/schema.js';
 import { Learner, type LearnerSink, plannerFor, type SplitPlanner, type UpdateReport } from '../learner/index.js';
 import type { PolicyModel } from '../model/index.js';
-import { type Checkpoint, codecStateOf, loadCheckpoint, writeRunCheckpoint } from './checkpoint.js';
+import { type Checkpoint, codecStateOf, loadCheckpoint, offPathCodecStatesOf, writeRunCheckpoint } from './checkpoint.js';
 import { loadPlannerCheckpoint } from './planner-file.js';
 import { RunRecorder } from './recorder.js';
 import { mountDashboard } from './dashboard/mount.js';
@@ -77,7 +77,15 @@ export class LearnerService {
     ref.learner = learner;
     if (resumed) {
       const codec = codecStateOf(resumed);
-      await learner.restore({ weights: resumed.weights, optimizer: resumed.optimizer, frames: resumed.meta.frames, updates: resumed.meta.updates, codec });
+      const offPathCodecs = offPathCodecStatesOf(resumed);
+      await learner.restore({
+        weights: resumed.weights,
+        optimizer: resumed.optimizer,
+        frames: resumed.meta.frames,
+        updates: resumed.meta.updates,
+        codec,
+        offPathCodecs,
+      });
       log(`learner resumed at ${resumed.meta.frames} frames (version ${learner.model.version})`);
     }
     await learner.start();

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EMPTY_RANGE, type FeatureCodec, updateRange } from '../codec/index.js';
 import { loadCodecState, saveCodecState } from '../learner/codec-checkpoint.js';
 import { codecTrainerFor } from '../learner/codec-training.js';
-import { SplitCodecs } from '../learner/split-codecs.js';
+import { configuredCodecs, SplitCodecs } from '../learner/split-codecs.js';
 import { act, createModel, createPolicyRunner, headActivations, type PolicyModel, type PolicyRunner } from '../model/index.js';
 import { Rng } from '../util/rng.js';
 import { type Checkpoint, codecStateOf } from './checkpoint.js';
@@ -167,11 +167,16 @@ export async function runLocal(
   }
 }
 
-/** The codec local mode trains with: distributed.codec where the learner would hold it (split-codecs.ts). */
+/**
+ * The codec local mode trains with: the first of distributed.codecs (the main one) where the learner
+ * would hold it (split-codecs.ts); local mode has no actors to use the others.
+ */
 function localCodec(config: RunConfig, model: PolicyModel): { codec: FeatureCodec; y: number } | undefined {
   const d = config.distributed;
-  if (d.codec === undefined) return undefined;
-  const held = new SplitCodecs(model, d.codec, d.allowLossyCodecs, config.seed, d.codecSplit);
-  const y = Number(Object.keys(held.table()!)[0]);
-  return { codec: held.at(y)!, y };
+  const ids = configuredCodecs(d);
+  if (ids.length === 0) return undefined;
+  const held = new SplitCodecs(model, { codecs: ids, allowLossy: d.allowLossyCodecs, seed: config.seed, split: d.codecSplit });
+  const main = held.main()!;
+  for (const e of held.all()) if (e !== main) e.codec.dispose();
+  return main;
 }

@@ -12,10 +12,15 @@ import { countInto, SendQueue } from './send-queue.js';
 import { decodeAs, encode, type LayerBlob, type ParamUpdate, ProtocolError } from './wire/index.js';
 
 /** Topic for the parameters of layers from..to (1-based, inclusive). */
-/** Topic of the codec state (encoder/decoder weights, quantiser range) of split point y. */
-export function codecTopic(y: number): string {
+/**
+ * Topic of the state (encoder/decoder weights, quantiser range) of codec `id` at split point y:
+ * "codec/<y>/<id>/". The closing slash keeps one codec's subscription from prefix-matching another's
+ * (q8 and q8z), so an actor's link carries only the codec it uses.
+ */
+export function codecTopic(y: number, id: string): string {
   if (!Number.isInteger(y) || y < 1) throw new RangeError(`codecTopic needs an integer split point >= 1, got ${y}`);
-  return `codec/${y}`;
+  if (!/^[a-z0-9]+$/.test(id)) throw new RangeError(`codecTopic needs a codec id (letters and digits), got "${id}"`);
+  return `codec/${y}/${id}/`;
 }
 
 export function paramTopic(from: number, to: number): string {

@@ -26,8 +26,11 @@ export const learnerContractSchema = z.strictObject({
   unrollLength: z.number().int().min(1),
   /** Run seed; actors derive their env seeds from it and their index. */
   seed: z.number().int().min(0),
-  /** Feature codec per split point ("1": "ae4q4", …); a split not listed sends float32. */
-  codecs: z.record(z.string().regex(/^[1-9][0-9]*$/), z.string().min(1)).optional(),
+  /**
+   * Feature codecs the learner holds per split point ("1": ["ae4q4", "q8"], …); which one an actor
+   * uses is in its RegisterReply / SplitPointChange / StepReply.newCodec.
+   */
+  codecs: z.record(z.string().regex(/^[1-9][0-9]*$/), z.array(z.string().min(1)).min(1)).optional(),
   /** Set in a RegisterReply: this actor's index and how many times it has registered. */
   actorIndex: z.number().int().min(0).optional(),
   registration: z.number().int().min(1).optional(),

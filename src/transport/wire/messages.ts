@@ -18,7 +18,11 @@
  * message's check, encoder and decoder side by side.
  */
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * 2: RegisterReply, SplitPointChange and StepReply name the codec of the split they assign (a codec
+ * per actor). A peer speaking another version is refused at its first message (VERSION_MISMATCH).
+ */
+export const PROTOCOL_VERSION = 2;
 export const MAGIC = 0x434b4e54;
 export const HEADER_BYTES = 12;
 
@@ -131,6 +135,8 @@ export interface RegisterReply {
   uploadAddress: string;
   /** Any further learner settings (batching, unroll length, ...). */
   learnerConfig?: Record<string, unknown>;
+  /** Codec the actor encodes its split feature with (absent: float32, or nothing to encode at y = 0 / K). */
+  codec?: string;
 }
 
 /** What a coded StepRequest says about its payload: which codec made it, and Eq. 2's scale/offset. */
@@ -174,8 +180,10 @@ export interface StepReply {
   /** Behaviour logits, row-major [numEnvs, numActions]. */
   logits: Float32Array;
   values: Float32Array;
-  /** Set when the learner moves this actor to another split point from the next step on. */
+  /** Set when the learner moves this actor to another split point (or codec) from the next step on. */
   newSplitPoint?: number;
+  /** With newSplitPoint: the codec there (absent: float32). */
+  newCodec?: string;
 }
 
 export interface SplitPointChange {
@@ -188,6 +196,8 @@ export interface SplitPointChange {
   fromStepId: number;
   /** Human-readable cause, for the actor's log. */
   reason: string;
+  /** Codec at the new split point (absent: float32). */
+  codec?: string;
 }
 
 export interface LayerBlob {

@@ -19,6 +19,13 @@ import {
   type StepRequest,
 } from './messages.js';
 
+/** A codec id on the wire: '' (none) or letters and digits (src/codec/spec.ts), at most 32 bytes. */
+function checkCodecId(field: string, id: string | undefined): void {
+  if (id === undefined) return;
+  if (id === '' || id.length > 32 || !/^[a-z0-9]+$/.test(id))
+    fail('BAD_FIELD', `${field} "${id}" is not a codec id (letters and digits, e.g. ae4q4; omit it for float32)`);
+}
+
 // ---------------------------------------------------------------- Hello
 
 export function encodeHello(m: Hello, version: number): Buffer {
@@ -61,6 +68,7 @@ export function encodeRegisterReply(m: RegisterReply, version: number): Buffer {
   checkUint('RegisterReply.splitPoint', m.splitPoint, LIMITS.maxSplitPoint);
   checkUint('RegisterReply.numLayers', m.numLayers, LIMITS.maxSplitPoint);
   checkUint('RegisterReply.paramVersion', m.paramVersion, 0xffffffff);
+  checkCodecId('RegisterReply.codec', m.codec);
   const w = new Writer(64);
   w.u8(m.accepted ? 1 : 0);
   w.str('RegisterReply.reason', m.reason);
@@ -70,6 +78,7 @@ export function encodeRegisterReply(m: RegisterReply, version: number): Buffer {
   w.str('RegisterReply.paramsAddress', m.paramsAddress);
   w.str('RegisterReply.uploadAddress', m.uploadAddress);
   w.json('RegisterReply.learnerConfig', m.learnerConfig);
+  w.str('RegisterReply.codec', m.codec ?? '');
   return w.finish(MessageType.RegisterReply, version);
 }
 
@@ -85,7 +94,9 @@ export function decodeRegisterReply(r: Reader): RegisterReply {
   const paramsAddress = r.str('paramsAddress');
   const uploadAddress = r.str('uploadAddress');
   const learnerConfig = r.json('learnerConfig');
+  const codec = r.str('codec');
   r.end();
+  if (codec !== '') checkCodecId('RegisterReply.codec', codec);
   const m: RegisterReply = {
     type: 'RegisterReply',
     accepted: acceptedByte === 1,
@@ -97,6 +108,7 @@ export function decodeRegisterReply(r: Reader): RegisterReply {
     uploadAddress,
   };
   if (learnerConfig !== undefined) m.learnerConfig = learnerConfig;
+  if (codec !== '') m.codec = codec;
   return m;
 }
 
@@ -260,6 +272,9 @@ export function checkStepReply(m: Omit<StepReply, 'type'>): void {
   checkUint('StepReply.numEnvs', m.numEnvs, LIMITS.maxNumEnvs, 1);
   checkUint('StepReply.numActions', m.numActions, LIMITS.maxNumActions, 1);
   if (m.newSplitPoint !== undefined) checkUint('StepReply.newSplitPoint', m.newSplitPoint, LIMITS.maxSplitPoint);
+  checkCodecId('StepReply.newCodec', m.newCodec);
+  if (m.newCodec !== undefined && m.newSplitPoint === undefined)
+    fail('BAD_FIELD', 'StepReply.newCodec is set without newSplitPoint: a codec change names its split point');
   if (m.actions.length !== m.numEnvs) fail('BAD_LENGTH', `StepReply.actions has ${m.actions.length} values, numEnvs is ${m.numEnvs}`);
   if (m.logits.length !== m.numEnvs * m.numActions) {
     fail('BAD_LENGTH', `StepReply.logits has ${m.logits.length} values; numEnvs ${m.numEnvs} × numActions ${m.numActions} needs ${m.numEnvs * m.numActions}`);
@@ -276,12 +291,14 @@ export function checkStepReply(m: Omit<StepReply, 'type'>): void {
 
 export function encodeStepReply(m: StepReply, version: number): Buffer {
   checkStepReply(m);
-  const w = new Writer(20 + m.numEnvs * (8 + 4 * m.numActions));
+  const w = new Writer(60 + m.numEnvs * (8 + 4 * m.numActions));
   w.u32(m.stepId);
   w.u32(m.numEnvs);
   w.u32(m.numActions);
   w.u16(m.newSplitPoint ?? NO_SPLIT);
-  w.u16(0);
+  // The codec id's u16 length sits where version 1 had a reserved 0: without a codec the bytes are the same.
+  w.str('StepReply.newCodec', m.newCodec ?? '');
+  w.pad4();
   w.bytes(m.actions);
   w.bytes(m.logits);
   w.bytes(m.values);
@@ -295,7 +312,8 @@ export function decodeStepReply(r: Reader): StepReply {
   const numActions = r.u32('numActions');
   checkUint('StepReply.numActions', numActions, LIMITS.maxNumActions, 1);
   const split = r.u16('newSplitPoint');
-  if (r.u16('reserved') !== 0) fail('BAD_FIELD', 'StepReply.reserved must be 0');
+  const newCodec = r.str('newCodec');
+  r.pad4('padding');
   const needed = numEnvs * (8 + 4 * numActions);
   if (r.buf.length - r.pos !== needed) {
     fail('BAD_LENGTH', `StepReply arrays: numEnvs ${numEnvs}, numActions ${numActions} need ${needed} bytes, message has ${r.buf.length - r.pos}`);
@@ -306,6 +324,7 @@ export function decodeStepReply(r: Reader): StepReply {
   r.end();
   const m: StepReply = { type: 'StepReply', stepId, numEnvs, numActions, actions, logits, values };
   if (split !== NO_SPLIT) m.newSplitPoint = split;
+  if (newCodec !== '') m.newCodec = newCodec;
   checkStepReply(m);
   return m;
 }
@@ -315,10 +334,12 @@ export function decodeStepReply(r: Reader): StepReply {
 export function encodeSplitPointChange(m: SplitPointChange, version: number): Buffer {
   checkUint('SplitPointChange.splitPoint', m.splitPoint, LIMITS.maxSplitPoint);
   checkUint('SplitPointChange.fromStepId', m.fromStepId, 0xffffffff);
+  checkCodecId('SplitPointChange.codec', m.codec);
   const w = new Writer(16);
   w.u16(m.splitPoint);
   w.u32(m.fromStepId);
   w.str('SplitPointChange.reason', m.reason);
+  w.str('SplitPointChange.codec', m.codec ?? '');
   return w.finish(MessageType.SplitPointChange, version);
 }
 
@@ -327,6 +348,9 @@ export function decodeSplitPointChange(r: Reader): SplitPointChange {
   checkUint('SplitPointChange.splitPoint', splitPoint, LIMITS.maxSplitPoint);
   const fromStepId = r.u32('fromStepId');
   const reason = r.str('reason');
+  const codec = r.str('codec');
   r.end();
-  return { type: 'SplitPointChange', splitPoint, fromStepId, reason };
+  if (codec === '') return { type: 'SplitPointChange', splitPoint, fromStepId, reason };
+  checkCodecId('SplitPointChange.codec', codec);
+  return { type: 'SplitPointChange', splitPoint, fromStepId, reason, codec };
 }
