@@ -140,7 +140,12 @@ export class MultiServerPlanner implements SplitPlanner {
   }
 
   private instance(ids: readonly string[], serverIds: readonly string[]): MultiInstance {
-    const servers = [this.learner, ...serverIds.map((id) => this.servers.get(id)!)];
+    // An undeclared ingress must never bind: more than every actor's link at full share (an unlimited
+    // link is 1e18 B/s, so a fixed "unlimited" ingress would be filled by the first actor).
+    const anyIngress = 2 * ids.reduce((n, id) => n + this.actors.get(id)!.link, 1);
+    const servers = [this.learner, ...serverIds.map((id) => this.servers.get(id)!)].map((s) =>
+      s.ingressBytesPerSec === UNLIMITED ? { ...s, ingressBytesPerSec: anyIngress } : s,
+    );
     return parseMultiInstance(
       {
         inputBytes: this.inputBytes,
