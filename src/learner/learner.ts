@@ -25,7 +25,7 @@ import { type TrainStep } from './train-step.js';
 import { type TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
 import { RejectLog, type UploadIntake } from './upload-intake.js';
 import { ServerPool } from './server-pool.js';
-import { MultiServerPlanner, type Replan } from './multi-server-planner.js';
+import { MultiServerPlanner, replanReporter } from './multi-server-planner.js';
 import type { PlanChange } from './planner-types.js';
 
 const REPUBLISH_MS = 500;
@@ -81,8 +81,16 @@ export class Learner {
     const d = opts.config.distributed;
     const h = opts.config.hyper;
     const plan =
-      this.planner instanceof MultiServerPlanner ? { planner: this.planner, applySplits: (ch: readonly PlanChange[]) => this.membership.apply(ch) } : undefined;
-    if (plan) plan.planner.onReplan = (r) => this.replanned(r);
+      this.planner instanceof MultiServerPlanner
+        ? {
+            planner: this.planner,
+            applySplits: (ch: readonly PlanChange[]) => {
+              this.membership.apply(ch);
+              this.inference.recheck(); // as after a join: batches waiting on an actor that changed split
+            },
+          }
+        : undefined;
+    if (plan) plan.planner.onReplan = replanReporter(p.metrics, opts.sink);
     const hooks = {
       contract: (id: string) => this.serverContract(id),
       revoke: (id: string) => this.channels?.revokeSubscriber(id),
@@ -91,16 +99,6 @@ export class Learner {
     };
     this.servers = new ServerPool(p.registry, p.intake, p.metrics, opts.sink, hooks, d.serverAssign);
     this.queue = new UnrollQueue(d.maxQueuedUnrolls, h.batchSize, d.queueFull, h.unrollLength, p.metrics, (held) => this.channels?.setPaused(held));
-  }
-
-  /** A re-plan of the multi-server planner: counted, timed, logged. */
-  private replanned(r: Replan): void {
-    this.metrics.replans.inc();
-    this.metrics.replanSolve.observe(r.solveMs / 1000);
-    this.opts.sink.log(
-      `re-plan (${r.reason}): ${r.solver} over ${r.actors} actors and ${r.servers} servers in ${r.solveMs.toFixed(2)} ms; ${r.moves} server moves, ${r.splitChanges} split changes`,
-    );
-    this.opts.sink.event({ event: 'replan', ...r });
   }
 
   /** Builds the network, optimizer, planner and data path (nothing listens until start()). */

@@ -13,7 +13,9 @@ import {
   type Strategy,
 } from '../partition/multi/index.js';
 import { type Hello, parseDeviceProfile } from '../transport/index.js';
+import type { LearnerMetrics } from '../metrics/learner-metrics.js';
 import type { PlanChange, PlanDescription, SplitPlanner } from './planner-types.js';
+import type { LearnerSink } from './sink.js';
 
 const UNLIMITED = 1e18;
 /** The learner's own place in the multi-server instance (index 0); a route of null in ServerPool. */
@@ -206,4 +208,16 @@ export class MultiServerPlanner implements SplitPlanner {
     this.onReplan?.(this.last);
     return changes;
   }
+}
+
+/** The learner's onReplan: each re-plan counted, its solve time observed, logged and written to the train log. */
+export function replanReporter(metrics: LearnerMetrics, sink: LearnerSink): (r: Replan) => void {
+  return (r) => {
+    metrics.replans.inc();
+    metrics.replanSolve.observe(r.solveMs / 1000);
+    sink.log(
+      `re-plan (${r.reason}): ${r.solver} over ${r.actors} actors and ${r.servers} servers in ${r.solveMs.toFixed(2)} ms; ${r.moves} server moves, ${r.splitChanges} split changes`,
+    );
+    sink.event({ event: 'replan', ...r });
+  };
 }
