@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
 import { impalaDeepNetwork } from '../src/partition/networks.js';
-import { solveMultiDefp, solveMultiGreedy, solveMultiMilp, type MultiInstance } from '../src/partition/multi/index.js';
+import { solveMultiDefp, solveMultiGreedy, solveMultiMilp, type MultiInstance, type Strategy } from '../src/partition/multi/index.js';
 import { drawFleet, type FleetOptions } from '../src/partition/multi/mahppo/environment.js';
 import { DEFAULT_MAHPPO, planMahppo, trainMahppo, type IterationLog } from '../src/partition/multi/mahppo/trainer.js';
 import { lineChart, svgToPng } from '../src/plot/index.js';
@@ -75,8 +75,10 @@ for (const S of cfg.servers) {
       samples.push(sample(inst, 'greedy', g, tg));
       const [d, td] = await timed(() => solveMultiDefp(inst));
       samples.push(sample(inst, 'defp', d.assignment, td));
+      let milpPlan: Strategy[] | undefined;
       if (n <= cfg.milpMaxActors) {
         const [m, tm] = await timed(() => solveMultiMilp(inst, { timeLimitSec: 20 }));
+        milpPlan = m.assignment;
         samples.push(sample(inst, m.optimal ? 'milp' : 'milp (time limit)', m.assignment, tm));
       }
       const [raw, tr] = await timed(() => planMahppo(policies.raw, inst, { shield: false }));
@@ -87,18 +89,19 @@ for (const S of cfg.servers) {
       samples.push(sample(inst, 'shielded marl', ms.assignment, tms));
       if (e === 0) {
         // Re-planning after a join or leave (experiments/planners/replan.ts): DEFP warm-starts from its plan.
-        const policy = (pol: (typeof policies)['raw']) => ({
+        const policy = (pol: (typeof policies)['raw'], plan: Strategy[]) => ({
+          plan,
           solve: async (i: MultiInstance) => (await planMahppo(pol, i, { shield: true })).assignment,
           // A policy's server head is trained for S servers: without one it has no plan.
           skip: (ev: string) => ev === 'server leave',
         });
         replan.push(
-          ...(await measureReplans(inst, d.assignment, {
-            'defp (warm)': { solve: (i, start) => solveMultiDefp(i, { start }).assignment },
-            greedy: { solve: (i) => solveMultiGreedy(i) },
-            ...(n <= cfg.milpMaxActors ? { milp: { solve: async (i: MultiInstance) => (await solveMultiMilp(i, { timeLimitSec: 20 })).assignment } } : {}),
-            'mahppo + shield': policy(policies.raw),
-            'shielded marl': policy(policies.shielded),
+          ...(await measureReplans(inst, {
+            'defp (warm)': { plan: d.assignment, solve: (i, start) => solveMultiDefp(i, { start }).assignment },
+            greedy: { plan: g, solve: (i) => solveMultiGreedy(i) },
+            ...(milpPlan ? { milp: { plan: milpPlan, solve: async (i: MultiInstance) => (await solveMultiMilp(i, { timeLimitSec: 20 })).assignment } } : {}),
+            'mahppo + shield': policy(policies.raw, sh.assignment),
+            'shielded marl': policy(policies.shielded, ms.assignment),
           })),
         );
       }

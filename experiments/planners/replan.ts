@@ -1,6 +1,6 @@
 /**
- * Re-planning after a join or leave (issue 21, item 5), on the simulator: for one instance and its
- * plan, each event (an actor leaves, an actor joins, the last server leaves, it joins again) is
+ * Re-planning after a join or leave (issue 21, item 5), on the simulator: for one instance and each
+ * planner's own plan of it, each event (an actor leaves, an actor joins, the last server leaves, it joins again) is
  * re-solved by every planner, and we record the solve time, how many of the actors already present
  * the new plan moves to another server, and the time until every moved actor's steps arrive at its new
  * place: solve + max over moved actors of (T_old + T_new) — the step in flight finishes at the old
@@ -55,15 +55,17 @@ export function replanEvents(inst: MultiInstance, plan: readonly Strategy[]): Ev
   return events;
 }
 
-/** Runs one planner on every event; `skip` leaves out events a planner cannot take (e.g. a policy trained for S servers). */
+/**
+ * Runs every planner on every event, each from its own plan of `inst` (so "moved" is that planner's own
+ * churn); `skip` leaves out events a planner cannot take (e.g. a policy trained for S servers).
+ */
 export async function measureReplans(
   inst: MultiInstance,
-  plan: readonly Strategy[],
-  planners: Record<string, { solve: Replanner; skip?: (e: ReplanRow['event']) => boolean }>,
+  planners: Record<string, { plan: readonly Strategy[]; solve: Replanner; skip?: (e: ReplanRow['event']) => boolean }>,
 ): Promise<ReplanRow[]> {
   const rows: ReplanRow[] = [];
-  for (const ev of replanEvents(inst, plan)) {
-    for (const [name, p] of Object.entries(planners)) {
+  for (const [name, p] of Object.entries(planners)) {
+    for (const ev of replanEvents(inst, p.plan)) {
       if (p.skip?.(ev.event)) continue;
       const t0 = performance.now();
       const next = await p.solve(
