@@ -11,18 +11,31 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
 import { impalaDeepNetwork } from '../src/partition/networks.js';
-import { LOCAL, solveMultiDefp, solveMultiGreedy, solveMultiMilp, type MultiInstance } from '../src/partition/multi/index.js';
+import { solveMultiDefp, solveMultiGreedy, solveMultiMilp, type MultiInstance, type Strategy } from '../src/partition/multi/index.js';
 import { drawFleet, type FleetOptions } from '../src/partition/multi/mahppo/environment.js';
 import { DEFAULT_MAHPPO, planMahppo, trainMahppo, type IterationLog } from '../src/partition/multi/mahppo/trainer.js';
 import { lineChart, svgToPng } from '../src/plot/index.js';
 import { Rng } from '../src/util/rng.js';
 import { markdown, sample, summarise, type PlanSample } from './planners/compare.js';
+import { measureReplans, type ReplanRow } from './planners/replan.js';
 
 const full = process.argv.includes('--full');
 const cfg = full
   ? { servers: [1, 2, 4, 8], actors: [10, 30, 100, 300, 1000], iterations: 200, trainActors: [10, 100] as const, instances: 8, milpMaxActors: 100 }
   : { servers: [2], actors: [10, 30, 100], iterations: 50, trainActors: [10, 40] as const, instances: 4, milpMaxActors: 30 };
-const out = join('experiments', 'results', full ? 'planners' : 'planners-quick');
+// --servers 1,2 --actors 10,30 --iterations 50 --instances 2: a reduced grid (to time it before --full).
+const flag = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const list = (v: string | undefined) => v?.split(',').map(Number);
+Object.assign(cfg, {
+  ...(flag('servers') ? { servers: list(flag('servers')) } : {}),
+  ...(flag('actors') ? { actors: list(flag('actors')) } : {}),
+  ...(flag('iterations') ? { iterations: Number(flag('iterations')) } : {}),
+  ...(flag('instances') ? { instances: Number(flag('instances')) } : {}),
+});
+const out = flag('out') ?? join('experiments', 'results', full ? 'planners' : 'planners-quick');
 mkdirSync(out, { recursive: true });
 await initBackend({ prefer: 'wasm', threads: 1 });
 const network = impalaDeepNetwork();
@@ -32,7 +45,7 @@ const now = () => performance.now();
 const samples: PlanSample[] = [];
 const training: Record<string, IterationLog[]> = {};
 const trainSeconds: Record<string, number> = {};
-const replan: { servers: number; actors: number; planner: string; event: string; ms: number }[] = [];
+const replan: ReplanRow[] = [];
 for (const S of cfg.servers) {
   const fleet: FleetOptions = { network, servers: S, actors: cfg.trainActors, shareLevels: Q };
   const policies: Record<string, Awaited<ReturnType<typeof trainMahppo>>['policy']> = {};
@@ -62,8 +75,10 @@ for (const S of cfg.servers) {
       samples.push(sample(inst, 'greedy', g, tg));
       const [d, td] = await timed(() => solveMultiDefp(inst));
       samples.push(sample(inst, 'defp', d.assignment, td));
+      let milpPlan: Strategy[] | undefined;
       if (n <= cfg.milpMaxActors) {
         const [m, tm] = await timed(() => solveMultiMilp(inst, { timeLimitSec: 20 }));
+        milpPlan = m.assignment;
         samples.push(sample(inst, m.optimal ? 'milp' : 'milp (time limit)', m.assignment, tm));
       }
       const [raw, tr] = await timed(() => planMahppo(policies.raw, inst, { shield: false }));
@@ -73,15 +88,22 @@ for (const S of cfg.servers) {
       const [ms, tms] = await timed(() => planMahppo(policies.shielded, inst, { shield: true }));
       samples.push(sample(inst, 'shielded marl', ms.assignment, tms));
       if (e === 0) {
-        // Re-planning after a leave: DEFP restarts from its equilibrium without the actor; MAHPPO replans in one pass.
-        const left: MultiInstance = { ...inst, actors: inst.actors.slice(1) };
-        const [, tl] = await timed(() => solveMultiDefp(left, { start: d.assignment.slice(1) }));
-        replan.push({ servers: S, actors: n, planner: 'defp (warm)', event: 'leave', ms: tl });
-        const joined: MultiInstance = { ...inst, actors: [...inst.actors, inst.actors[0]].map((a, i) => ({ ...a, id: i })) };
-        const [, tj] = await timed(() => solveMultiDefp(joined, { start: [...d.assignment, LOCAL(inst)] }));
-        replan.push({ servers: S, actors: n, planner: 'defp (warm)', event: 'join', ms: tj });
-        const [, tmj] = await timed(() => planMahppo(policies.shielded, joined, { shield: true }));
-        replan.push({ servers: S, actors: n, planner: 'shielded marl', event: 'join', ms: tmj });
+        // Re-planning after a join or leave (experiments/planners/replan.ts): DEFP warm-starts from its plan.
+        const policy = (pol: (typeof policies)['raw'], plan: Strategy[]) => ({
+          plan,
+          solve: async (i: MultiInstance) => (await planMahppo(pol, i, { shield: true })).assignment,
+          // A policy's server head is trained for S servers: without one it has no plan.
+          skip: (ev: string) => ev === 'server leave',
+        });
+        replan.push(
+          ...(await measureReplans(inst, {
+            'defp (warm)': { plan: d.assignment, solve: (i, start) => solveMultiDefp(i, { start }).assignment },
+            greedy: { plan: g, solve: (i) => solveMultiGreedy(i) },
+            ...(milpPlan ? { milp: { plan: milpPlan, solve: async (i: MultiInstance) => (await solveMultiMilp(i, { timeLimitSec: 20 })).assignment } } : {}),
+            'mahppo + shield': policy(policies.raw, sh.assignment),
+            'shielded marl': policy(policies.shielded, ms.assignment),
+          })),
+        );
       }
     }
     console.log(`[planners] S=${S} n=${n} done`);
@@ -92,6 +114,12 @@ const cells = summarise(samples);
 const table = markdown(cells);
 writeFileSync(join(out, 'planners.json'), `${JSON.stringify({ full, config: cfg, cells, replan, trainSeconds, training, samples }, null, 2)}\n`);
 writeFileSync(join(out, 'table.md'), `${table}\n`);
+const replanTable = [
+  '| servers | actors | event | planner | solve ms | actors moved | settle ms (solve + slowest move) |',
+  '| --- | --- | --- | --- | --- | --- | --- |',
+  ...replan.map((r) => `| ${r.servers} | ${r.actors} | ${r.event} | ${r.planner} | ${r.solveMs.toFixed(2)} | ${r.moved} | ${r.settleMs.toFixed(1)} |`),
+].join('\n');
+writeFileSync(join(out, 'replan.md'), `${replanTable}\n`);
 const write = async (name: string, svg: string) => {
   writeFileSync(join(out, `${name}.svg`), svg);
   writeFileSync(join(out, `${name}.png`), svgToPng(svg));
@@ -131,6 +159,25 @@ for (const S of cfg.servers) {
       logX: true,
       logY: true,
       series: series((c) => Math.max(c.medianPlanMs, 1e-3)),
+    }),
+  );
+}
+for (const event of ['actor join', 'actor leave', 'server join', 'server leave'] as const) {
+  const S = Math.max(...cfg.servers);
+  const rows = replan.filter((r) => r.servers === S && r.event === event);
+  if (rows.length === 0) continue;
+  await write(
+    `replan-${event.replace(' ', '-')}-S${S}`,
+    await lineChart({
+      title: `${S} server(s): re-planning after an ${event} (solve + slowest move)`,
+      xLabel: 'actors',
+      yLabel: 'ms',
+      logX: true,
+      logY: true,
+      series: [...new Set(rows.map((r) => r.planner))].map((p) => ({
+        name: p,
+        points: rows.filter((r) => r.planner === p).map((r) => [r.actors, Math.max(r.settleMs, 1e-3)] as const),
+      })),
     }),
   );
 }

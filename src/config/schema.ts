@@ -177,13 +177,37 @@ export const distributedSchema = z.strictObject({
   maxAbsActivation: z.number().positive().default(1e8),
   /** gRPC connections: the most at once, and how long an idle one (no stream) is kept. */
   maxConnections: z.number().int().positive().default(1024),
-  /** Inference servers (`coknight serve`): 'balance' puts each actor on the server with the fewest actors; 'manual' keeps actors on the learner until moved (Learner.servers.move). */
-  serverAssign: z.enum(['balance', 'manual']).default('balance'),
+  /**
+   * Inference servers (`coknight serve`): 'balance' puts each actor on the server with the fewest actors;
+   * 'manual' keeps actors on the learner until moved (Learner.servers.move); 'plan' (coknight mode) solves
+   * the multi-server problem (partition.multi) on every join and leave and moves actors and split points.
+   */
+  serverAssign: z.enum(['balance', 'manual', 'plan'], { error: "distributed.serverAssign must be 'balance', 'manual' or 'plan'" }).default('balance'),
   connectionIdleMs: z.number().int().positive().default(30_000),
+});
+
+/** One `coknight serve` as the multi-server planner sees it (defaults: the learner's FLOP/s, no budgets). */
+const plannedServerSchema = z.strictObject({
+  flops: z.number({ error: 'partition.multi.servers.<id>.flops must be a number (FLOP/s)' }).positive().optional(),
+  computeBudget: z.number({ error: 'partition.multi.servers.<id>.computeBudget must be a number (FLOPs per round)' }).nonnegative().optional(),
+  ingressBytesPerSec: z.number({ error: 'partition.multi.servers.<id>.ingressBytesPerSec must be a number (bytes/s)' }).positive().optional(),
+});
+
+/** distributed.serverAssign 'plan': the multi-server planner (src/partition/multi) run live by the learner. */
+const multiPlanSchema = z.strictObject({
+  solver: z.enum(['defp', 'greedy', 'milp'], { error: "partition.multi.solver must be 'defp', 'greedy' or 'milp'" }).default('defp'),
+  /** Bandwidth-share steps Q of the multi-server problem. */
+  shareLevels: z.number().int().min(1).max(64).default(4),
+  /** MILP time limit per re-plan, seconds. */
+  milpTimeLimitSec: z.number().positive().default(5),
+  /** Declared FLOP/s and budgets per server id; a server not listed gets the learner's FLOP/s and no budgets. */
+  servers: z.record(z.string().min(1), plannedServerSchema).default({}),
 });
 
 /** The learner side of the partition problem (paper §3.2) for coknight mode's live DEFP planner. */
 export const partitionSchema = z.strictObject({
+  /** Several inference servers: what distributed.serverAssign 'plan' solves with. */
+  multi: multiPlanSchema.prefault({}),
   /** Learner FLOP/s (f_e); default: measured at start-up on the learner's own network. */
   edgeFlops: z.number().positive().optional(),
   /** Learner compute budget R_c per round, in FLOPs (default: unlimited). */
@@ -222,6 +246,19 @@ export const configSchema = z
     partition: partitionSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
+    if (c.distributed.serverAssign === 'plan' && c.mode !== 'coknight')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['distributed', 'serverAssign'],
+        message: `'plan' chooses split points as well as servers, so it needs mode coknight (mode is ${c.mode}): use 'balance' or 'manual' in ${c.mode} mode`,
+      });
+    if (c.distributed.serverAssign === 'plan' && c.partition.planner === 'mahppo')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['partition', 'planner'],
+        message:
+          "distributed.serverAssign 'plan' solves with partition.multi.solver (defp, greedy or milp); the live MAHPPO planner plans the learner alone: set partition.planner to defp",
+      });
     if (c.partition.planner === 'mahppo' && c.partition.plannerCheckpoint === undefined)
       ctx.addIssue({
         code: 'custom',

@@ -25,6 +25,8 @@ import { type TrainStep } from './train-step.js';
 import { type TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
 import { RejectLog, type UploadIntake } from './upload-intake.js';
 import { ServerPool } from './server-pool.js';
+import { MultiServerPlanner, replanReporter } from './multi-server-planner.js';
+import type { PlanChange } from './planner-types.js';
 
 const REPUBLISH_MS = 500;
 
@@ -78,7 +80,23 @@ export class Learner {
     this.codecs = p.codecs;
     const d = opts.config.distributed;
     const h = opts.config.hyper;
-    const hooks = { contract: (id: string) => this.serverContract(id), revoke: (id: string) => this.channels?.revokeSubscriber(id), room: () => this.room() };
+    const plan =
+      this.planner instanceof MultiServerPlanner
+        ? {
+            planner: this.planner,
+            applySplits: (ch: readonly PlanChange[]) => {
+              this.membership.apply(ch);
+              this.inference.recheck(); // as after a join: batches waiting on an actor that changed split
+            },
+          }
+        : undefined;
+    if (plan) plan.planner.onReplan = replanReporter(p.metrics, opts.sink);
+    const hooks = {
+      contract: (id: string) => this.serverContract(id),
+      revoke: (id: string) => this.channels?.revokeSubscriber(id),
+      room: () => this.room(),
+      ...(plan ? { plan } : {}),
+    };
     this.servers = new ServerPool(p.registry, p.intake, p.metrics, opts.sink, hooks, d.serverAssign);
     this.queue = new UnrollQueue(d.maxQueuedUnrolls, h.batchSize, d.queueFull, h.unrollLength, p.metrics, (held) => this.channels?.setPaused(held));
   }

@@ -107,7 +107,8 @@ export class Membership {
     return a;
   }
 
-  private apply(changes: readonly PlanChange[], except: string): void {
+  /** Pushes a plan's split changes to the actors concerned (also the multi-server planner's, from ServerPool). */
+  apply(changes: readonly PlanChange[], except = ''): void {
     for (const ch of changes) {
       if (ch.actorId === except) continue;
       const other = this.registry.get(ch.actorId);

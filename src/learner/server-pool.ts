@@ -22,6 +22,8 @@ import {
   type StepRequest,
 } from '../transport/index.js';
 import type { ActorRegistry, ActorState } from './actor-registry.js';
+import type { MultiServerPlanner } from './multi-server-planner.js';
+import type { PlanChange } from './planner-types.js';
 import type { LearnerSink } from './sink.js';
 import type { UploadIntake } from './upload-intake.js';
 
@@ -46,6 +48,8 @@ interface Route {
   /** Resolves once `leaving` has released the actor. */
   gate: Promise<void> | null;
   open?: () => void;
+  /** When a re-plan moved the actor to a server (performance.now()), until its first step there arrives. */
+  plannedAt?: number;
 }
 
 export interface ServerPoolHooks {
@@ -54,6 +58,8 @@ export interface ServerPoolHooks {
   revoke(serverId: string): void;
   /** Learner backpressure: resolves when the unroll queue has room. */
   room(): Promise<void> | undefined;
+  /** 'plan': the live multi-server planner, and the learner's path for the split changes it makes. */
+  plan?: { planner: MultiServerPlanner; applySplits(changes: readonly PlanChange[]): void };
 }
 
 export class ServerPool {
@@ -70,9 +76,12 @@ export class ServerPool {
     private readonly metrics: LearnerMetrics,
     private readonly sink: LearnerSink,
     private readonly hooks: ServerPoolHooks,
-    /** 'balance': a new actor goes to the server with the fewest actors; 'manual': to the learner until moved. */
-    private readonly assign: 'balance' | 'manual',
-  ) {}
+    /** 'balance': a new actor goes to the server with the fewest actors; 'manual': to the learner until moved; 'plan': where hooks.plan says. */
+    private readonly assign: 'balance' | 'manual' | 'plan',
+  ) {
+    if (assign === 'plan' && !hooks.plan)
+      throw new Error("distributed.serverAssign 'plan' needs the multi-server planner (coknight mode's plannerFor builds it)");
+  }
 
   get size(): number {
     return this.servers.size;
@@ -111,6 +120,10 @@ export class ServerPool {
     this.sink.event({ event: 'server_join', server: hello.serverId, address: hello.address });
     this.updateGauges();
     if (this.assign === 'balance') setImmediate(() => this.rebalance());
+    if (this.hooks.plan) {
+      this.hooks.plan.applySplits(this.hooks.plan.planner.serverJoined(hello.serverId));
+      setImmediate(() => this.applyPlan());
+    }
     return res;
   }
 
@@ -120,6 +133,7 @@ export class ServerPool {
     this.routes.set(a.id, { server: null, leaving: null, gate: null });
     this.updateGauges();
     if (this.assign === 'balance' && this.servers.size > 0) setImmediate(() => this.rebalance());
+    if (this.hooks.plan) setImmediate(() => this.applyPlan());
   }
 
   /** The actor's stream to the learner ended: it is no one's to serve any more. */
@@ -130,6 +144,7 @@ export class ServerPool {
     if (r.server) this.servers.get(r.server)?.link.send({ type: 'ServerControl', op: 'unassign', actorId, value: 0 });
     r.open?.();
     this.updateGauges();
+    if (this.hooks.plan) setImmediate(() => this.applyPlan()); // the planner re-planned when Membership told it
   }
 
   /**
@@ -156,6 +171,7 @@ export class ServerPool {
       open();
     }, RELEASE_TIMEOUT_MS);
     if (from === null && !pending) open(); // the learner answered its last step before the actor heard of the move
+    if (from !== null && !this.servers.has(from)) open(); // a server that left forwards nothing more: no release to wait for
     next.gate = Promise.all([released, pending]).then(() => {
       clearTimeout(timer);
       if (this.routes.get(actorId) !== next) return;
@@ -213,6 +229,11 @@ export class ServerPool {
       const n = this.intake.served(a, step.stepId, step.actions, step.logits, step.behaviourVersion);
       s.stepsServed += n;
       this.metrics.serverEnvSteps.inc({ server: s.id }, n);
+      if (r.plannedAt !== undefined && r.server === s.id) {
+        // Re-planning time as the actors see it: from the re-plan to the first step the new server forwarded.
+        this.metrics.replanSettle.observe((performance.now() - r.plannedAt) / 1000);
+        r.plannedAt = undefined;
+      }
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       s.rejected++;
@@ -232,14 +253,34 @@ export class ServerPool {
     if (!s || s.link !== link) return;
     this.servers.delete(s.id);
     this.hooks.revoke(s.id);
+    if (this.hooks.plan) this.hooks.plan.applySplits(this.hooks.plan.planner.serverLeft(s.id));
     for (const [actorId, r] of this.routes) {
       if (r.leaving === s.id) r.open?.();
-      if (r.server === s.id && this.registry.get(actorId)?.ctx) void this.move(actorId, null, `inference server ${s.id} left`);
+      if (r.server === s.id && this.registry.get(actorId)?.ctx) {
+        const to = this.hooks.plan?.planner.serverOf(actorId) ?? null;
+        void this.move(actorId, to !== null && this.servers.has(to) ? to : null, `inference server ${s.id} left`);
+      }
     }
+    if (this.hooks.plan) setImmediate(() => this.applyPlan());
     this.metrics.serverActors.remove({ server: s.id });
     this.updateGauges();
     this.sink.log(`inference server ${s.id} left (${details}); it served ${s.stepsServed} env steps`);
     this.sink.event({ event: 'server_leave', server: s.id, details, stepsServed: s.stepsServed });
+  }
+
+  /** 'plan': every live actor whose route differs from the planner's current plan moves there. */
+  applyPlan(): void {
+    const planner = this.hooks.plan?.planner;
+    if (!planner) return;
+    const t = performance.now();
+    for (const [id, r] of [...this.routes]) {
+      if (!this.registry.get(id)?.ctx) continue;
+      const to = planner.serverOf(id);
+      if (r.server === to || (to !== null && !this.servers.has(to))) continue;
+      void this.move(id, to, 'plan');
+      const moved = this.routes.get(id);
+      if (moved && to !== null) moved.plannedAt = t;
+    }
   }
 
   /** 'balance': actors on the learner, or on a server with more than its share, move to the least-loaded server. */

@@ -6,6 +6,8 @@ import type { SplitCodecs } from './split-codecs.js';
 import { type Hello, parseBandwidth, parseDeviceProfile } from '../transport/index.js';
 import type { PlanChange, PlanDescription, SplitPlanner } from './planner-types.js';
 import { MahppoPlanner } from './mahppo-planner.js';
+import { MultiServerPlanner } from './multi-server-planner.js';
+import type { Highs } from '../partition/milp.js';
 
 export type { PlanChange, PlanDescription, SplitPlanner } from './planner-types.js';
 
@@ -121,7 +123,14 @@ export function spawnedIndex(actorId: string, joinOrder: number): number {
 }
 
 /** The planner a mode implies (coknight mode: DEFP, or the MAHPPO policy when one is given). */
-export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: number, codecs?: SplitCodecs, mahppo?: PlannerCheckpoint): SplitPlanner {
+export function plannerFor(
+  config: RunConfig,
+  model: PolicyModel,
+  edgeFlops: number,
+  codecs?: SplitCodecs,
+  mahppo?: PlannerCheckpoint,
+  highs?: Highs,
+): SplitPlanner {
   const K = model.K;
   if (config.mode === 'seed') return new FixedPlanner(() => 0, 'seed (y=0 for every actor)');
   if (config.mode === 'impala') return new FixedPlanner(() => K, `impala (y=K=${K} for every actor)`);
@@ -143,6 +152,11 @@ export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: num
     const pickCodec = (id: string, i: number): string | undefined => sc[spawnedIndex(id, i)] || undefined;
     const name = `fixed split points [${fixed.join(', ')}]${sc.length ? `, codecs [${sc.join(', ')}]` : ''}`;
     return new FixedPlanner(pickY, name, pickCodec);
+  }
+  if (config.distributed.serverAssign === 'plan') {
+    if (config.distributed.codec !== undefined)
+      throw new Error("distributed.serverAssign 'plan' does not price feature codecs yet (inference servers refuse coded steps): drop distributed.codec");
+    return new MultiServerPlanner(model, config, edgeFlops, highs);
   }
   if (config.partition.planner === 'mahppo') {
     if (!mahppo) throw new Error('partition.planner is mahppo but no planner checkpoint was loaded (set partition.plannerCheckpoint)');

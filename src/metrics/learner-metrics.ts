@@ -78,6 +78,23 @@ export class LearnerMetrics {
     registers: [this.registry],
   });
   readonly serverMoves = new Counter({ name: 'coknight_server_moves_total', help: 'actors moved between inference servers', registers: [this.registry] });
+  readonly replans = new Counter({
+    name: 'coknight_replans_total',
+    help: "re-plans of the multi-server planner (distributed.serverAssign 'plan')",
+    registers: [this.registry],
+  });
+  readonly replanSolve = new Histogram({
+    name: 'coknight_replan_solve_seconds',
+    help: 'time the multi-server solver took per re-plan',
+    buckets: [1e-4, 1e-3, 0.01, 0.1, 1, 10],
+    registers: [this.registry],
+  });
+  readonly replanSettle = new Histogram({
+    name: 'coknight_replan_settle_seconds',
+    help: 'from a re-plan to the first step a moved actor was served at its new server',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
   readonly actorsConnected = new Gauge({ name: 'coknight_actors_connected', help: 'actors with a live stream', registers: [this.registry] });
   readonly budgetUsed = new Gauge({
     name: 'coknight_partition_budget_used',

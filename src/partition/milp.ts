@@ -29,7 +29,7 @@ export interface MilpResult {
 // highs ships ESM at runtime (a default-exported loader) but CJS-flavoured typings, under which
 // TypeScript sees the loader one `.default` deeper: accept both shapes.
 type HighsLoader = typeof highsImport.default;
-type Highs = Awaited<ReturnType<HighsLoader>>;
+export type Highs = Awaited<ReturnType<HighsLoader>>;
 const highsLoader: HighsLoader = (highsImport as unknown as { default?: HighsLoader }).default ?? (highsImport as unknown as HighsLoader);
 let highsPromise: Promise<Highs> | undefined;
 

@@ -10,6 +10,7 @@ import { Learner, type LearnerSink, plannerFor, type SplitPlanner, type UpdateRe
 import type { PolicyModel } from '../model/index.js';
 import { type Checkpoint, codecStateOf, loadCheckpoint, offPathCodecStatesOf, writeRunCheckpoint } from './checkpoint.js';
 import { loadPlannerCheckpoint } from './planner-file.js';
+import { loadHighs } from '../partition/milp.js';
 import { RunRecorder } from './recorder.js';
 import { mountDashboard } from './dashboard/mount.js';
 import type { Dashboard } from './dashboard/server.js';
@@ -73,7 +74,9 @@ export class LearnerService {
       log,
     };
     const mahppo = config.partition.planner === 'mahppo' ? loadPlannerCheckpoint(config.partition.plannerCheckpoint!) : undefined;
-    const learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f, c) => plannerFor(config, m, f, c, mahppo)) });
+    // The live MILP solves synchronously on every join and leave: load HiGHS (wasm) once, up front.
+    const highs = d.serverAssign === 'plan' && config.partition.multi.solver === 'milp' ? await loadHighs() : undefined;
+    const learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f, c) => plannerFor(config, m, f, c, mahppo, highs)) });
     ref.learner = learner;
     if (resumed) {
       const codec = codecStateOf(resumed);

@@ -11,5 +11,5 @@ export {
   MULTI_BRUTE_FORCE_LIMIT,
   type BestResponseResult,
 } from './solvers.js';
-export { solveMultiMilp, buildMultiMilp, type MultiMilpResult } from './milp.js';
+export { solveMultiMilp, solveMultiMilpWith, buildMultiMilp, type MultiMilpResult } from './milp.js';
 export { shieldActions, type ShieldResult } from './shield.js';

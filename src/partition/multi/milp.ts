@@ -1,4 +1,4 @@
-import { loadHighs } from '../milp.js';
+import { loadHighs, type Highs } from '../milp.js';
 import { rate, serverFlops, strategies, type Strategy } from './cost.js';
 import type { MultiInstance } from './instance.js';
 import { strategyTimes } from './solvers.js';
@@ -53,11 +53,15 @@ export interface MultiMilpResult {
 }
 
 export async function solveMultiMilp(inst: MultiInstance, opts: { timeLimitSec?: number; relGap?: number } = {}): Promise<MultiMilpResult> {
+  return solveMultiMilpWith(await loadHighs(), inst, opts);
+}
+
+/** The same solve with HiGHS already loaded: synchronous, for the learner's live planner (distributed.serverAssign: plan). */
+export function solveMultiMilpWith(highs: Highs, inst: MultiInstance, opts: { timeLimitSec?: number; relGap?: number } = {}): MultiMilpResult {
   const K = inst.layers.length;
   const { lp, vars } = buildMultiMilp(inst);
   const assignment: Strategy[] = inst.actors.map(() => ({ server: -1, y: K, q: 0 }));
   if (vars.length === 0) return { assignment, status: 'Optimal', optimal: true, variables: 0 };
-  const highs = await loadHighs();
   const sol = highs.solve(lp, {
     mip_rel_gap: opts.relGap ?? 1e-6,
     mip_feasibility_tolerance: 1e-9,

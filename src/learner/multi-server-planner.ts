@@ -1,0 +1,223 @@
+import type { RunConfig } from '../config/schema.js';
+import type { PolicyModel } from '../model/index.js';
+import type { Highs } from '../partition/milp.js';
+import {
+  evaluateMulti,
+  LOCAL,
+  parseMultiInstance,
+  solveMultiDefp,
+  solveMultiGreedy,
+  solveMultiMilpWith,
+  type MultiInstance,
+  type ServerSpec,
+  type Strategy,
+} from '../partition/multi/index.js';
+import { type Hello, parseDeviceProfile } from '../transport/index.js';
+import type { LearnerMetrics } from '../metrics/learner-metrics.js';
+import type { PlanChange, PlanDescription, SplitPlanner } from './planner-types.js';
+import type { LearnerSink } from './sink.js';
+
+const UNLIMITED = 1e18;
+/** The learner's own place in the multi-server instance (index 0); a route of null in ServerPool. */
+export const LEARNER_SERVER = 'learner';
+
+/** One re-plan: what triggered it, how long the pure solve took, what it changed. */
+export interface Replan {
+  readonly reason: string;
+  readonly solver: string;
+  readonly solveMs: number;
+  readonly actors: number;
+  readonly servers: number;
+  /** Actors whose server changed (including to or from the learner). */
+  readonly moves: number;
+  /** Actors already present whose split point changed. */
+  readonly splitChanges: number;
+  readonly latencyReduction: number;
+}
+
+interface Placed {
+  readonly server: string;
+  readonly y: number;
+  readonly q: number;
+}
+
+/**
+ * distributed.serverAssign 'plan': a thin adapter between the learner and the pure multi-server
+ * solvers of src/partition/multi. It keeps what the learner knows — each actor's reported profile
+ * (FLOP/s, link), the connected `coknight serve` servers with their declared FLOP/s and budgets
+ * (partition.multi.servers), the learner itself as server 0 — and on every actor or server join and
+ * leave re-solves the whole instance with the configured solver. DEFP starts from the previous plan
+ * (incremental, like the single-server Algorithm 1: few moves); greedy and MILP solve afresh. The
+ * learner applies the result: split changes through Membership, server moves through ServerPool.
+ */
+export class MultiServerPlanner implements SplitPlanner {
+  private readonly actors = new Map<string, { flops: number; link: number }>();
+  private readonly servers = new Map<string, ServerSpec>();
+  private placed = new Map<string, Placed>();
+  private latencyReduction = 0;
+  private readonly learner: ServerSpec;
+  private readonly opts: RunConfig['partition']['multi'];
+  private readonly defaultFlops: number;
+  private readonly defaultServerFlops: number;
+  private readonly layers: MultiInstance['layers'];
+  private readonly inputBytes: number;
+  /** Re-plans so far, and the last one. */
+  replans = 0;
+  last: Replan | undefined;
+  /** Called after every re-plan (the learner logs it and records its metrics). */
+  onReplan: ((r: Replan) => void) | undefined;
+
+  constructor(
+    model: PolicyModel,
+    config: RunConfig,
+    edgeFlops: number,
+    private readonly highs?: Highs,
+  ) {
+    const p = config.partition;
+    this.opts = p.multi;
+    if (this.opts.solver === 'milp' && !highs) throw new Error('partition.multi.solver milp: HiGHS must be loaded before the planner is built');
+    this.defaultFlops = p.defaultActorFlops;
+    this.defaultServerFlops = p.edgeFlops ?? edgeFlops;
+    this.learner = {
+      id: LEARNER_SERVER,
+      flops: this.defaultServerFlops,
+      computeBudget: p.computeBudget ?? UNLIMITED,
+      ingressBytesPerSec: p.ingressBytesPerSec ?? UNLIMITED,
+    };
+    if (this.opts.servers[LEARNER_SERVER])
+      throw new Error(
+        `partition.multi.servers.${LEARNER_SERVER}: that id is the learner itself; set its budgets in partition.edgeFlops/computeBudget/ingressBytesPerSec`,
+      );
+    this.inputBytes = model.inputBytes;
+    this.layers = model.layers.map((l) => ({ name: l.name, flops: l.flops, outBytes: l.outBytes }));
+  }
+
+  /** Where an actor's steps are served under the current plan (null: the learner, or locally at y = K). */
+  serverOf(actorId: string): string | null {
+    const p = this.placed.get(actorId);
+    return !p || p.server === LEARNER_SERVER || p.y === this.layers.length ? null : p.server;
+  }
+
+  join(actorId: string, hello: Hello): { splitPoint: number; changes: PlanChange[] } {
+    const prof = parseDeviceProfile(hello.profile);
+    this.actors.set(actorId, { flops: prof.flops ?? this.defaultFlops, link: prof.linkBytesPerSec ?? UNLIMITED });
+    this.placed.delete(actorId); // a (re-)joining actor starts from local
+    const changes = this.replan(`actor ${actorId} joined`);
+    return { splitPoint: this.placed.get(actorId)!.y, changes };
+  }
+
+  leave(actorId: string): PlanChange[] {
+    if (!this.actors.delete(actorId)) return [];
+    this.placed.delete(actorId);
+    return this.replan(`actor ${actorId} left`);
+  }
+
+  serverJoined(serverId: string): PlanChange[] {
+    const d = this.opts.servers[serverId] ?? {};
+    this.servers.set(serverId, {
+      id: serverId,
+      flops: d.flops ?? this.defaultServerFlops,
+      computeBudget: d.computeBudget ?? UNLIMITED,
+      ingressBytesPerSec: d.ingressBytesPerSec ?? UNLIMITED,
+    });
+    return this.replan(`inference server ${serverId} joined`);
+  }
+
+  serverLeft(serverId: string): PlanChange[] {
+    if (!this.servers.delete(serverId)) return [];
+    return this.replan(`inference server ${serverId} left`);
+  }
+
+  describe(): PlanDescription {
+    return {
+      planner: `multi-server ${this.opts.solver}`,
+      assignment: Object.fromEntries([...this.placed].map(([id, p]) => [id, p.y])),
+      latencyReduction: this.latencyReduction,
+    };
+  }
+
+  /** The current plan: server and split point per actor (for logs, tests and summary). */
+  placements(): Record<string, { server: string | null; splitPoint: number }> {
+    return Object.fromEntries([...this.placed.keys()].map((id) => [id, { server: this.serverOf(id), splitPoint: this.placed.get(id)!.y }]));
+  }
+
+  private instance(ids: readonly string[], serverIds: readonly string[]): MultiInstance {
+    // An undeclared ingress must never bind: more than every actor's link at full share (an unlimited
+    // link is 1e18 B/s, so a fixed "unlimited" ingress would be filled by the first actor).
+    const anyIngress = 2 * ids.reduce((n, id) => n + this.actors.get(id)!.link, 1);
+    const servers = [this.learner, ...serverIds.map((id) => this.servers.get(id)!)].map((s) =>
+      s.ingressBytesPerSec === UNLIMITED ? { ...s, ingressBytesPerSec: anyIngress } : s,
+    );
+    return parseMultiInstance(
+      {
+        inputBytes: this.inputBytes,
+        layers: this.layers,
+        servers,
+        shareLevels: this.opts.shareLevels,
+        // On loopback or one LAN every server is behind the same link: the actor's reported one.
+        actors: ids.map((id) => ({ id, flops: this.actors.get(id)!.flops, links: servers.map(() => this.actors.get(id)!.link) })),
+      },
+      'distributed.serverAssign plan',
+    );
+  }
+
+  private solve(inst: MultiInstance, serverIds: readonly string[], ids: readonly string[]): Strategy[] {
+    if (ids.length === 0) return [];
+    if (this.opts.solver === 'greedy') return solveMultiGreedy(inst);
+    if (this.opts.solver === 'milp') return solveMultiMilpWith(this.highs!, inst, { timeLimitSec: this.opts.milpTimeLimitSec }).assignment;
+    const index = new Map([LEARNER_SERVER, ...serverIds].map((id, s) => [id, s]));
+    const start = ids.map((id) => {
+      const p = this.placed.get(id);
+      const s = p && p.y < this.layers.length ? index.get(p.server) : undefined;
+      return p && s !== undefined ? { server: s, y: p.y, q: p.q } : LOCAL(inst);
+    });
+    return solveMultiDefp(inst, { start }).assignment;
+  }
+
+  private replan(reason: string): PlanChange[] {
+    const ids = [...this.actors.keys()].sort();
+    const serverIds = [...this.servers.keys()].sort();
+    const inst = this.instance(ids, serverIds);
+    const t0 = performance.now();
+    const plan = this.solve(inst, serverIds, ids);
+    const solveMs = performance.now() - t0;
+    const names = [LEARNER_SERVER, ...serverIds];
+    const before = new Map([...this.placed.keys()].map((id) => [id, this.serverOf(id)]));
+    const prevSplit = new Map([...this.placed].map(([id, p]) => [id, p.y]));
+    this.placed = new Map(ids.map((id, i) => [id, { server: plan[i].server < 0 ? LEARNER_SERVER : names[plan[i].server], y: plan[i].y, q: plan[i].q }]));
+    const local = evaluateMulti(
+      inst,
+      ids.map(() => LOCAL(inst)),
+    ).objective;
+    this.latencyReduction = ids.length ? local - evaluateMulti(inst, plan).objective : 0;
+    const changes = ids
+      .filter((id) => prevSplit.has(id) && prevSplit.get(id) !== this.placed.get(id)!.y)
+      .map((id) => ({ actorId: id, splitPoint: this.placed.get(id)!.y }));
+    const moves = ids.filter((id) => before.has(id) && before.get(id) !== this.serverOf(id)).length;
+    this.replans++;
+    this.last = {
+      reason,
+      solver: this.opts.solver,
+      solveMs,
+      actors: ids.length,
+      servers: serverIds.length,
+      moves,
+      splitChanges: changes.length,
+      latencyReduction: this.latencyReduction,
+    };
+    this.onReplan?.(this.last);
+    return changes;
+  }
+}
+
+/** The learner's onReplan: each re-plan counted, its solve time observed, logged and written to the train log. */
+export function replanReporter(metrics: LearnerMetrics, sink: LearnerSink): (r: Replan) => void {
+  return (r) => {
+    metrics.replans.inc();
+    metrics.replanSolve.observe(r.solveMs / 1000);
+    sink.log(
+      `re-plan (${r.reason}): ${r.solver} over ${r.actors} actors and ${r.servers} servers in ${r.solveMs.toFixed(2)} ms; ${r.moves} server moves, ${r.splitChanges} split changes`,
+    );
+    sink.event({ event: 'replan', ...r });
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The live multi-server planner (distributed.serverAssign: plan): actor and server joins and leaves
+ * re-solve the instance the learner knows, and the adapter's plan is exactly the pure solver's.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend/index.js';
+import { validateConfig } from '../src/config/load.js';
+import { MultiServerPlanner } from '../src/learner/multi-server-planner.js';
+import { plannerFor } from '../src/learner/split-planner.js';
+import { createModel, type PolicyModel } from '../src/model/index.js';
+import { loadHighs, type Highs } from '../src/partition/milp.js';
+import { evaluateMulti, parseMultiInstance, solveMultiDefp, solveMultiMilp, type Strategy } from '../src/partition/multi/index.js';
+import type { Hello } from '../src/transport/index.js';
+
+const hello = (actorId: string, flops: number): Hello => ({
+  type: 'Hello',
+  protocolVersion: 1,
+  actorId,
+  token: 't',
+  numEnvs: 1,
+  obsShape: [10, 10, 4],
+  numActions: 3,
+  splitPoint: 0,
+  profile: { flops, linkBytesPerSec: 1e6 },
+});
+
+const ACTORS = { a0: 1e6, a1: 1e5 };
+
+describe('multi-server planner (serverAssign plan)', () => {
+  let model: PolicyModel;
+  let highs: Highs;
+  let total: number;
+  beforeAll(async () => {
+    await initBackend({ log: () => {}, gradients: false });
+    model = createModel('minatar', { inputShape: [10, 10, 4], numActions: 3 });
+    highs = await loadHighs();
+    total = model.layers.reduce((n, l) => n + l.flops, 0);
+  });
+
+  // The learner is slow (1 kFLOP/s); s1 is faster than s0 but its budget holds one actor at y = 0.
+  const config = (solver: 'defp' | 'milp' | 'greedy') =>
+    validateConfig({
+      mode: 'coknight',
+      distributed: { serverAssign: 'plan' },
+      partition: { edgeFlops: 1e3, multi: { solver, servers: { s0: { flops: 1e10 }, s1: { flops: 1e11, computeBudget: total * 1.5 } } } },
+    });
+
+  /** The same instance the adapter should build, solved by the pure solver directly. */
+  const direct = (servers: string[], start?: Strategy[]): Strategy[] => {
+    const specs: Record<string, { flops: number; computeBudget: number }> = {
+      s0: { flops: 1e10, computeBudget: 1e18 },
+      s1: { flops: 1e11, computeBudget: total * 1.5 },
+    };
+    const all = [
+      { id: 'learner', flops: 1e3, computeBudget: 1e18, ingressBytesPerSec: 1e18 },
+      ...servers.map((id) => ({ id, ...specs[id], ingressBytesPerSec: 1e18 })),
+    ];
+    const inst = parseMultiInstance({
+      inputBytes: model.inputBytes,
+      layers: model.layers.map((l) => ({ name: l.name, flops: l.flops, outBytes: l.outBytes })),
+      servers: all,
+      shareLevels: 4,
+      actors: Object.entries(ACTORS).map(([id, flops]) => ({ id, flops, links: all.map(() => 1e6) })),
+    });
+    return solveMultiDefp(inst, { start: start ?? inst.actors.map(() => ({ server: -1, y: model.K, q: 0 })) }).assignment;
+  };
+  const names = ['learner', 's0', 's1'];
+  const asPlacements = (plan: Strategy[]) =>
+    Object.fromEntries(Object.keys(ACTORS).map((id, i) => [id, { server: plan[i].y === model.K ? null : names[plan[i].server], splitPoint: plan[i].y }]));
+
+  /** Plays one sequence of events; returns the placements after each. */
+  const play = (p: MultiServerPlanner) => {
+    const steps: ReturnType<MultiServerPlanner['placements']>[] = [];
+    for (const [id, f] of Object.entries(ACTORS)) p.join(id, hello(id, f));
+    steps.push(p.placements());
+    const toS0 = p.serverJoined('s0');
+    steps.push(p.placements());
+    p.serverJoined('s1');
+    steps.push(p.placements());
+    p.serverLeft('s1');
+    steps.push(p.placements());
+    return { steps, toS0 };
+  };
+
+  it('joins and leaves of actors and servers give the pure DEFP solver’s plan, deterministically', () => {
+    const p = plannerFor(config('defp'), model, 1e9) as MultiServerPlanner;
+    expect(p).toBeInstanceOf(MultiServerPlanner);
+    const seen: string[] = [];
+    p.onReplan = (r) => seen.push(`${r.reason}: ${r.moves} moves`);
+    const { steps, toS0 } = play(p);
+    // No server but the slow learner: both actors run locally.
+    expect(steps[0]).toEqual({ a0: { server: null, splitPoint: model.K }, a1: { server: null, splitPoint: model.K } });
+    // s0 joins: both go to it at y = 0, and the split changes reach the actors already present.
+    expect(steps[1]).toEqual({ a0: { server: 's0', splitPoint: 0 }, a1: { server: 's0', splitPoint: 0 } });
+    expect(toS0).toEqual([
+      { actorId: 'a0', splitPoint: 0 },
+      { actorId: 'a1', splitPoint: 0 },
+    ]);
+    expect(steps[1]).toEqual(asPlacements(direct(['s0'])));
+    // s1 joins: DEFP from the previous plan moves exactly one actor (s1's budget) to it.
+    const onS0 = direct(['s0']);
+    expect(steps[2]).toEqual(asPlacements(direct(['s0', 's1'], onS0)));
+    expect(Object.values(steps[2]).filter((x) => x.server === 's1')).toHaveLength(1);
+    // s1 leaves: its actor goes back to s0.
+    expect(steps[3]).toEqual({ a0: { server: 's0', splitPoint: 0 }, a1: { server: 's0', splitPoint: 0 } });
+    expect(p.leave('a0')).toEqual([]);
+    expect(p.serverOf('a0')).toBeNull();
+    expect(p.replans).toBe(6);
+    expect(seen).toEqual([
+      'actor a0 joined: 0 moves',
+      'actor a1 joined: 0 moves',
+      'inference server s0 joined: 2 moves',
+      'inference server s1 joined: 1 moves',
+      'inference server s1 left: 1 moves',
+      'actor a0 left: 0 moves',
+    ]);
+    expect(p.last!.solveMs).toBeGreaterThanOrEqual(0);
+    // Deterministic: the same events give the same plans.
+    expect(play(plannerFor(config('defp'), model, 1e9) as MultiServerPlanner).steps).toEqual(steps);
+  });
+
+  it('the MILP solver gives the exact optimum of the same instance', async () => {
+    const p = plannerFor(config('milp'), model, 1e9, undefined, undefined, highs) as MultiServerPlanner;
+    const { steps } = play(p);
+    const specs = { s0: 1e10, s1: 1e11 };
+    const all = [
+      { id: 'learner', flops: 1e3, computeBudget: 1e18, ingressBytesPerSec: 1e18 },
+      ...(['s0', 's1'] as const).map((id) => ({ id, flops: specs[id], computeBudget: id === 's1' ? total * 1.5 : 1e18, ingressBytesPerSec: 1e18 })),
+    ];
+    const inst = parseMultiInstance({
+      inputBytes: model.inputBytes,
+      layers: model.layers.map((l) => ({ name: l.name, flops: l.flops, outBytes: l.outBytes })),
+      servers: all,
+      actors: Object.entries(ACTORS).map(([id, flops]) => ({ id, flops, links: all.map(() => 1e6) })),
+    });
+    // s1 saves both actors the same time, so which one it takes is a tie: compare the objective.
+    const ids = Object.keys(ACTORS);
+    const live = ids.map((id) => steps[2][id]);
+    const asStrategies = live.map((x) => (x.server === null ? { server: -1, y: model.K, q: 0 } : { server: names.indexOf(x.server), y: x.splitPoint, q: 4 }));
+    const exact = evaluateMulti(inst, (await solveMultiMilp(inst)).assignment).objective;
+    expect(evaluateMulti(inst, asStrategies).objective).toBeCloseTo(exact, 12);
+    expect(live.filter((x) => x.server === 's1')).toHaveLength(1);
+    expect(() => plannerFor(config('milp'), model, 1e9)).toThrow(/HiGHS must be loaded/);
+  });
+
+  it('actors that report no link (unlimited) all fit on a server with no declared ingress', () => {
+    const p = plannerFor(config('defp'), model, 1e9) as MultiServerPlanner;
+    p.serverJoined('s0');
+    for (const id of ['x0', 'x1', 'x2']) p.join(id, { ...hello(id, 1e6), profile: { flops: 1e6 } });
+    expect(Object.values(p.placements())).toEqual([0, 1, 2].map(() => ({ server: 's0', splitPoint: 0 })));
+  });
+
+  it('refuses bad configs with the field named', () => {
+    expect(() => validateConfig({ mode: 'seed', distributed: { serverAssign: 'plan' } })).toThrow(/distributed\.serverAssign.*needs mode coknight/s);
+    expect(() => validateConfig({ mode: 'coknight', distributed: { serverAssign: 'plan' }, partition: { multi: { solver: 'lp' } } })).toThrow(
+      /partition\.multi\.solver/,
+    );
+    expect(() =>
+      validateConfig({ mode: 'coknight', distributed: { serverAssign: 'plan' }, partition: { multi: { servers: { s0: { flops: 'fast' } } } } }),
+    ).toThrow(/partition\.multi\.servers\.s0\.flops/);
+    expect(() =>
+      plannerFor(validateConfig({ mode: 'coknight', distributed: { serverAssign: 'plan' }, partition: { multi: { servers: { learner: {} } } } }), model, 1e9),
+    ).toThrow(/partition\.multi\.servers\.learner/);
+  });
+});
