@@ -37,7 +37,7 @@ describe('run config', () => {
     expect(c.env.difficultyRamping).toBe(false);
     expect(c.env.id).toBe('minatar/freeway');
     expect(c.frames).toBe(1000);
-    expect(c.hyper.batchSize).toBe(32);
+    expect(c.hyper.batchSize).toBe(16);
   });
 
   it('names every bad field and rejects unknown ones', () => {
@@ -76,6 +76,6 @@ describe('run flags', () => {
     expect(r.config.distributed.actors).toBe(2);
     expect(r.sources['distributed.actors']).toBe('command line');
     expect(r.sources['hyper.learningRate']).toBe('preset minatar/*');
-    expect(r.sources['hyper.batchSize']).toBe('default');
+    expect(r.sources['hyper.batchSize']).toBe('preset minatar/* (batch 16)');
   });
 });
