@@ -6,37 +6,23 @@
  * (served = assembled + pending + dropped, assembled = trained + queued + discarded), nothing was
  * taken twice or late, and each server served steps. Assertions are on counts, never on speed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import { validateConfig } from '../src/config/load.js';
 import type { LearnerService } from '../src/run/learner-service.js';
 import { runDistributed } from '../src/run/distributed.js';
+import { serveProcesses } from './helpers/serve-processes.js';
 import { until } from './helpers/wait.js';
 
-const BIN = join(__dirname, '..', 'bin', 'coknight.js');
 const TOKEN = 'serve-integration-token';
-const children: ChildProcess[] = [];
-
-function startServer(learner: string, id: string, logs: string[]): ChildProcess {
-  const child = spawn(process.execPath, [BIN, 'serve', '--learner', learner, '--server-id', id, '--listen', '127.0.0.1:0', '--inference', 'tfjs'], {
-    env: { ...process.env, COKNIGHT_TOKEN: TOKEN },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.on('data', (b: Buffer) => logs.push(b.toString()));
-  children.push(child);
-  return child;
-}
+const servers = serveProcesses(TOKEN);
+const startServer = (learner: string, id: string, logs: string[]) => servers.start(learner, id, logs).child;
 
 beforeAll(async () => {
   await initBackend({ log: () => {} });
-});
-
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
 describe('coknight serve: two inference servers for one learner', () => {

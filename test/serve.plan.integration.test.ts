@@ -5,37 +5,23 @@
  * joins (declared FLOP/s in partition.multi.servers), and back on s0 when s1 leaves (SIGTERM). The run
  * is then stopped and every step is accounted for exactly. Assertions are on counts, never on speed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import { validateConfig } from '../src/config/load.js';
 import type { LearnerService } from '../src/run/learner-service.js';
 import { runDistributed } from '../src/run/distributed.js';
+import { serveProcesses } from './helpers/serve-processes.js';
 import { until } from './helpers/wait.js';
 
-const BIN = join(__dirname, '..', 'bin', 'coknight.js');
 const TOKEN = 'serve-plan-token';
-const children: ChildProcess[] = [];
-
-function startServer(learner: string, id: string, logs: string[]): { child: ChildProcess; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, 'serve', '--learner', learner, '--server-id', id, '--listen', '127.0.0.1:0', '--inference', 'tfjs'], {
-    env: { ...process.env, COKNIGHT_TOKEN: TOKEN },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.on('data', (b: Buffer) => logs.push(b.toString()));
-  children.push(child);
-  return { child, exit: new Promise((r) => child.on('exit', (code) => r(code))) };
-}
+const servers = serveProcesses(TOKEN);
+const startServer = servers.start;
 
 beforeAll(async () => {
   await initBackend({ log: () => {} });
-});
-
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
 describe("coknight serve with serverAssign 'plan'", () => {
