@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fakeQuantize, type FeatureCodec, updateRange } from '../codec/index.js';
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel, PolicyOutput } from '../model/index.js';
+import { clipScale, squaredGlobalNorm } from './grad-clip.js';
 import { AnnealedRmsProp } from './schedule.js';
 
 export interface CodecTrainingOptions {
@@ -119,13 +120,15 @@ export class CodecTrainer {
       }, vars);
       loss = value.dataSync()[0];
       const g = vars.map((v) => grads[v.name]);
-      const norm = Math.sqrt(tf.tidy(() => tf.addN(g.map((t) => tf.sum(tf.square(t)))).dataSync()[0]));
+      const squared = squaredGlobalNorm(g);
+      const norm = Math.sqrt(squared.dataSync()[0]);
+      squared.dispose();
       if (Number.isFinite(loss) && Number.isFinite(norm)) {
-        const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
         this.optimizer.setLearningRate(lr);
-        const scaled = g.map((t) => tf.mul(t, scale));
-        this.optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: scaled[i] })));
-        tf.dispose(scaled);
+        this.optimizer.applyScaledGradients(
+          vars.map((v, i) => ({ name: v.name, tensor: g[i] })),
+          clipNorm > 0 ? clipScale(norm, clipNorm) : 1,
+        );
       }
       tf.dispose([value, ...g]);
     }
