@@ -75,6 +75,27 @@ describe('Pacer', () => {
     expect(p.stats()).toEqual({ bytes: 1200, waitMs: 600, bytesPerSec: 2000 });
   });
 
+  it('acquire resolves in booking order even when a later booking has less left to wait', async () => {
+    // A sender that stalls between two bookings: the second finds its slot already due (wait 0)
+    // while the first still sleeps. Timers alone would let the second overtake the first.
+    const wakers: (() => void)[] = [];
+    let t = 0;
+    const clock: Clock = { now: () => t, sleep: () => new Promise<void>((resolve) => wakers.push(resolve)) };
+    const p = new Pacer(1000, { clock, burstMs: 10 }); // 1 byte per ms
+    const order: string[] = [];
+    const a = p.acquire(50).then(() => order.push('a')); // booked -10 → 40: sleeps 40 ms
+    await new Promise((r) => setTimeout(r, 0));
+    expect(wakers).toHaveLength(1);
+    t = 100; // stalled 100 ms
+    const b = p.acquire(10).then(() => order.push('b')); // booked 90 → 100: due now
+    await new Promise((r) => setTimeout(r, 5));
+    expect(order).toEqual([]); // b waits behind a
+    wakers.shift()!();
+    await Promise.all([a, b]);
+    expect(order).toEqual(['a', 'b']);
+    expect(wakers).toEqual([]); // b was due by then: no second sleep
+  });
+
   it('burstMs lets a late sender catch up, but never beyond burstMs × cap ahead', () => {
     const p = new Pacer(1000, { clock: fakeClock(), burstMs: 10 });
     expect(p.reserve(100, 1000)).toBe(1090); // idle link: may start 10 ms in the past

@@ -40,6 +40,9 @@ export class Pacer {
   private freeAt = -Infinity;
   private totalBytes = 0;
   private totalWaitMs = 0;
+  /** The last booked transfer still waiting, and how many are: acquire() resolves in booking order. */
+  private tail: Promise<void> = Promise.resolve();
+  private queued = 0;
   private readonly clock: Clock;
   readonly burstMs: number;
 
@@ -74,14 +77,27 @@ export class Pacer {
     return this.freeAt;
   }
 
-  /** Wait until `bytes` have passed through the link. */
+  /**
+   * Wait until `bytes` have passed through the link. Transfers finish in the order they were booked,
+   * as on a real link: timers of different lengths need not fire in that order (Node measures them
+   * from the event loop's cached time, so a sender that stalled between two bookings could overtake).
+   */
   async acquire(bytes: number): Promise<void> {
     const now = this.clock.now();
     const doneAt = this.reserve(bytes, now);
     const wait = doneAt - now;
-    if (wait > 0) {
-      this.totalWaitMs += wait;
-      await this.clock.sleep(wait);
+    if (wait > 0) this.totalWaitMs += wait;
+    if (this.queued === 0 && !(wait > 0)) return;
+    this.queued++;
+    const done = this.tail.then(async () => {
+      const left = doneAt - this.clock.now();
+      if (left > 0) await this.clock.sleep(left);
+    });
+    this.tail = done;
+    try {
+      await done;
+    } finally {
+      this.queued--;
     }
   }
 
