@@ -121,6 +121,8 @@ export class Actor {
   private wantedCodec = '';
   private stopping = false;
   private failure: TransportError | undefined;
+  /** The upload block of the running loop (stop() and a failed link cancel its waits). */
+  private block: UploadBlock | undefined;
   private ended = 'running';
   private readonly abort = new AbortController();
   private readonly log: (msg: string) => void;
@@ -146,6 +148,7 @@ export class Actor {
     if (this.stopping) return;
     this.stopping = true;
     this.abort.abort();
+    this.block?.cancel();
     this.client?.close();
     void this.params?.close();
   }
@@ -175,7 +178,7 @@ export class Actor {
     };
     this.client = this.learnerClient();
     let env: VectorEnv | undefined;
-    const block = new UploadBlock(o.numEnvs, probe.numActions);
+    const block = (this.block = new UploadBlock(o.numEnvs, probe.numActions));
     try {
       await this.connect(first);
       const c = this.contract!;
@@ -223,6 +226,7 @@ export class Actor {
       onFailed: (e) => {
         this.failure ??= e;
         this.stopping = true;
+        this.block?.cancel();
       },
       onStateChange: (s, detail) => {
         if (s === 'backoff' || s === 'failed') this.log(`link to learner: ${s} (${detail})`);

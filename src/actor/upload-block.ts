@@ -10,6 +10,9 @@ const MAX_IN_FLIGHT = 4;
 export class UploadBlock {
   private steps: BlockStep[] = [];
   private readonly inFlight: Promise<number>[] = [];
+  private cancelled = false;
+  private wake: () => void = () => {};
+  private readonly cancelledP = new Promise<void>((r) => (this.wake = r));
 
   constructor(
     private readonly numEnvs: number,
@@ -31,7 +34,14 @@ export class UploadBlock {
       const data = encodeStepBlock({ numEnvs: this.numEnvs, obsSize: steps[0].obs!.length / this.numEnvs, numActions: this.numActions, steps });
       this.inFlight.push(pusher.upload(data, { ...meta, firstStep: steps[0].step }));
     }
-    while (this.inFlight.length > (final ? 0 : MAX_IN_FLIGHT)) await this.inFlight.shift();
+    // An upload to a learner that is gone never completes: cancel() ends the wait.
+    while (!this.cancelled && this.inFlight.length > (final ? 0 : MAX_IN_FLIGHT)) await Promise.race([this.inFlight.shift(), this.cancelledP]);
+  }
+
+  /** The run is over (the learner ended it, or the actor stops): flushes stop waiting for uploads. */
+  cancel(): void {
+    this.cancelled = true;
+    this.wake();
   }
 
   /** Forgets unsent steps (the learner dropped this actor's unfinished unrolls). */
