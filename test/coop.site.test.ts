@@ -76,6 +76,11 @@ describe('a site of worker processes', () => {
     await site.setWeights(await other.getLayerWeights());
     other.dispose();
     expect(maxDiff((await site.head(obs, 2)).out, reference(9, obs, 2))).toBeLessThan(1e-4);
+    // a second refresh of the same network: the workers load the values into the model they hold
+    const first = createModel('impala-shallow', { inputShape: SHAPE, numActions: 4, seed: 0 });
+    await site.setWeights(await first.getLayerWeights());
+    first.dispose();
+    expect(maxDiff((await site.head(obs, 2)).out, reference(0, obs, 2))).toBeLessThan(1e-4);
   });
 });
 

@@ -35,9 +35,12 @@ import type { FeatureCodec } from '../codec/index.js';
 import { ParamCache } from './param-cache.js';
 import { UploadBlock } from './upload-block.js';
 
+/** A site re-sends its weights only after this many times the last sync's duration (see loop()). */
+const SITE_SYNC_SPACING = 9;
+
 /** Runs layers 1..y of the actor's network on a site of several devices instead of this one (issue 20). */
 export interface SiteHead {
-  head(obs: Uint8Array, n: number, y: number): Promise<{ readonly out: Float32Array }>;
+  head(obs: Uint8Array, n: number, y: number): Promise<{ readonly out: Float32Array; readonly seconds: number }>;
   /** A getLayerWeights blob of layers 1..y. */
   setWeights(blob: Uint8Array): Promise<void>;
   close(): Promise<void>;
@@ -90,6 +93,12 @@ export interface ActorStats {
   bytes: ReturnType<Link['stats']['snapshot']>;
   /** What ran the head layers: 'onnxruntime-node 1.30.0 (1 thread)' or 'tfjs (wasm)'. */
   inference?: string;
+  /** Weight syncs sent to the site's devices (0 without a site). */
+  siteSyncs: number;
+  /** Seconds spent in those syncs (the site's devices wait for them). */
+  siteSyncSeconds: number;
+  /** Seconds the site spent running head layers (0 without a site). */
+  siteHeadSeconds: number;
 }
 
 /** The env options a contract implies on this device. */
@@ -138,6 +147,9 @@ export class Actor {
       splitChanges: 0,
       codec: '',
       codecChanges: 0,
+      siteSyncs: 0,
+      siteSyncSeconds: 0,
+      siteHeadSeconds: 0,
       wallSeconds: 0,
       bytes: this.link.stats.snapshot(),
     };
@@ -321,15 +333,26 @@ export class Actor {
     let step = 0;
     if (this.opts.site) await this.ensureModel();
     const site = this.opts.site ? await this.opts.site(this.model!) : undefined;
-    let siteWeights = '';
-    // The site's devices hold their own copy of layers 1..y: refresh it when the head version moves.
-    const head = async (y: number, version: number): Promise<Float32Array> => {
-      if (!site) return this.runner!.head(obs, n, y);
-      if (siteWeights !== `${y}:${version}`) {
+    // The site's devices hold their own copy of layers 1..y. Re-sending it costs its bytes times the
+    // devices over the site's links (IMPALA deep: 3.3 MB each), so after a split change it is sent at
+    // once, otherwise when a newer version exists and the last sync is SITE_SYNC_SPACING times its
+    // own duration ago: syncs take at most ~1/(1+SITE_SYNC_SPACING) of the site's time. The steps
+    // carry the version the site holds (the behaviour policy's age), not the newest one here.
+    let siteWeights = { y: -1, version: -1, at: 0, seconds: 0 };
+    const head = async (y: number, version: number): Promise<{ out: Float32Array; version: number }> => {
+      if (!site) return { out: await this.runner!.head(obs, n, y), version };
+      const w = siteWeights;
+      const due = w.y !== y || (w.version !== version && performance.now() - w.at >= SITE_SYNC_SPACING * w.seconds * 1000);
+      if (due) {
+        const t = performance.now();
         await site.setWeights(await this.model!.getLayerWeights(1, y));
-        siteWeights = `${y}:${version}`;
+        siteWeights = { y, version, at: performance.now(), seconds: (performance.now() - t) / 1000 };
+        this.stats.siteSyncs++;
+        this.stats.siteSyncSeconds += siteWeights.seconds;
       }
-      return (await site.head(obs, n, y)).out;
+      const r = await site.head(obs, n, y);
+      this.stats.siteHeadSeconds += r.seconds;
+      return { out: r.out, version: siteWeights.version };
     };
     const t0 = performance.now();
     try {
@@ -343,8 +366,11 @@ export class Actor {
           let payload: Uint8Array | Float32Array = obs;
           const codec = this.params!.currentCodec();
           let coded: { codec: CodedMeta } | undefined;
+          let behaviourVersion = y > 0 ? this.params!.headVersion(y, paramVersion) : paramVersion;
           if (y > 0) {
-            payload = await head(y, this.params!.headVersion(y, paramVersion));
+            const h = await head(y, behaviourVersion);
+            payload = h.out;
+            behaviourVersion = h.version;
             if (codec) {
               const c = codec.encode(payload, n);
               payload = c.bytes;
@@ -357,7 +383,7 @@ export class Actor {
             const reply = await (this.server ?? this.client!).step({
               stepId: step,
               splitPoint: y,
-              headVersion: y > 0 ? this.params!.headVersion(y, paramVersion) : paramVersion,
+              headVersion: behaviourVersion,
               dtype: y === 0 ? 'uint8' : coded ? 'coded' : 'float32',
               shape: y === 0 ? shape : this.model!.layers[y - 1].outShape,
               numEnvs: n,
@@ -393,11 +419,15 @@ export class Actor {
           }
         } else {
           // a site ran all K layers: only the policy/value heads are left, which tfjs runs (onnx has no heads-only segment)
-          const out = site
-            ? await this.lib!.act(this.model!, await head(K, this.params!.headVersion(K, paramVersion)), n, { rng, splitPoint: K })
-            : await this.runner!.act(obs, n, { rng });
+          let version = this.params!.headVersion(K, paramVersion);
+          let out;
+          if (site) {
+            const h = await head(K, version);
+            version = h.version; // the trunk's age; the policy/value heads here are as new as `version` or newer
+            out = await this.lib!.act(this.model!, h.out, n, { rng, splitPoint: K });
+          } else out = await this.runner!.act(obs, n, { rng });
           actions = out.actions;
-          const local = { version: this.params!.headVersion(K, paramVersion), actions, logits: out.logits, prevRewards, prevDones };
+          const local = { version, actions, logits: out.logits, prevRewards, prevDones };
           await block.record(this.pusher!, meta(), { step, obs, local });
         }
         // Observation kT closes unroll k−1: ship the block that holds it now rather than T steps later.

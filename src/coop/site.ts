@@ -33,6 +33,15 @@ export interface SiteOptions {
   readonly plan: (alive: readonly SiteDevice[], y: number) => SitePlan;
   /** Address workers connect to (default 127.0.0.1; on the testbed the host side of the veths). */
   readonly host?: string;
+  /** Port to listen on (default: any free one). */
+  readonly port?: number;
+  /**
+   * Workers are started by someone else (the testbed, each in its own namespace and cgroup) and
+   * connect with their device ids; the site waits for all of them (default: it spawns them here).
+   */
+  readonly externalWorkers?: boolean;
+  /** How long to wait for every worker to connect (default 60 s). */
+  readonly connectTimeoutMs?: number;
   readonly taskTimeoutMs?: number;
   readonly log?: (msg: string) => void;
 }
@@ -49,9 +58,12 @@ class DeviceLost extends Error {}
 
 interface Worker {
   readonly device: SiteDevice;
-  readonly proc: ChildProcess;
+  /** Absent for a worker started elsewhere. */
+  readonly proc?: ChildProcess;
   socket?: Socket;
   alive: boolean;
+  /** Resolves the wait for this worker's answer to an init (its weights are loaded). */
+  onReady?: () => void;
 }
 
 const BIN = fileURLToPath(new URL('../../bin/coknight.js', import.meta.url));
@@ -78,7 +90,7 @@ export class Site {
     const model = createModel(o.spec, { inputShape: o.inputShape, numActions: o.numActions });
     const server = createServer();
     const host = o.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(o.port ?? 0, host, resolve));
     const site = new Site(o, server, model);
     await site.spawnAll(host, (server.address() as { port: number }).port);
     return site;
@@ -90,10 +102,23 @@ export class Site {
       socket.setNoDelay(true);
       readFrames(socket, (f) => {
         if (f.header.type === 'hello') hello.get(String(f.header.id))?.(socket);
-        else this.onReply(f.header, f.body);
+        else if (f.header.type === 'ready') this.workers.find((w) => w.socket === socket)?.onReady?.();
+        else if (f.header.type === 'error' && f.header.id == null) {
+          // an init it could not load: the device holds no usable weights
+          const w = this.workers.find((x) => x.socket === socket);
+          socket.destroy();
+          if (w) this.lose(w, `could not load the weights (${String(f.header.message)})`);
+        } else this.onReply(f.header, f.body);
       });
       socket.on('error', () => {});
     });
+    const timeoutMs = this.o.connectTimeoutMs ?? 60_000;
+    if (this.o.externalWorkers) {
+      this.o.log?.(`site: waiting for ${this.o.devices.length} workers at ${host}:${port}`);
+      await Promise.all(this.o.devices.map((device) => this.awaitExternal(device, hello, timeoutMs)));
+      await this.setWeights(await this.model.getLayerWeights());
+      return;
+    }
     await Promise.all(
       this.o.devices.map(
         (device) =>
@@ -106,7 +131,7 @@ export class Site {
             this.workers.push(w);
             let err = '';
             proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-            const timer = setTimeout(() => reject(new Error(`site worker ${device.id} did not connect in 60 s: ${err}`)), 60_000);
+            const timer = setTimeout(() => reject(new Error(`site worker ${device.id} did not connect in ${timeoutMs / 1000} s: ${err}`)), timeoutMs);
             proc.once('exit', (code) => {
               clearTimeout(timer);
               this.lose(w, `exited (${code ?? 'signal'})`);
@@ -124,9 +149,33 @@ export class Site {
     await this.setWeights(await this.model.getLayerWeights());
   }
 
+  /** A worker started elsewhere: it counts once it has said hello with its device id. */
+  private awaitExternal(device: SiteDevice, hello: Map<string, (s: Socket) => void>, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const w: Worker = { device, alive: true };
+      this.workers.push(w);
+      const timer = setTimeout(
+        () => reject(new Error(`site worker ${device.id} did not connect within ${timeoutMs / 1000} s (start it with coknight site-worker --id ${device.id})`)),
+        timeoutMs,
+      );
+      hello.set(device.id, (socket) => {
+        clearTimeout(timer);
+        if (w.socket) {
+          socket.destroy(); // a second worker claiming the same id
+          return;
+        }
+        w.socket = socket;
+        socket.on('close', () => this.lose(w, 'closed its connection'));
+        this.o.log?.(`site: device ${device.id} connected from ${socket.remoteAddress}`);
+        resolve();
+      });
+    });
+  }
+
   private lose(w: Worker, why: string): void {
     if (!w.alive) return;
     w.alive = false;
+    w.onReady?.();
     this.o.log?.(`site: device ${w.device.id} ${why}`);
     for (const [id, p] of this.pending) {
       if (p.w !== w) continue;
@@ -148,7 +197,9 @@ export class Site {
     return new Promise((resolve, reject) => {
       if (!w.alive || !w.socket) return reject(new DeviceLost(w.device.id));
       const timer = setTimeout(() => {
-        w.proc.kill('SIGKILL');
+        // A stalled worker is dropped: killed when it is ours, cut off (it exits on close) when not.
+        if (w.proc) w.proc.kill('SIGKILL');
+        else w.socket?.destroy();
         this.lose(w, `did not answer in ${this.o.taskTimeoutMs ?? 30_000} ms`);
       }, this.o.taskTimeoutMs ?? 30_000);
       const done =
@@ -159,14 +210,24 @@ export class Site {
     });
   }
 
-  /** Loads a weights blob (PolicyModel.getLayerWeights) here and on every live worker. */
+  /**
+   * Loads a weights blob (PolicyModel.getLayerWeights) here and on every live worker; resolves once
+   * every worker has loaded it (or is lost), so the time it takes is the site's real cost of a sync.
+   */
   async setWeights(blob: Uint8Array): Promise<void> {
     this.model.setLayerWeights(blob);
     const { spec, inputShape, numActions } = this.o;
     // frames on one socket arrive in order: a task sent after this init runs on these weights
     await Promise.all(
       this.live().map(
-        (w) => new Promise<void>((resolve) => w.socket?.write(encodeFrame({ type: 'init', spec, inputShape, numActions }, blob), () => resolve())),
+        (w) =>
+          new Promise<void>((resolve) => {
+            w.onReady = () => {
+              w.onReady = undefined;
+              resolve();
+            };
+            w.socket?.write(encodeFrame({ type: 'init', spec, inputShape, numActions }, blob));
+          }),
       ),
     );
   }
@@ -182,7 +243,7 @@ export class Site {
   }
 
   pids(): Record<string, number | undefined> {
-    return Object.fromEntries(this.workers.map((w) => [w.device.id, w.proc.pid]));
+    return Object.fromEntries(this.workers.map((w) => [w.device.id, w.proc?.pid]));
   }
 
   private planFor(alive: readonly Worker[], y: number): SitePlan {
@@ -258,7 +319,7 @@ export class Site {
     for (const w of this.workers) {
       w.alive = false;
       w.socket?.destroy();
-      if (w.proc.exitCode === null) w.proc.kill('SIGTERM');
+      if (w.proc && w.proc.exitCode === null) w.proc.kill('SIGTERM');
     }
     await new Promise<void>((r) => this.server.close(() => r()));
     this.model.dispose();

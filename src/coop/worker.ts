@@ -3,7 +3,7 @@
  * runs the block tasks it is sent (runDeviceTask) and returns its part. A task whose slice has the
  * wrong shape is answered with an error naming the shape it needed, not computed.
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, networkSpecFromName, type PolicyModel } from '../model/index.js';
 import type { SiteBlock } from './plan.js';
@@ -18,17 +18,46 @@ export interface WorkerOptions {
   /** Milliseconds to wait before answering each task (fault tests use it to kill a worker mid-block). */
   readonly delayMs?: number;
   readonly log?: (msg: string) => void;
+  /**
+   * Keep trying to connect this long while the coordinator is not listening yet (a worker started
+   * beside its coordinator, as on the testbed; default 0: one attempt).
+   */
+  readonly retryForMs?: number;
+}
+
+const NOT_LISTENING = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
+
+/** A connected socket to host:port, retrying every 200 ms for up to retryForMs while nobody listens. */
+function connectRetrying(host: string, port: number, retryForMs: number): Promise<Socket> {
+  const deadline = performance.now() + retryForMs;
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      const socket = connect(port, host);
+      const onError = (e: NodeJS.ErrnoException): void => {
+        socket.destroy();
+        if (NOT_LISTENING.has(e.code ?? '') && performance.now() + 200 < deadline) setTimeout(attempt, 200);
+        else reject(e);
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        resolve(socket);
+      });
+    };
+    attempt();
+  });
 }
 
 /** Runs until the coordinator closes the connection. */
-export function runWorker(o: WorkerOptions): Promise<void> {
+export async function runWorker(o: WorkerOptions): Promise<void> {
+  const socket = await connectRetrying(o.host, o.port, o.retryForMs ?? 0);
   return new Promise((resolve, reject) => {
-    const socket = connect(o.port, o.host);
     socket.setNoDelay(true); // small frames both ways: Nagle + delayed ACKs would add ~40 ms per round
     let model: PolicyModel | undefined;
+    let modelKey = '';
     const slices = new WeightSlices();
     const send = (h: Frame['header'], body?: Uint8Array): boolean => socket.write(encodeFrame(h, body));
-    socket.on('connect', () => send({ type: 'hello', id: o.id, pid: process.pid }));
+    send({ type: 'hello', id: o.id, pid: process.pid });
     socket.on('error', reject);
     socket.on('close', () => {
       model?.dispose();
@@ -38,10 +67,15 @@ export function runWorker(o: WorkerOptions): Promise<void> {
       const h = f.header;
       try {
         if (h.type === 'init') {
-          model?.dispose();
           slices.clear();
           const shape = h.inputShape as [number, number, number];
-          model = createModel(networkSpecFromName(String(h.spec), 'site init'), { inputShape: shape, numActions: Number(h.numActions) });
+          const key = `${String(h.spec)}|${shape.join('x')}|${Number(h.numActions)}`;
+          // a weights refresh of the same network only loads the new values (building it again costs more)
+          if (!model || modelKey !== key) {
+            model?.dispose();
+            model = createModel(networkSpecFromName(String(h.spec), 'site init'), { inputShape: shape, numActions: Number(h.numActions) });
+            modelKey = key;
+          }
           model.setLayerWeights(f.body);
           send({ type: 'ready', version: model.version });
         } else if (h.type === 'task') {

@@ -20,7 +20,7 @@ import { calibrate, DEVICE_CLASSES } from './classes.js';
 import { type CgroupPlan, createGroups, removeGroups, setQuota } from './cgroups.js';
 import { type HostCapabilities, probeHost } from './host.js';
 import { actorHost, buildNetwork, HOST_ADDRESS, LEARNER_ADDRESS, leftovers, learnerHost, netemAvailable, removeNetwork } from './network.js';
-import { actorsOf, type Topology } from './topology.js';
+import { actorsOf, type SiteGroup, siteDeviceId, siteWorkersOf, type Topology, type TopologyHost } from './topology.js';
 
 const BIN = fileURLToPath(new URL('../../bin/coknight.js', import.meta.url));
 const PORT = 8686;
@@ -31,6 +31,10 @@ export interface TestbedActor {
   readonly name: string;
   readonly index: number;
   readonly group: Topology['devices'][number];
+  /** Set on a site's coordinator and on its workers. */
+  readonly site?: SiteGroup;
+  /** A site worker's position in its site's device list. */
+  readonly worker?: number;
   /** FLOP/s its class should measure on this host, and the CPU share first estimated to give it. */
   readonly target: { flops: number; quota: number };
   /** The CPU share after calibration inside its cgroup, and what it measured there last. */
@@ -56,17 +60,50 @@ export interface TestbedReport {
     linkRate: number;
     measuredUpRate: number | null;
     splitPoint: number | null;
+    /** Env steps per second the actor reported, from its first step to its end. */
+    envStepsPerSec: number | null;
+    /** On a site's coordinator: its head step time and weight syncs, as it counted them. */
+    site?: SiteActorStats | null;
+    exit: number | null;
+  }[];
+  /** The sites' worker devices (each its own host on the testbed, limited to its class). */
+  readonly siteWorkers: {
+    name: string;
+    site: string;
+    class: string;
+    targetFlops: number;
+    quota: number;
+    calibratedFlops: number | null;
+    linkRate: number;
     exit: number | null;
   }[];
   readonly summary: Record<string, unknown> | null;
 }
 
-/** The plan of a testbed: its actors and what each must measure (calibrated on this host). */
+/** The plan of a testbed: its actors (site coordinators included) and what each must measure (calibrated on this host). */
 export function planTestbed(t: Topology, hostFlops: number, mhz: number): TestbedActor[] {
-  return actorsOf(t).map((a) => {
-    const target = calibrate(DEVICE_CLASSES[a.group.class], hostFlops, mhz);
-    return { ...a, target, quota: target.quota };
-  });
+  return actorsOf(t).map((a) => planHost(a, hostFlops, mhz));
+}
+
+/** The sites' worker devices and what each must measure. */
+export function planSiteWorkers(t: Topology, hostFlops: number, mhz: number): TestbedActor[] {
+  return siteWorkersOf(t).map((w) => planHost(w, hostFlops, mhz));
+}
+
+function planHost(a: TopologyHost & { worker?: number }, hostFlops: number, mhz: number): TestbedActor {
+  const target = calibrate(DEVICE_CLASSES[a.group.class], hostFlops, mhz);
+  return { ...a, target, quota: target.quota };
+}
+
+/** Where a site's coordinator waits for its workers on the testbed. */
+const SITE_PORT = 8700;
+
+/** The coordinator's site flags: on the real testbed it waits for the workers the testbed starts; otherwise it spawns them here. */
+function siteArgs(site: SiteGroup, coordinatorAddress: string | null): string[] {
+  const args = ['--site-devices', site.devices.join(','), '--site-plan', site.plan, '--site-link', site.workerLink.rate];
+  args.push('--site-latency-ms', String(site.workerLink.delayMs));
+  if (coordinatorAddress) args.push('--site-listen', `${coordinatorAddress}:${SITE_PORT}`, '--site-host-class', site.coordinator);
+  return args;
 }
 
 /** This host's FLOP/s on the network the run trains (best of 3, one thread, like an actor). */
@@ -123,10 +160,13 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
   mkdirSync(runDir, { recursive: true });
   const hostFlops = await measureHostFlops(t);
   const actors = planTestbed(t, hostFlops, cap.mhz);
-  log(`testbed ${t.name}: host ${(hostFlops / 1e9).toFixed(2)} GFLOP/s on ${t.train.env}; ${actors.length} actors`);
-  for (const a of actors)
+  const workers = planSiteWorkers(t, hostFlops, cap.mhz);
+  log(
+    `testbed ${t.name}: host ${(hostFlops / 1e9).toFixed(2)} GFLOP/s on ${t.train.env}; ${actors.length} actors${workers.length ? `, ${workers.length} site workers` : ''}`,
+  );
+  for (const a of [...actors, ...workers])
     log(
-      `  ${a.name}: ${a.group.class} → ${(a.target.flops / 1e9).toFixed(3)} GFLOP/s (${(100 * a.target.quota).toFixed(1)}% of a core), link ${a.group.link.rate}`,
+      `  ${a.name}: ${a.group.class} → ${(a.target.flops / 1e9).toFixed(3)} GFLOP/s (${(100 * a.target.quota).toFixed(1)}% of a core), link ${a.group.link.rate}${a.site && a.worker === undefined ? `, site of ${a.site.devices.join(', ')}` : ''}`,
     );
   const emulation = real
     ? `network namespaces on a bridge, tbf-shaped links${netemAvailable() ? ' with netem delay/jitter/loss' : ' (no netem in this kernel: delay, jitter and loss not emulated)'}, cgroup v${cap.cgroup!.version} CPU quotas and cpusets`
@@ -134,13 +174,14 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
   if (!real) log(`testbed: ${emulation}`);
   testbedDown(t.name, cap); // leftovers of an earlier crash
   const procs: Proc[] = [];
+  const workerProcs: Proc[] = [];
   let learner: Proc | undefined;
   const stop = (): void => {
     learner?.child.kill('SIGINT');
   };
   opts.signal?.addEventListener('abort', stop, { once: true });
   try {
-    if (real) buildNetwork(t, actors);
+    if (real) buildNetwork(t, [...actors, ...workers]);
     const listen = real ? `${LEARNER_ADDRESS}:${PORT}` : `127.0.0.1:${PORT}`;
     const metrics = real ? `${LEARNER_ADDRESS}:${METRICS_PORT}` : '127.0.0.1:0';
     const learnerGroups = real ? createGroups(cap.cgroup!, t.name, 'learner', 1, t.learner.cpus).procsFiles : [];
@@ -171,6 +212,14 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
       log,
       '[learner]',
     );
+    // Workers are calibrated before any actor starts, so their probes have the actors' cores to themselves.
+    const workerGroups: [TestbedActor, CgroupPlan][] = [];
+    if (real)
+      for (const w of workers) {
+        const plan = createGroups(cap.cgroup!, t.name, w.name, w.target.quota, t.actorCpus);
+        w.quota = await calibrateQuota(cap.cgroup!, plan, w, t.train.env, log);
+        workerGroups.push([w, plan]);
+      }
     for (const a of actors) {
       let groups: string[] = [];
       if (real) {
@@ -179,12 +228,23 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
         groups = plan.procsFiles;
       }
       const args = ['actor', '--learner', listen, '--actor-id', a.name, '--envs', String(a.group.envs), '--streams', String(a.group.streams)];
+      args.push('--inference', t.train.actorInference);
       args.push('--link-bytes-per-sec', String(parseBandwidth(a.group.link.rate)), '--final-stats', '--exit-with-parent', '--give-up-after', '120s');
       if (!real) args.push('--bandwidth', a.group.link.rate, '--device-flops', String(a.target.flops));
+      if (a.site) args.push(...siteArgs(a.site, real ? actorHost(t, a.index).address : null));
       procs.push(launch(args, real ? actorHost(t, a.index).ns : null, groups, log, `[${a.name}]`));
     }
+    // Each worker in its own namespace and cgroup; it connects once its coordinator listens.
+    for (const [w, plan] of workerGroups) {
+      const coordinator = actors.find((a) => a.site === w.site)!;
+      const args = ['site-worker', '--connect', `${actorHost(t, coordinator.index).address}:${SITE_PORT}`, '--id', siteDeviceId(w.site!, w.worker!)];
+      args.push('--retry-for', '180');
+      workerProcs.push(launch(args, actorHost(t, w.index).ns, plan.procsFiles, log, `[${w.name}]`));
+    }
     const code = await learner.exit;
-    const exits = await Promise.all(procs.map((p) => Promise.race([p.exit, new Promise<null>((r) => setTimeout(() => r(null), 10_000))])));
+    const exited = (p: Proc): Promise<number | null> => Promise.race([p.exit, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+    const exits = await Promise.all(procs.map(exited));
+    const workerExits = await Promise.all(workerProcs.map(exited));
     const summaryPath = join(runDir, 'summary.json');
     const summary = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as Record<string, unknown>) : null;
     if (code !== 0 && !opts.signal?.aborted) log(`testbed: the learner exited with code ${code}`);
@@ -209,18 +269,48 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
           linkRate: parseBandwidth(a.group.link.rate),
           measuredUpRate: bytes?.total?.sentBytes && wall > 0 ? bytes.total.sentBytes / wall : null,
           splitPoint: finalSplit(summary, a.name) ?? joins.get(a.name)?.splitPoint ?? null,
+          envStepsPerSec: wall > 0 && typeof stats?.envSteps === 'number' ? stats.envSteps / wall : null,
+          ...(a.site ? { site: siteStats(stats) } : {}),
           exit: exits[i],
         };
       }),
+      siteWorkers: workers.map((w, i) => ({
+        name: w.name,
+        site: w.site!.id,
+        class: w.group.class,
+        targetFlops: w.target.flops,
+        quota: w.quota,
+        calibratedFlops: w.calibratedFlops ?? null,
+        linkRate: parseBandwidth(w.group.link.rate),
+        exit: real ? (workerExits[i] ?? null) : null,
+      })),
       summary,
     };
     writeFileSync(join(runDir, 'testbed.json'), `${JSON.stringify(report, null, 2)}\n`);
     return report;
   } finally {
     opts.signal?.removeEventListener('abort', stop);
-    for (const p of [learner, ...procs]) if (p && p.child.exitCode === null) p.child.kill('SIGKILL');
+    for (const p of [learner, ...procs, ...workerProcs]) if (p && p.child.exitCode === null) p.child.kill('SIGKILL');
     testbedDown(t.name, cap);
   }
+}
+
+export interface SiteActorStats {
+  /** Mean milliseconds of one site head step (layers 1..y across the site's devices). */
+  readonly headMsPerStep: number;
+  readonly syncs: number;
+  readonly syncSeconds: number;
+}
+
+/** A site coordinator's own account of its steps (the actor's final stats). */
+function siteStats(stats: Record<string, unknown> | null): SiteActorStats | null {
+  const steps = Number(stats?.steps ?? 0);
+  if (!stats || steps === 0) return null;
+  return {
+    headMsPerStep: (1000 * Number(stats.siteHeadSeconds ?? 0)) / steps,
+    syncs: Number(stats.siteSyncs ?? 0),
+    syncSeconds: Number(stats.siteSyncSeconds ?? 0),
+  };
 }
 
 /** The split point the learner's summary reports for an actor (streams of one actor share its plan). */
@@ -234,15 +324,27 @@ export async function testbedUp(t: Topology, log: (m: string) => void): Promise<
   const cap = probeHost();
   if (cap.noNetns || !cap.cgroup)
     throw new Error(`testbed up needs root, ip netns, tc and a cgroup cpu controller here: ${cap.noNetns ?? 'no cgroup cpu controller'}`);
-  const actors = planTestbed(t, await measureHostFlops(t), cap.mhz);
+  const hostFlops = await measureHostFlops(t);
+  const actors = planTestbed(t, hostFlops, cap.mhz);
+  const workers = planSiteWorkers(t, hostFlops, cap.mhz);
   testbedDown(t.name, cap);
-  buildNetwork(t, actors);
+  buildNetwork(t, [...actors, ...workers]);
   createGroups(cap.cgroup, t.name, 'learner', 1, t.learner.cpus);
-  for (const a of actors) createGroups(cap.cgroup, t.name, a.name, a.target.quota, t.actorCpus);
+  for (const a of [...actors, ...workers]) createGroups(cap.cgroup, t.name, a.name, a.target.quota, t.actorCpus);
   log(`learner: ip netns exec ${learnerHost(t).ns} coknight learner --listen ${LEARNER_ADDRESS}:${PORT} …`);
-  for (const a of actors)
-    log(`${a.name}: ip netns exec ${actorHost(t, a.index).ns} coknight actor --learner ${LEARNER_ADDRESS}:${PORT} … (cgroup coknight/${t.name}/${a.name})`);
-  return actors;
+  for (const a of actors) {
+    const site = a.site ? ` ${siteArgs(a.site, actorHost(t, a.index).address).join(' ')}` : '';
+    log(
+      `${a.name}: ip netns exec ${actorHost(t, a.index).ns} coknight actor --learner ${LEARNER_ADDRESS}:${PORT}${site} … (cgroup coknight/${t.name}/${a.name})`,
+    );
+  }
+  for (const w of workers) {
+    const c = actors.find((a) => a.site === w.site)!;
+    log(
+      `${w.name}: ip netns exec ${actorHost(t, w.index).ns} coknight site-worker --connect ${actorHost(t, c.index).address}:${SITE_PORT} --id ${siteDeviceId(w.site!, w.worker!)} --retry-for 180 (cgroup coknight/${t.name}/${w.name})`,
+    );
+  }
+  return [...actors, ...workers];
 }
 
 /** FLOP/s measured by a short process inside the group (what the actor will measure at start-up). */

@@ -29,6 +29,8 @@ interface ActorFlags {
   sitePlan: string;
   siteLink: string;
   siteLatencyMs: number;
+  siteListen?: string;
+  siteHostClass?: string;
   deviceFlops?: number;
   linkBytesPerSec?: number;
   maxSteps?: number;
@@ -76,6 +78,11 @@ export function registerActor(program: Command): void {
     .option('--site-plan <name>', '--site-devices: mls | sls | single', 'mls')
     .option('--site-link <rate>', "--site-devices: each worker's link to this coordinator, as the planner sees it", '2.5MB/s')
     .option('--site-latency-ms <ms>', '--site-devices: latency per message on that link', parseNumberArg('--site-latency-ms', 0), 2)
+    .option(
+      '--site-listen <host:port>',
+      '--site-devices: listen here and wait for workers started elsewhere (coknight site-worker --retry-for) instead of spawning them',
+    )
+    .option('--site-host-class <class>', "--site-devices: the device class this host is limited to (the testbed's cgroup), so the profile is scaled from it")
     .action(async (f: ActorFlags) => {
       const token = tokenFromFlags(f, (m) => console.error(m));
       if (!token) throw new Error("actor: no token; pass --token-file FILE or set COKNIGHT_TOKEN to the learner's token");
@@ -181,6 +188,16 @@ function siteHead(f: ActorFlags, log: (m: string) => void): (model: PolicyModel)
     const site = await import('./site.js');
     if (f.site) return site.siteHeadFactory(f.site, log)(model);
     const classes = (f.siteDevices ?? '').split(',').filter(Boolean);
-    return site.siteHeadFromClasses({ classes, plan: f.sitePlan, link: f.siteLink, latencyMs: f.siteLatencyMs }, log)(model);
+    const listen = f.siteListen === undefined ? undefined : /^(.+):(\d+)$/.exec(f.siteListen);
+    if (listen === null) throw new Error(`--site-listen must be host:port, got "${f.siteListen}"`);
+    const o = {
+      classes,
+      plan: f.sitePlan,
+      link: f.siteLink,
+      latencyMs: f.siteLatencyMs,
+      ...(listen ? { listen: { host: listen[1], port: Number(listen[2]) } } : {}),
+      ...(f.siteHostClass ? { hostClass: f.siteHostClass } : {}),
+    };
+    return site.siteHeadFromClasses(o, log)(model);
   };
 }

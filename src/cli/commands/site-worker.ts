@@ -12,10 +12,11 @@ export function registerSiteWorker(program: Command): void {
     .requiredOption('--id <name>', 'device id')
     .option('--threads <n>', 'wasm threads (one core per device by default)', parseIntArg('--threads', 1), 1)
     .option('--delay-ms <n>', 'wait before answering each task (fault tests)', parseIntArg('--delay-ms', 0), 0)
-    .action(async (o: { connect: string; id: string; threads: number; delayMs: number }) => {
+    .option('--retry-for <seconds>', 'keep trying to connect this long while the coordinator is not listening yet', parseIntArg('--retry-for', 0), 0)
+    .action(async (o: { connect: string; id: string; threads: number; delayMs: number; retryFor: number }) => {
       const m = /^(.+):(\d+)$/.exec(o.connect);
       if (!m) throw new Error(`--connect must be host:port, got "${o.connect}"`);
       await initBackend({ log: () => {}, gradients: false, threads: o.threads });
-      await runWorker({ host: m[1], port: Number(m[2]), id: o.id, delayMs: o.delayMs });
+      await runWorker({ host: m[1], port: Number(m[2]), id: o.id, delayMs: o.delayMs, retryForMs: o.retryFor * 1000 });
     });
 }

@@ -20,7 +20,7 @@ import {
   type SiteAlgorithm,
   type SiteInstance,
 } from '../../partition/coop/index.js';
-import { calibrate, DEVICE_CLASSES } from '../../testbed/classes.js';
+import { calibrate, classPeak, DEVICE_CLASSES, type DeviceClass } from '../../testbed/classes.js';
 import { probeHost } from '../../testbed/host.js';
 import { parseBandwidth } from '../../transport/index.js';
 
@@ -95,13 +95,16 @@ function classInstance(
   devices: readonly { id: string; cls: string }[],
   link: number,
   latencySeconds: number,
+  /** Set when the tables were measured under a class's CPU limit: scale from that class, not from the host. */
+  measuredAs?: DeviceClass,
 ): SiteInstance {
-  const hostSeconds = host.reduce((s, l) => s + (l.rows?.at(-1) ?? l.dataRows?.at(-1) ?? 0), 0);
+  const hostSeconds = hostSecondsOf(host);
   const profiles: SiteInstance['profiles'] = {};
   for (const { cls } of devices) {
     // the FLOP/s this host reaches on these very layers, and the class's share of it (classes.ts)
     const { quota } = calibrate(DEVICE_CLASSES[cls], 1 / hostSeconds, mhz);
-    profiles[cls] = scaleProfile(host, 1 / quota);
+    const speed = measuredAs ? classPeak(DEVICE_CLASSES[cls]) / classPeak(measuredAs) : quota;
+    profiles[cls] = scaleProfile(host, 1 / speed);
   }
   return parseSiteInstance({
     kind: 'site',
@@ -111,6 +114,11 @@ function classInstance(
     profiles,
     devices: devices.map(({ id, cls }) => ({ id, class: cls, linkBytesPerSec: link, latencySeconds })),
   });
+}
+
+/** Seconds of one pass over every layer at full height, as profiled. */
+function hostSecondsOf(host: ReturnType<typeof profileSiteLayers>): number {
+  return host.reduce((s, l) => s + (l.rows?.at(-1) ?? l.dataRows?.at(-1) ?? 0), 0);
 }
 
 export async function solveSiteCommand(path: string, algorithm: string, json: boolean): Promise<void> {
@@ -161,6 +169,10 @@ export interface SiteClassesOptions {
   readonly plan: string;
   readonly link: string;
   readonly latencyMs: number;
+  /** Listen here and wait for workers started elsewhere (the testbed) instead of spawning them. */
+  readonly listen?: { readonly host: string; readonly port: number };
+  /** The class this host is limited to: the profile it measures is that class's, not the bare host's. */
+  readonly hostClass?: string;
 }
 
 /**
@@ -170,6 +182,8 @@ export interface SiteClassesOptions {
 export function siteHeadFromClasses(o: SiteClassesOptions, log: (m: string) => void): (model: PolicyModel) => Promise<SiteHead> {
   if (o.classes.length === 0) throw new Error('--site-devices: list at least one device class, e.g. rpi4,rpi4');
   for (const c of o.classes) if (!DEVICE_CLASSES[c]) throw new Error(`--site-devices: unknown class "${c}"; use ${Object.keys(DEVICE_CLASSES).join(', ')}`);
+  if (o.hostClass !== undefined && !DEVICE_CLASSES[o.hostClass])
+    throw new Error(`--site-host-class: unknown class "${o.hostClass}"; use ${Object.keys(DEVICE_CLASSES).join(', ')}`);
   if (!(o.plan in LIVE_PLANNERS)) throw new Error(`--site-plan: "${o.plan}" is not one of ${Object.keys(LIVE_PLANNERS).join(', ')}`);
   const link = parseBandwidth(o.link);
   if (!Number.isFinite(link)) throw new Error(`--site-link must be a finite rate (e.g. 2.5MB/s), got "${o.link}"`);
@@ -177,14 +191,22 @@ export function siteHeadFromClasses(o: SiteClassesOptions, log: (m: string) => v
     const t0 = performance.now();
     const host = profileSiteLayers(model.spec, [...model.inputShape], 1, 3);
     const devices = o.classes.map((cls, i) => ({ id: `d${i}-${cls}`, cls }));
-    const inst = classInstance(model.spec, model.inputShape, 1, host, probeHost().mhz, devices, link, o.latencyMs / 1000);
+    const measured = o.hostClass && o.hostClass !== 'host' ? DEVICE_CLASSES[o.hostClass] : undefined;
+    const inst = classInstance(model.spec, model.inputShape, 1, host, probeHost().mhz, devices, link, o.latencyMs / 1000, measured);
     log(`site: ${o.classes.join(', ')} profiled in ${((performance.now() - t0) / 1000).toFixed(1)} s, planned by ${o.plan}`);
-    return startSite(inst, LIVE_PLANNERS[o.plan as keyof typeof LIVE_PLANNERS], model, log);
+    return startSite(inst, LIVE_PLANNERS[o.plan as keyof typeof LIVE_PLANNERS], model, log, o.listen);
   };
 }
 
-function startSite(inst: SiteInstance, solve: (typeof LIVE_PLANNERS)[keyof typeof LIVE_PLANNERS], model: PolicyModel, log: (m: string) => void): Promise<Site> {
+function startSite(
+  inst: SiteInstance,
+  solve: (typeof LIVE_PLANNERS)[keyof typeof LIVE_PLANNERS],
+  model: PolicyModel,
+  log: (m: string) => void,
+  listen?: SiteClassesOptions['listen'],
+): Promise<Site> {
   return Site.start({
+    ...(listen ? { host: listen.host, port: listen.port, externalWorkers: true, connectTimeoutMs: 180_000 } : {}),
     spec: model.spec,
     inputShape: model.inputShape,
     numActions: model.numActions,
