@@ -18,6 +18,7 @@ import {
   solveLcpss,
   solveMls,
   solveOsds,
+  solveMlsLive,
   solveSingle,
   solveSls,
   type SiteInstance,
@@ -168,6 +169,21 @@ describe('MLS (CoopAI eqs. 1–3) against brute force', () => {
       expect(mls.seconds).toBeLessThanOrEqual(solveSingle(m).seconds + 1e-12);
     });
   }
+
+  it('live MLS on one device: one block instead of eq. 2 layer by layer (a round per layer), and MLS itself where it is faster', () => {
+    const one = instance('impala-deep', [{ cls: 'slow', link: 2e6 }]);
+    const mls = solveMls(one);
+    expect(mls.plan.blocks.length).toBe(10); // T_i^1 = T_(i-1)^1 + e_(i,i)^1: every layer its own block
+    const live = solveMlsLive(one);
+    expect(live.plan.blocks).toHaveLength(1);
+    expect(live.seconds).toBeLessThan(mls.seconds);
+    expect(planSeconds(one, live.plan)).toBeCloseTo(live.seconds, 12);
+    const three = instance(
+      'impala-deep',
+      Array.from({ length: 3 }, () => ({ cls: 'slow', link: 2e6 })),
+    );
+    expect(solveMlsLive(three).seconds).toBe(Math.min(solveMls(three).seconds, solveSingle(three).seconds));
+  });
 
   it('a fast shared gateway (G/k each, eq. 3) makes MLS use more devices than a slow one', () => {
     const slow = solveMls(

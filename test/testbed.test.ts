@@ -2,19 +2,21 @@
  * The testbed, for real (as root with ip/tc and a cgroup cpu controller; skipped with the reason
  * otherwise): a learner and two actors of different device classes behind different links, each in
  * its own namespace, a short seed-mode run, the links and device FLOP/s checked against the
- * topology, and nothing left behind. Plus the topology's validation, which needs nothing.
+ * topology, and nothing left behind; then a training run whose one actor is a site of two rpi4
+ * workers, each the real `coknight site-worker` in its own namespace, cgroup and shaped link (the two
+ * runs in one file, so in sequence: two calibrations at once on 2 cores miss their targets). Plus the
+ * topology's validation, which needs nothing.
  */
-import { existsSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import { calibrate, DEVICE_CLASSES, hostPeak } from '../src/testbed/classes.js';
-import { probeHost } from '../src/testbed/host.js';
-import { leftovers, shapingCommands } from '../src/testbed/network.js';
+import { testbedHost } from './helpers/testbed.js';
+import { actorHost, leftovers, shapingCommands } from '../src/testbed/network.js';
 import { runTestbed } from '../src/testbed/testbed.js';
-import { parseTopology } from '../src/testbed/topology.js';
+import { parseTopology, siteDeviceId, siteWorkersOf } from '../src/testbed/topology.js';
 
 describe('testbed topology and calibration', () => {
   it('validates a topology, naming the bad field', () => {
@@ -46,8 +48,7 @@ describe('testbed topology and calibration', () => {
   });
 });
 
-const cap = probeHost();
-const why = cap.noNetns ?? (cap.cgroup ? null : 'no cgroup cpu controller');
+const { cap, why } = testbedHost();
 
 describe.skipIf(why !== null)(`the testbed on this host${why ? ` (skipped: ${why})` : ''}`, () => {
   beforeAll(async () => {
@@ -89,5 +90,52 @@ describe.skipIf(why !== null)(`the testbed on this host${why ? ` (skipped: ${why
     expect(leftovers(t.name)).toEqual({ namespaces: [], links: [] });
     expect(existsSync(join(cap.cgroup!.cpuRoot, 'coknight', t.name))).toBe(false);
     expect(existsSync(join(dir, 'testbed.json'))).toBe(true);
+  });
+});
+
+/** A cooperative-inference site (issue 20): two rpi4 workers, each its own host behind its own link. */
+const site = { id: 's1', devices: ['rpi4', 'rpi4'], envs: 1, link: { rate: '10MB/s' }, workerLink: { rate: '2.5MB/s', delayMs: 1 } };
+
+describe.skipIf(why !== null)(`a site on the testbed${why ? ` (skipped: ${why})` : ''}`, () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'wasm', log: () => {}, gradients: false });
+  });
+
+  // Calibration is a measurement on a host the other test files share: retry when a busy neighbour
+  // keeps it from converging.
+  it('runs the site workers in their own namespaces and cgroups during training, and leaves nothing behind', { timeout: 300_000, retry: 1 }, async () => {
+    const t = parseTopology(
+      {
+        name: `s${process.pid % 10000}`,
+        sites: [site],
+        // IMPALA mode: the site runs every layer of the IMPALA shallow net on 84×84×4 frames.
+        train: { env: 'minatar-pixels/breakout', mode: 'impala', frames: 400, set: ['hyper.batchSize=2', 'hyper.unrollLength=10'] },
+      },
+      'test',
+    );
+    const logs: string[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'ck-testbed-site-'));
+    const r = await runTestbed(t, 'test', { runDir: dir, log: (m) => logs.push(m) });
+    expect(r.emulation).toMatch(/network namespaces/);
+    expect((r.summary as { frames: number }).frames).toBeGreaterThanOrEqual(400);
+    expect(r.actors.map((a) => [a.name, a.splitPoint, a.exit])).toEqual([['s1', 3, 0]]);
+    expect(r.siteWorkers.map((w) => [w.name, w.site, w.class])).toEqual([
+      ['s1-w0', 's1', 'rpi4'],
+      ['s1-w1', 's1', 'rpi4'],
+    ]);
+    const workers = siteWorkersOf(t);
+    for (const [i, w] of r.siteWorkers.entries()) {
+      // Each worker measured its class's FLOP/s in its own cgroup, connected from its own address and exited cleanly.
+      expect(Math.abs(w.calibratedFlops! / w.targetFlops - 1), `${w.name}: ${w.calibratedFlops} vs ${w.targetFlops} FLOP/s`).toBeLessThan(0.15);
+      const from = actorHost(t, workers[i].index).address;
+      expect(logs.join('\n')).toContain(`site: device ${siteDeviceId(site as never, i)} connected from ${from}`);
+      expect(w.exit).toBe(0);
+    }
+    // The site served the actor's head: every step of its envs was computed there (no device lost).
+    expect(logs.join('\n')).not.toMatch(/site: device .* (exited|closed its connection|did not answer)/);
+    const report = JSON.parse(readFileSync(join(dir, 'testbed.json'), 'utf8')) as { siteWorkers: unknown[] };
+    expect(report.siteWorkers).toHaveLength(2);
+    expect(leftovers(t.name)).toEqual({ namespaces: [], links: [] });
+    expect(existsSync(join(cap.cgroup!.cpuRoot, 'coknight', t.name))).toBe(false);
   });
 });

@@ -13,7 +13,7 @@ import {
   parseSiteInstance,
   siteModel,
   SITE_ALGORITHMS,
-  solveMls,
+  solveMlsLive,
   solveSingle,
   solveSite,
   solveSls,
@@ -161,7 +161,7 @@ export async function simulateSiteCommand(path: string, algorithms: readonly str
       );
 }
 
-const LIVE_PLANNERS = { mls: solveMls, sls: solveSls, single: solveSingle } as const;
+const LIVE_PLANNERS = { mls: solveMlsLive, sls: solveSls, single: solveSingle } as const;
 
 export interface SiteClassesOptions {
   readonly classes: readonly string[];
@@ -225,6 +225,6 @@ export function siteHeadFactory(path: string, log: (m: string) => void): (model:
         `--site ${path} profiles ${inst.network} on ${inst.inputShape.join('x')}, the learner trains ${model.spec} on ${model.inputShape.join('x')}`,
       );
     }
-    return startSite(inst, solveMls, model, log);
+    return startSite(inst, solveMlsLive, model, log);
   };
 }

@@ -9,7 +9,7 @@ import type { SiteInstance } from './site-instance.js';
 export * from './site-instance.js';
 export * from './site-cost.js';
 export { feasibleModes, blockExtent } from './blocks.js';
-export { solveMls, solveSls, solveSingle, mlsForK, type SiteSolution } from './mls.js';
+export { solveMls, solveMlsLive, solveSls, solveSingle, mlsForK, type SiteSolution } from './mls.js';
 export { solveLcpss, averageScore, volumesOf, type Volume } from './lcpss.js';
 export { solveOsds, actionToCuts, rollout } from './osds.js';
 export { solveExhaustive, bestSplit } from './exhaustive.js';

@@ -118,3 +118,13 @@ function chain(m: SiteModel, shares: readonly number[]): { blocks: SiteBlock[]; 
   }
   return T[m.y];
 }
+
+/**
+ * The plan a live site runs for "mls": MLS, or the one-block plan on the best device where the same
+ * cost model rates it faster. MLS's one-device recurrence (eq. 2, T_i^1 = T_(i-1)^1 + e_(i,i)^1) runs
+ * layer by layer, so a site left with one device would pay a round per layer.
+ */
+export function solveMlsLive(m: SiteModel): SiteSolution {
+  const [mls, single] = [solveMls(m), solveSingle(m)];
+  return single.seconds < mls.seconds ? single : mls;
+}
