@@ -50,7 +50,10 @@ describe('testbed topology and calibration', () => {
 
 const { cap, why } = testbedHost();
 
-describe.skipIf(why !== null)(`the testbed on this host${why ? ` (skipped: ${why})` : ''}`, () => {
+/** A cooperative-inference site (issue 20): two rpi4 workers, each its own host behind its own link. */
+const SITE = { id: 's1', devices: ['rpi4', 'rpi4'], envs: 1, link: { rate: '10MB/s' }, workerLink: { rate: '2.5MB/s', delayMs: 1 } };
+
+describe.skipIf(why !== null)(`the testbed on this host, and a site on it${why ? ` (skipped: ${why})` : ''}`, () => {
   beforeAll(async () => {
     await initBackend({ prefer: 'wasm', log: () => {}, gradients: false });
   });
@@ -91,23 +94,14 @@ describe.skipIf(why !== null)(`the testbed on this host${why ? ` (skipped: ${why
     expect(existsSync(join(cap.cgroup!.cpuRoot, 'coknight', t.name))).toBe(false);
     expect(existsSync(join(dir, 'testbed.json'))).toBe(true);
   });
-});
 
-/** A cooperative-inference site (issue 20): two rpi4 workers, each its own host behind its own link. */
-const site = { id: 's1', devices: ['rpi4', 'rpi4'], envs: 1, link: { rate: '10MB/s' }, workerLink: { rate: '2.5MB/s', delayMs: 1 } };
-
-describe.skipIf(why !== null)(`a site on the testbed${why ? ` (skipped: ${why})` : ''}`, () => {
-  beforeAll(async () => {
-    await initBackend({ prefer: 'wasm', log: () => {}, gradients: false });
-  });
-
-  // Calibration is a measurement on a host the other test files share: retry when a busy neighbour
-  // keeps it from converging.
+  // A cooperative-inference site (issue 20). Calibration is a measurement on a host the other test
+  // files share: retry when a busy neighbour keeps it from converging.
   it('runs the site workers in their own namespaces and cgroups during training, and leaves nothing behind', { timeout: 300_000, retry: 1 }, async () => {
     const t = parseTopology(
       {
         name: `s${process.pid % 10000}`,
-        sites: [site],
+        sites: [SITE],
         // IMPALA mode: the site runs every layer of the IMPALA shallow net on 84×84×4 frames.
         train: { env: 'minatar-pixels/breakout', mode: 'impala', frames: 400, set: ['hyper.batchSize=2', 'hyper.unrollLength=10'] },
       },
@@ -128,7 +122,7 @@ describe.skipIf(why !== null)(`a site on the testbed${why ? ` (skipped: ${why})`
       // Each worker measured its class's FLOP/s in its own cgroup, connected from its own address and exited cleanly.
       expect(Math.abs(w.calibratedFlops! / w.targetFlops - 1), `${w.name}: ${w.calibratedFlops} vs ${w.targetFlops} FLOP/s`).toBeLessThan(0.15);
       const from = actorHost(t, workers[i].index).address;
-      expect(logs.join('\n')).toContain(`site: device ${siteDeviceId(site as never, i)} connected from ${from}`);
+      expect(logs.join('\n')).toContain(`site: device ${siteDeviceId(SITE as never, i)} connected from ${from}`);
       expect(w.exit).toBe(0);
     }
     // The site served the actor's head: every step of its envs was computed there (no device lost).
