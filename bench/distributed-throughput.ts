@@ -11,9 +11,11 @@
  *
  * Usage: npx tsx bench/distributed-throughput.ts [--actors 1,2,4,8] [--caps unlimited,10MB/s,2MB/s]
  *          [--modes seed,coknight,impala] [--seconds 6] [--warmup 3] [--runs 3] [--env minatar/breakout]
- *          [--envs-per-actor 4] [--rom-dir DIR] [--inference auto|onnx|tfjs|onnx,tfjs] [--out results.json]
- * With several --inference choices each cell runs once per choice, interleaved run by run, and the
- * ratio to the first choice is printed (e.g. onnx tails against tfjs tails in seed mode).
+ *          [--envs-per-actor 4] [--rom-dir DIR] [--inference auto|onnx|tfjs|onnx,tfjs]
+ *          [--train-thread auto|main|worker|worker,main] [--out results.json]
+ * With several --inference (or --train-thread) choices each cell runs once per choice, interleaved
+ * run by run, and the ratio to the first choice is printed (e.g. onnx tails against tfjs tails, or
+ * training in a worker thread against training on the learner's main thread, in seed mode).
  * Atari-sized data (84x84x4 frames, IMPALA shallow net) without a commercial ROM:
  *   --env atari/coknight_test_game --rom-dir packages/ale-wasm/test-roms
  * Run `npm run build` first: the actors are the compiled `coknight actor`. To profile them, pass node
@@ -53,10 +55,12 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-async function runCell(mode: string, actors: number, cap: string, o: Opts, inference: string): Promise<Cell> {
+async function runCell(mode: string, actors: number, cap: string, o: Opts, variant: string): Promise<Cell> {
+  const [inference, trainThread = 'auto'] = variant.split('+');
   const config = validateConfig({
     mode,
     inference,
+    trainThread,
     frames: 1e12,
     seed: 1,
     env: { id: o.env, ...(o.romDir ? { romDir: o.romDir } : {}) },
@@ -90,7 +94,7 @@ async function runCell(mode: string, actors: number, cap: string, o: Opts, infer
   const dt = (s1.t - s0.t) / 1000;
   const cell: Cell = {
     mode,
-    inference,
+    inference: variant,
     actors,
     cap,
     envStepsPerSec: (s1.steps - s0.steps) / dt,
@@ -121,6 +125,7 @@ interface Opts {
   envsPerActor: number;
   romDir?: string;
   inference: string[];
+  trainThread: string[];
   out?: string;
 }
 
@@ -141,18 +146,25 @@ async function main(): Promise<void> {
     .option('--envs-per-actor <n>', 'envs per actor', Number, 4)
     .option('--rom-dir <dir>', 'Atari ROM directory (e.g. packages/ale-wasm/test-roms for atari/coknight_test_game)')
     .option('--inference <list>', 'who runs inference (learner tails, actor heads): auto, onnx, tfjs; several: interleaved', list, ['auto'])
+    .option(
+      '--train-thread <list>',
+      "where the learner trains: auto, main, worker; several: interleaved (with --inference: every pair, as '<inference>+<thread>')",
+      list,
+      ['auto'],
+    )
     .option('--out <file>', 'write all cells as JSON')
     .parse()
     .opts<Opts>();
   await initBackend({ log: () => {} });
+  const variants = o.inference.flatMap((inf) => (o.trainThread.length > 1 || o.trainThread[0] !== 'auto' ? o.trainThread.map((t) => `${inf}+${t}`) : [inf]));
   const results: Cell[] = [];
-  console.log('cap        actors mode      inference  env-steps/s  req/s   infer-busy train-busy train-fps  vs seed  vs 1st inf  split points');
+  console.log('cap        actors mode      variant    env-steps/s  req/s   infer-busy train-busy train-fps  vs seed  vs 1st var  split points');
   for (const cap of o.caps) {
     for (const n of o.actors) {
       const seedSteps: number[] = [];
       for (const mode of o.modes) {
-        const runs = new Map<string, Cell[]>(o.inference.map((inf) => [inf, []]));
-        for (let r = 0; r < o.runs; r++) for (const inf of o.inference) runs.get(inf)!.push(await runCell(mode, n, cap, o, inf));
+        const runs = new Map<string, Cell[]>(variants.map((v) => [v, []]));
+        for (let r = 0; r < o.runs; r++) for (const v of variants) runs.get(v)!.push(await runCell(mode, n, cap, o, v));
         const firstSteps: number[] = [];
         for (const [inf, cells] of runs) {
           const med: Cell = {
@@ -167,8 +179,8 @@ async function main(): Promise<void> {
             trainFramesPerSec: median(cells.map((c) => c.trainFramesPerSec)),
             splitPoints: cells[cells.length - 1].splitPoints,
           };
-          if (mode === 'seed' && inf === o.inference[0]) seedSteps.push(med.envStepsPerSec);
-          if (inf === o.inference[0]) firstSteps.push(med.envStepsPerSec);
+          if (mode === 'seed' && inf === variants[0]) seedSteps.push(med.envStepsPerSec);
+          if (inf === variants[0]) firstSteps.push(med.envStepsPerSec);
           results.push(med);
           const ratio = seedSteps.length ? (med.envStepsPerSec / seedSteps[0]).toFixed(2) : '-';
           const vsFirst = (med.envStepsPerSec / firstSteps[0]).toFixed(2);

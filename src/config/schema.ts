@@ -238,6 +238,12 @@ export const configSchema = z
     inference: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
     /** onnxruntime intra-op threads per session (1 matches the single-threaded tfjs measurements). */
     inferenceThreads: z.number().int().min(1).default(1),
+    /**
+     * Where a distributed learner trains: 'worker' (a worker thread, so updates do not block
+     * inference on the main thread), 'main', or 'auto' (the worker unless feature codecs train with
+     * the model or the backend is a GPU's). Local mode trains between its own steps either way.
+     */
+    trainThread: z.enum(['auto', 'main', 'worker']).default('auto'),
     model: z.enum(['auto', 'minatar', 'impala-shallow', 'impala-deep']).default('auto'),
     env: envSchema.prefault({}),
     hyper: hyperSchema.prefault({}),
@@ -246,6 +252,18 @@ export const configSchema = z
     partition: partitionSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
+    if (c.trainThread === 'worker' && (c.distributed.codec !== undefined || c.distributed.codecs !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trainThread'],
+        message: "'worker' cannot train feature codecs (distributed.codec/codecs train with the model on the main thread): use 'auto' or 'main'",
+      });
+    if (c.trainThread === 'worker' && (c.backend === 'webgpu' || c.backend === 'tensorflow'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trainThread'],
+        message: `'worker' trains on the wasm, native or cpu backend; backend '${c.backend}' stays on the main thread: use 'auto' or 'main'`,
+      });
     if (c.distributed.serverAssign === 'plan' && c.mode !== 'coknight')
       ctx.addIssue({
         code: 'custom',

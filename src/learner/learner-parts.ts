@@ -14,6 +14,8 @@ import { Membership } from './membership.js';
 import { learnerHyperFromConfig, modelSpecFor, trainingEnvOptions } from './setup.js';
 import type { SplitPlanner } from './split-planner.js';
 import { TrainStep } from './train-step.js';
+import type { Trainer } from './trainer.js';
+import { WorkerTrainStep, workerBackend } from './worker-train-step.js';
 import { TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
 import { UploadIntake } from './upload-intake.js';
 import { configuredCodecs, SplitCodecs } from './split-codecs.js';
@@ -24,7 +26,7 @@ export interface LearnerParts {
   readonly metrics: LearnerMetrics;
   readonly registry: ActorRegistry;
   readonly model: PolicyModel;
-  readonly trainStep: TrainStep;
+  readonly trainStep: Trainer;
   readonly planner: SplitPlanner;
   readonly edgeFlops: number;
   readonly assembler: TrajectoryAssembler;
@@ -46,7 +48,7 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   const probe = makeEnv(c.env.id, { ...trainingEnvOptions(c), seed: 0 });
   const obsShape = probe.observationShape as [number, number, number];
   const model = createModel(modelSpecFor(c, obsShape), { inputShape: obsShape, numActions: probe.numActions, seed: c.seed });
-  const trainStep = await TrainStep.create(model, learnerHyperFromConfig(c));
+  const local = await TrainStep.create(model, learnerHyperFromConfig(c));
   const edgeFlops = await measureForwardFlops(model, 32);
   const d0 = c.distributed;
   const codecs = new SplitCodecs(model, {
@@ -59,9 +61,10 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   if (codecs.size > 0) {
     calibrateCodecs(codecs, probe, c.seed);
     const [main, ...others] = codecs.all();
-    trainStep.attachCodec(codecTrainerFor(c, model, main.codec, main.y));
-    trainStep.attachOffPathCodecs(others.map((e) => codecTrainerFor(c, model, e.codec, e.y)));
+    local.attachCodec(codecTrainerFor(c, model, main.codec, main.y));
+    local.attachOffPathCodecs(others.map((e) => codecTrainerFor(c, model, e.codec, e.y)));
   }
+  const trainStep = await trainerFor(c, model, local, codecs.size > 0, opts.sink.log);
   const dims = { unrollLength: c.hyper.unrollLength, numActions: probe.numActions, obsSize: obsShape[0] * obsShape[1] * obsShape[2] };
   const registry = new ActorRegistry();
   const metrics = new LearnerMetrics();
@@ -110,6 +113,24 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
     y === 0 || y >= model.K ? '' : planned !== undefined ? (planned === 'f32' ? '' : planned) : (codecs.idsAt(y)[0] ?? '');
   const membership = new Membership(c.env.id, model, registry, planner, assembler, metrics, opts.sink, codecAt);
   return { metrics, registry, model, trainStep, planner, edgeFlops, assembler, intake, inference, membership, codecs };
+}
+
+/**
+ * trainThread: 'worker' moves updates into a worker thread (the main thread's TrainStep is then
+ * disposed); 'auto' does so unless codecs train with the model or the backend is a GPU's.
+ */
+async function trainerFor(c: LearnerOptions['config'], model: PolicyModel, local: TrainStep, codecs: boolean, log: (m: string) => void): Promise<Trainer> {
+  const backend = workerBackend();
+  const why = codecs ? 'feature codecs train with the model on the main thread' : typeof backend !== 'string' ? backend.why : undefined;
+  if (c.trainThread === 'main' || (c.trainThread === 'auto' && why)) {
+    if (c.trainThread === 'auto') log(`training on the main thread: ${why}`);
+    return local;
+  }
+  if (why) throw new Error(`trainThread 'worker': ${why}; use trainThread 'main' or 'auto'`);
+  local.dispose();
+  const worker = await WorkerTrainStep.start(model, local.hp, c.seed);
+  log(`training in a worker thread (trainThread ${c.trainThread}; backend ${backend as string})`);
+  return worker;
 }
 
 /** First quantiser ranges, before any training batch: 64 observations of a random-policy episode. */

@@ -21,7 +21,7 @@ import { publishParams } from './publish.js';
 import type { SplitCodecs } from './split-codecs.js';
 import { loadCodecState, loadOffPathCodecStates, saveCodecState, saveOffPathCodecStates } from './codec-checkpoint.js';
 import type { SplitPlanner } from './split-planner.js';
-import { type TrainStep } from './train-step.js';
+import type { Trainer } from './trainer.js';
 import { type TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
 import { RejectLog, type UploadIntake } from './upload-intake.js';
 import { ServerPool } from './server-pool.js';
@@ -66,7 +66,7 @@ export class Learner {
   readonly inference: InferenceHandler;
   /** Inference servers (`coknight serve`) and which one serves each actor. */
   readonly servers: ServerPool;
-  private readonly trainStep: TrainStep;
+  private readonly trainStep: Trainer;
   private readonly membership: Membership;
   /** Feature codecs per split point (distributed.codec). */
   readonly codecs: SplitCodecs;
@@ -129,6 +129,11 @@ export class Learner {
   /** Frames trained on (restored on resume). */
   get frames(): number {
     return this.trainStep.frames;
+  }
+
+  /** Where updates run: 'main' or 'worker' (trainThread). */
+  get trainThread(): 'main' | 'worker' {
+    return this.trainStep.thread;
   }
 
   get done(): boolean {
@@ -391,6 +396,7 @@ export class Learner {
   /** Before start(): continue from a checkpoint's state. */
   async restore(s: LearnerState): Promise<void> {
     this.model.setLayerWeights(s.weights);
+    this.trainStep.weightsChanged();
     await this.trainStep.setOptimizerState(s.optimizer);
     // A codec state without a codec in this run is left out (the model weights stand alone); a codec
     // without a saved state (an older checkpoint) starts from its seed.

@@ -24,49 +24,18 @@ import { clipScale, squaredGlobalNorm } from './grad-clip.js';
 import { resolveLearnerHyperParams, type LearnerHyperParams } from './hyperparams.js';
 import { AnnealedRmsProp, linearAnnealedLr } from './schedule.js';
 import { resolveVtraceOn, vtraceForLoss, type VtraceOn } from './vtrace-inputs.js';
+import type { OptimizerSlot, Trainer, TrainStats } from './trainer.js';
 
 /** Observations an off-path codec update looks at: enough for its statistics, bounded in cost. */
 const OFF_PATH_SAMPLES = 256;
 
-export interface TrainStats {
-  /** Total loss (sum over T and B). */
-  readonly loss: number;
-  readonly pgLoss: number;
-  /** ½ Σ (vs − V)², before the baseline cost. */
-  readonly baselineLoss: number;
-  /** −Σ H, before the entropy cost. */
-  readonly entropyLoss: number;
-  /** Mean policy entropy per step (nats). */
-  readonly entropy: number;
-  /** Global gradient norm before clipping. */
-  readonly gradNorm: number;
-  /** Learning rate used for this update. */
-  readonly lr: number;
-  readonly meanVs: number;
-  readonly meanPgAdvantage: number;
-  /** Mean importance weight π/μ of the taken actions (1 when on-policy). */
-  readonly meanRho: number;
-  /** Environment frames consumed including this update. */
-  readonly frames: number;
-  /** Parameter version after this update. */
-  readonly version: number;
-  /** Set when the loss or the gradient was not finite: no update was applied (weights, frames, version unchanged). */
-  readonly skipped?: boolean;
-  /** With a feature codec attached: its reconstruction loss in this update. */
-  readonly codecReconstruction?: number;
-}
-
-/** One optimizer slot as stored in a checkpoint. */
-export interface OptimizerSlot {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly data: Float32Array;
-}
+export type { OptimizerSlot, TrainStats } from './trainer.js';
 
 /** The per-update sums, in the order chunkGradients stacks them (loss first, from variableGrads). */
 const STATS = ['loss', 'pgLoss', 'baselineLoss', 'entropyLoss', 'vs', 'adv', 'rho'] as const;
 
-export class TrainStep {
+export class TrainStep implements Trainer {
+  readonly thread = 'main' as const;
   readonly hp: LearnerHyperParams;
   /** Environment frames consumed so far (drives the learning-rate schedule). */
   frames = 0;
@@ -162,6 +131,9 @@ export class TrainStep {
     for (const w of await old) w.tensor.dispose();
     tf.dispose(weights.map((w) => w.tensor));
   }
+
+  /** The model it trains is the one it was given: nothing to copy. */
+  weightsChanged(): void {}
 
   /** The codec trained with the model, if one is attached. */
   get codecTrainer(): CodecTrainer | undefined {

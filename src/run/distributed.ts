@@ -91,6 +91,7 @@ export async function runDistributed(config: RunConfig, opts: DistributedRunOpti
     return await h.finish(`${config.env.id} (${config.mode} mode, ${opts.spawnActors} actors, seed ${config.seed})`, l.model, await l.save(), {
       K: l.K,
       inference: l.inference.runnerDetail,
+      trainThread: l.trainThread,
       inferenceBusyFraction: busy.inferenceBusy,
       trainingBusyFraction: busy.trainingBusy,
       policyLag: l.policyLag,

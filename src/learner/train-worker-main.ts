@@ -1,0 +1,68 @@
+/**
+ * The training worker thread: its own copy of the network and the TrainStep (V-trace, loss,
+ * gradients, RMSProp) on the main thread's backend, so an update no longer blocks the learner's
+ * event loop (inference batches, gRPC, uploads). A thin shell: requests are handled one at a time,
+ * in order, and every failure goes back as an error reply.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend/index.js';
+import { createModel } from '../model/index.js';
+import { TrainStep } from './train-step.js';
+import type { TrainWorkerInit, TrainWorkerReply, TrainWorkerRequest } from './train-worker-protocol.js';
+
+const init = workerData as TrainWorkerInit;
+const port = parentPort!;
+const send = (m: TrainWorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+
+const ready = (async () => {
+  await initBackend({ prefer: init.backend, threads: init.threads, log: () => {} });
+  const model = createModel(init.spec, { inputShape: [...init.inputShape] as [number, number, number], numActions: init.numActions, seed: init.seed });
+  const step = await TrainStep.create(model, init.hyper);
+  return { model, step };
+})();
+
+function setWeights(model: ReturnType<typeof createModel>, names: readonly string[], data: Float32Array): void {
+  const own = model.variableNames;
+  if (names.join(',') !== own.join(',')) throw new Error(`training worker: weights are for variables ${names.join(',')}, this network has ${own.join(',')}`);
+  let o = 0;
+  for (const v of model.variables) {
+    const part = data.subarray(o, o + v.size);
+    if (part.length !== v.size) throw new Error(`training worker: weights hold ${data.length} values, the network needs more`);
+    tf.tidy(() => v.assign(tf.tensor(part, v.shape, 'float32')));
+    o += v.size;
+  }
+  if (o !== data.length) throw new Error(`training worker: weights hold ${data.length} values, the network has ${o}`);
+}
+
+async function handle(m: TrainWorkerRequest): Promise<void> {
+  const { model, step } = await ready;
+  switch (m.kind) {
+    case 'step': {
+      if (m.weights) setWeights(model, m.weights.names, m.weights.data);
+      step.frames = m.frames;
+      model.version = m.version;
+      const stats = await step.step(m.batch);
+      if (stats.skipped) return send({ kind: 'stepped', id: m.id, stats, frames: step.frames });
+      const flat = tf.tidy(() => tf.concat(model.variables.map((v) => tf.reshape(v, [-1]))));
+      const read = (await flat.data()) as Float32Array;
+      flat.dispose();
+      // transfer a buffer of its own, never a view into a backend's heap
+      const weights = read.byteOffset === 0 && read.buffer.byteLength === read.byteLength ? read : read.slice();
+      return send({ kind: 'stepped', id: m.id, stats, frames: step.frames, weights }, [weights.buffer as ArrayBuffer]);
+    }
+    case 'getOptimizer':
+      return send({ kind: 'optimizer', id: m.id, slots: await step.getOptimizerState() });
+    case 'setOptimizer':
+      await step.setOptimizerState(m.slots);
+      return send({ kind: 'done', id: m.id });
+  }
+}
+
+let chain: Promise<void> = ready.then(
+  () => send({ kind: 'ready' }),
+  (e: Error) => send({ kind: 'error', id: -1, name: e.name, message: e.message }),
+);
+port.on('message', (m: TrainWorkerRequest) => {
+  chain = chain.then(() => handle(m)).catch((e: Error) => send({ kind: 'error', id: m.id, name: e.name, message: e.message }));
+});

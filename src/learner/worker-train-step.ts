@@ -1,0 +1,148 @@
+/**
+ * A TrainStep that runs in a worker thread (train-worker-main.ts). The learner's main thread keeps
+ * serving inference while an update runs; each update's new weights come back in one transferred
+ * array and are written into the main thread's model (which inference, parameter publishing and
+ * checkpoints read), so the two copies agree after every step. The worker holds the optimizer: its
+ * state comes and goes by message. Feature codecs train on the main thread only (`trainThread`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Worker } from 'node:worker_threads';
+import { nativeKernelsInstalled } from '../backend/index.js';
+import type { PolicyModel } from '../model/index.js';
+import { startModuleWorker } from '../util/module-worker.js';
+import type { TrainBatch } from './batch.js';
+import type { CodecTrainer } from './codec-training.js';
+import type { LearnerHyperParams } from './hyperparams.js';
+import type { OptimizerSlot, TrainStats } from './train-step.js';
+import type { Trainer } from './trainer.js';
+import type { TrainWorkerInit, TrainWorkerReply, TrainWorkerRequest } from './train-worker-protocol.js';
+
+type Pending = { resolve: (r: TrainWorkerReply) => void; reject: (e: Error) => void };
+
+/** The backend a worker can train on like the main thread does, or why it cannot. */
+export function workerBackend(): TrainWorkerInit['backend'] | { why: string } {
+  const name = tf.getBackend();
+  if (name === 'wasm') return nativeKernelsInstalled() ? 'native' : 'wasm';
+  if (name === 'cpu') return 'cpu';
+  return { why: `the '${name}' backend holds a device of its own that a worker thread does not share` };
+}
+
+export class WorkerTrainStep implements Trainer {
+  readonly thread = 'worker' as const;
+  readonly codecTrainer = undefined;
+  readonly offPathTrainers: readonly CodecTrainer[] = [];
+  frames = 0;
+  private nextId = 0;
+  private readonly pending = new Map<number, Pending>();
+  private failure: Error | undefined;
+  private pushWeights = true;
+  private disposed = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly model: PolicyModel,
+    readonly hp: LearnerHyperParams,
+  ) {
+    worker.on('message', (m: TrainWorkerReply) => this.onReply(m));
+    worker.on('error', (e) => this.fail(new Error(`training worker failed: ${e.message}`, { cause: e })));
+    worker.on('exit', (code) => {
+      if (!this.disposed) this.fail(new Error(`training worker exited (code ${code})`));
+    });
+  }
+
+  /** Starts the worker on the same network spec and backend; resolves once it has built both. */
+  static async start(model: PolicyModel, hp: LearnerHyperParams, seed: number, threads = 1): Promise<WorkerTrainStep> {
+    const backend = workerBackend();
+    if (typeof backend !== 'string') throw new Error(`trainThread 'worker': ${backend.why}; use trainThread 'main' or 'auto'`);
+    const init: TrainWorkerInit = { spec: model.spec, inputShape: model.inputShape, numActions: model.numActions, seed, hyper: hp, backend, threads };
+    const worker = startModuleWorker(import.meta.url, 'train-worker-main', { workerData: init });
+    const t = new WorkerTrainStep(worker, model, hp);
+    await new Promise<void>((resolve, reject) => t.pending.set(-1, { resolve: () => resolve(), reject }));
+    return t;
+  }
+
+  weightsChanged(): void {
+    this.pushWeights = true;
+  }
+
+  async step(batch: TrainBatch): Promise<TrainStats> {
+    const weights = this.pushWeights ? this.readWeights() : undefined;
+    // hand over whole buffers only (a view's buffer may hold someone else's data): views are copied
+    const transfer = [batch.obs, batch.actions, batch.rewards, batch.dones, batch.behaviourLogits]
+      .filter((a) => a.byteOffset === 0 && a.buffer.byteLength === a.byteLength)
+      .map((a) => a.buffer as ArrayBuffer);
+    if (weights) transfer.push(weights.data.buffer as ArrayBuffer);
+    const r = await this.request(
+      (id) => ({ kind: 'step', id, batch, frames: this.frames, version: this.model.version, ...(weights ? { weights } : {}) }),
+      new Set(transfer),
+    );
+    if (r.kind !== 'stepped') throw new Error(`training worker answered a step with '${r.kind}'`);
+    this.pushWeights = false;
+    this.frames = r.frames;
+    if (r.stats.skipped) return r.stats;
+    if (!r.weights) throw new Error('training worker sent no weights after an update');
+    this.writeWeights(r.weights);
+    this.model.version = r.stats.version; // the worker's, after the update
+    this.model.markUpdated();
+    return r.stats;
+  }
+
+  async getOptimizerState(): Promise<OptimizerSlot[]> {
+    const r = await this.request((id) => ({ kind: 'getOptimizer', id }));
+    if (r.kind !== 'optimizer') throw new Error(`training worker answered getOptimizer with '${r.kind}'`);
+    return r.slots;
+  }
+
+  async setOptimizerState(slots: readonly OptimizerSlot[]): Promise<void> {
+    await this.request((id) => ({ kind: 'setOptimizer', id, slots }));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.fail(new Error('training worker disposed'));
+    void this.worker.terminate();
+  }
+
+  private readWeights(): { names: string[]; data: Float32Array } {
+    const data = tf.tidy(() => tf.concat(this.model.variables.map((v) => tf.reshape(v, [-1]))).dataSync()) as Float32Array;
+    return { names: this.model.variableNames, data: data.byteOffset === 0 && data.buffer.byteLength === data.byteLength ? data : data.slice() };
+  }
+
+  private writeWeights(data: Float32Array): void {
+    let o = 0;
+    for (const v of this.model.variables) {
+      const part = data.subarray(o, o + v.size);
+      tf.tidy(() => v.assign(tf.tensor(part, v.shape, 'float32')));
+      o += v.size;
+    }
+    if (o !== data.length) throw new Error(`training worker sent ${data.length} weights, the network has ${o}`);
+  }
+
+  private request(make: (id: number) => TrainWorkerRequest, transfer: Set<ArrayBuffer> = new Set()): Promise<TrainWorkerReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage(make(id), [...transfer]);
+    });
+  }
+
+  private onReply(m: TrainWorkerReply): void {
+    const id = m.kind === 'ready' ? -1 : m.id;
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (m.kind === 'error') {
+      const e = new Error(m.message);
+      e.name = m.name;
+      p.reject(id === -1 ? new Error(`training worker could not start: ${m.message}`) : e);
+    } else p.resolve(m);
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+}
