@@ -196,6 +196,46 @@ describe('decoder versions', () => {
     held.dispose();
     m.dispose();
   });
+
+  it("an inference server's codecs, built from the contract and loaded from the published states, decode like the learner's", () => {
+    const m = createModel('minatar', { inputShape: [10, 10, 4], numActions: 3, seed: 1 });
+    const learner = new SplitCodecs(m, { codecs: ['ae4q4', 'q8'], allowLossy: true, seed: 1 });
+    const c = learner.at(1, 'ae4q4')!;
+    c.range = { min: 0, max: 2, count: 1 };
+    learner.at(1, 'q8')!.range = { min: -1, max: 3, count: 1 };
+    c.variables().forEach((v, i) => v.assign(tf.add(v, 0.05 * (i + 1)))); // trained away from any seed's start
+    learner.stamp(4);
+    const server = SplitCodecs.fromContract(m, learner.table()!);
+    expect(server.table()).toEqual({ '1': ['ae4q4', 'q8'] });
+    const n = 2;
+    const feature = Float32Array.from({ length: n * 1024 }, (_, i) => ((i * 29) % 13) / 6);
+    const request = (id: string): StepRequest => {
+      const e = learner.at(1, id)!.encode(feature, n);
+      return {
+        type: 'StepRequest',
+        stepId: 0,
+        splitPoint: 1,
+        headVersion: 4,
+        dtype: 'coded',
+        shape: [8, 8, 16],
+        numEnvs: n,
+        payload: e.bytes,
+        rewards: new Float32Array(n),
+        dones: new Uint8Array(n),
+        codec: { id, version: 4, scale: Math.fround(e.scale), offset: Math.fround(e.offset) },
+      };
+    };
+    // before any state arrives the server's untrained decoder and its version 0 cannot decode version 4
+    expect(() => server.decode(request('ae4q4'))).toThrow(/codec.version 4 is newer than the learner's 0/);
+    for (const { y, id, state } of learner.states()) server.load(y, id, state);
+    for (const id of ['ae4q4', 'q8']) expect(Array.from(server.decode(request(id)).payload), id).toEqual(Array.from(learner.decode(request(id)).payload));
+    expect(server.decoderVersions(1, 'ae4q4')).toEqual([4]);
+    expect(server.inexactDecodes).toBe(0);
+    expect(() => server.load(2, 'q8', learner.states()[1].state)).toThrow(/"q8" at split point 2, which the learner's contract does not list/);
+    learner.dispose();
+    server.dispose();
+    m.dispose();
+  });
 });
 
 /** Budgets and profiles where DEFP puts two actors at y = 1 with different codecs, and a third moves one of them. */

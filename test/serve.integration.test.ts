@@ -140,4 +140,55 @@ describe('coknight serve: two inference servers for one learner', () => {
     expect(acc.served).toBeGreaterThan(killedAt);
     expect(logs.some((l) => /inference server k0 left/.test(l))).toBe(true);
   }, 120_000);
+
+  it('coded actors (ae4q4 at y = 1) on a server: it decodes with the codec states the learner publishes, refuses nothing, accounting exact', async () => {
+    const config = validateConfig(
+      {
+        mode: 'coknight',
+        frames: 2000,
+        seed: 7,
+        inference: 'tfjs',
+        env: { id: 'minatar/breakout' },
+        hyper: { unrollLength: 5, batchSize: 4, learningRate: 0.005 },
+        distributed: {
+          actors: 2,
+          envsPerActor: 2,
+          maxWaitMs: 2,
+          metricsListen: '127.0.0.1:0',
+          token: TOKEN,
+          serverAssign: 'balance',
+          splitPoints: [1, 1],
+          codec: 'ae4q4',
+        },
+        run: { dir: mkdtempSync(join(tmpdir(), 'ck-serve-')), progress: 'none', checkpointEverySeconds: 1000, logEverySeconds: 1 },
+      },
+      'test',
+    );
+    const serverLogs: string[] = [];
+    const s: Record<string, any> = await runDistributed(config, {
+      spawnActors: 2,
+      log: (m) => serverLogs.push(`[learner] ${m}\n`),
+      onListening: (svc: LearnerService) => void startServer(svc.address, 'c0', serverLogs),
+    });
+    const acc = s.stepAccounting;
+    expect(acc.served).toBe(acc.assembled + acc.pending + acc.dropped);
+    expect(acc.assembled).toBe(acc.trained + acc.queued + acc.discarded);
+    expect(acc.duplicates).toBe(0);
+    expect(acc.trained).toBeGreaterThanOrEqual(2000);
+    const [c0] = s.servers;
+    expect(c0.id).toBe('c0');
+    expect(c0.stepsServed).toBeGreaterThan(0);
+    expect(c0.rejected).toBe(0);
+    for (const a of s.actors) {
+      expect(a.splitPoint).toBe(1);
+      expect(a.registrations, serverLogs.join('')).toBe(1); // never refused by the server and sent back to the learner
+      // still coded at the end, never moved off the codec, and its inference messages carry codes
+      // (2 envs x 8x8x4 4-bit codes = 256 B), not the 8 KB float32 feature
+      expect(a.actorView.codec).toBe('ae4q4');
+      expect(a.actorView.codecChanges).toBe(0);
+      const inf = a.actorView.bytes.inference;
+      expect(inf.sentBytes / inf.sentMessages).toBeLessThan(1024);
+    }
+    expect(serverLogs.join('')).not.toMatch(/ignored a codec state/);
+  }, 120_000);
 });

@@ -87,8 +87,26 @@ export class SplitCodecs {
     }
   }
 
+  /**
+   * The codecs a learner's contract lists (split point → ids), for a process that decodes for that
+   * learner (an inference server): each starts untrained and takes its state from the learner's codec
+   * topic (load). The learner validated the list, so lossy ones are allowed here.
+   */
+  static fromContract(model: PolicyModel, table: Readonly<Record<string, readonly string[]>>, decoderVersions = 4): SplitCodecs {
+    const codecs = Object.entries(table).flatMap(([y, ids]) => ids.map((id) => `${id}@${y}`));
+    return new SplitCodecs(model, { codecs, allowLossy: true, seed: 0, decoderVersions });
+  }
+
   get size(): number {
     return this.byKey.size;
+  }
+
+  /** A published codec state (the learner's codec/<y>/<id>/ topic): loaded, and its decoder kept by version. */
+  load(y: number, id: string, state: CodecState): void {
+    const held = this.byKey.get(key(y, id));
+    if (!held) throw new Error(`a codec state for "${id}" at split point ${y}, which the learner's contract does not list`);
+    held.codec.load(state, `codec state of "${id}" at split point ${y}`);
+    held.history.record(state.version, held.codec);
   }
 
   /** The codec with this id at y, or (no id) the first one held at y. */

@@ -1,7 +1,8 @@
 /**
  * An inference server (`coknight serve`): one more place where actors' tails run, for one learner.
  * It takes the learner's contract, builds the same network, holds the newest parameters of every
- * layer (ZeroMQ, CURVE keys from its registration), serves the actors the learner assigns to it with
+ * layer and the state of every feature codec the contract lists (ZeroMQ, CURVE keys from its
+ * registration; coded steps are decoded with the decoder published with their encoder), serves the actors the learner assigns to it with
  * the learner's own InferenceHandler (dynamic batching, model code), and forwards each served step to
  * the learner (ServeClient, credit-window backpressure), which assembles and trains as for its own.
  *
@@ -13,6 +14,8 @@
 import { makeEnv } from '../env/index.js';
 import type { ActorState } from '../learner/actor-registry.js';
 import { InferenceHandler, type StepSink } from '../learner/inference-handler.js';
+import { SplitCodecs } from '../learner/split-codecs.js';
+import type { CodecState } from '../codec/index.js';
 import { LearnerMetrics } from '../metrics/learner-metrics.js';
 import { createModel, createPolicyRunner, type InferenceChoice, networkSpecFromName, type PolicyModel, type PolicyRunner } from '../model/index.js';
 import {
@@ -20,8 +23,10 @@ import {
   type ClientTls,
   type InferenceServer,
   type LearnerContract,
+  codecTopic,
   ParamSubscriber,
   paramTopic,
+  type ParamUpdate,
   parseLearnerContract,
   ProtocolError,
   ServeClient,
@@ -30,6 +35,9 @@ import {
   type TransportError,
 } from '../transport/index.js';
 import { Rng } from '../util/rng.js';
+
+/** How long a step coded with a codec version this server has not received yet waits for it. */
+const CODEC_CATCH_UP_MS = 2000;
 
 export interface ServeOptions {
   /** Learner address host:port. */
@@ -74,6 +82,9 @@ export class ServeRole {
   private sub: ParamSubscriber | undefined;
   private inference: InferenceHandler | undefined;
   private runner: PolicyRunner | undefined;
+  /** The feature codecs the learner's contract lists: coded steps are decoded here, as on the learner. */
+  private codecs: SplitCodecs | undefined;
+  private readonly codecWaiters: (() => void)[] = [];
   private endedWith: TransportError | undefined;
   private endWaiters: ((e: TransportError) => void)[] = [];
   private readonly log: (m: string) => void;
@@ -123,6 +134,7 @@ export class ServeRole {
   private async open(c: LearnerContract): Promise<void> {
     const K = this.model.K;
     if (c.numLayers !== K) throw new Error(`learner reports K=${c.numLayers} layers but the ${c.model} network here has ${K}`);
+    this.codecs = c.codecs && Object.keys(c.codecs).length > 0 ? SplitCodecs.fromContract(this.model, c.codecs) : undefined;
     this.runner = createPolicyRunner(this.model, this.opts.inference ?? 'auto', { log: this.log });
     const sink: StepSink = { request: () => undefined, served: (a, req, res, v) => this.forward(a, req, res, v) };
     const rng = new Rng((this.opts.seed ?? c.seed) * 31 + 11);
@@ -139,6 +151,7 @@ export class ServeRole {
       rng,
       { maxBatch: this.opts.maxBatch ?? 64, maxWaitMs: this.opts.maxWaitMs ?? 2, streamsAt, room: () => this.client?.room() },
       this.runner,
+      this.codecs,
     );
     this.server = await startInferenceServer({
       address: this.opts.listen,
@@ -162,13 +175,19 @@ export class ServeRole {
     });
     this.client = client;
     const curve = parseLearnerContract(reply.learnerConfig).curve;
+    const codecTopics = new Map((this.codecs?.all() ?? []).map(({ y, codec }) => [codecTopic(y, codec.spec.id), { y, id: codec.spec.id }]));
     this.sub = ParamSubscriber.connect({
       address: reply.paramsAddress,
-      topics: Array.from({ length: K }, (_, i) => paramTopic(i + 1, i + 1)),
+      topics: [...Array.from({ length: K }, (_, i) => paramTopic(i + 1, i + 1)), ...codecTopics.keys()],
       curve,
-      onUpdate: (topic, u) => this.applyParams(u.version, u.layers),
+      onUpdate: (topic, u) => {
+        const at = codecTopics.get(topic);
+        if (at) this.applyCodec(at.y, at.id, u);
+        else this.applyParams(u.version, u.layers);
+      },
     });
     for (let k = 1; k <= K; k++) await this.sub.waitForVersion(paramTopic(k, k), 0, 60_000);
+    for (const topic of codecTopics.keys()) await this.sub.waitForVersion(topic, 0, 60_000);
     this.log(
       `inference server ${this.opts.serverId} serving for ${this.opts.learner} at ${this.address} (${c.env.id}, ${c.model} K=${K}, ${this.runner.detail})`,
     );
@@ -184,6 +203,34 @@ export class ServeRole {
     let v = Infinity;
     for (let k = 1; k <= this.model.K; k++) v = Math.min(v, this.layerVersion[k] ?? 0);
     this.model.version = v;
+  }
+
+  /** A codec state from the learner: a bad one is logged and skipped (the previous state stays). */
+  private applyCodec(y: number, id: string, u: ParamUpdate): void {
+    try {
+      if (u.layers.length !== 1) throw new Error(`codec update carries ${u.layers.length} blobs, 1 expected`);
+      this.codecs!.load(y, id, JSON.parse(new TextDecoder().decode(u.layers[0].data)) as CodecState);
+    } catch (e) {
+      this.log(`ignored a codec state for "${id}" at split point ${y}: ${(e as Error).message}`);
+    }
+    for (const w of this.codecWaiters.splice(0)) w();
+  }
+
+  /**
+   * An actor may take a codec state from the learner before this server does (each subscriber gets
+   * its copy on its own): a step coded with a newer version than held waits for it, up to
+   * CODEC_CATCH_UP_MS, instead of being refused. Past that the handler refuses it as the learner would.
+   */
+  private async codecCaughtUp(y: number, id: string, version: number): Promise<void> {
+    const deadline = performance.now() + CODEC_CATCH_UP_MS;
+    for (;;) {
+      const held = this.codecs?.at(y, id);
+      if (!held || held.version >= version || performance.now() >= deadline) return;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(1, deadline - performance.now()));
+        this.codecWaiters.push(() => (clearTimeout(t), resolve()));
+      });
+    }
   }
 
   private control(m: ServerControl): void {
@@ -237,9 +284,13 @@ export class ServeRole {
   private async step(req: Parameters<InferenceHandler['step']>[1], ctx: ActorContext) {
     const s = this.served.get(ctx.actorId);
     if (!s || s.actor.ctx !== ctx) throw new ProtocolError('UNKNOWN_ACTOR', `actor "${ctx.actorId}" is not registered on this stream`);
-    s.actor.splitPoint = req.splitPoint; // the learner decides split points; this server serves whichever the actor uses
+    // The learner decides split points and codecs; this server serves whichever the actor uses (and
+    // so never tells it to move: the handler's reply would otherwise send it back to float32).
+    s.actor.splitPoint = req.splitPoint;
+    s.actor.codec = req.dtype === 'coded' ? (req.codec?.id ?? '') : '';
     s.inFlight++;
     try {
+      if (req.dtype === 'coded' && req.codec) await this.codecCaughtUp(req.splitPoint, req.codec.id, req.codec.version);
       return await this.inference!.step(s.actor, req);
     } finally {
       s.inFlight--;
@@ -299,6 +350,7 @@ export class ServeRole {
     this.client?.close();
     await this.sub?.close();
     this.inference?.dispose();
+    this.codecs?.dispose();
     this.model.dispose();
   }
 }
