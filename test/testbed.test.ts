@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import { calibrate, DEVICE_CLASSES, hostPeak } from '../src/testbed/classes.js';
 import { testbedHost } from './helpers/testbed.js';
-import { actorHost, leftovers, shapingCommands } from '../src/testbed/network.js';
+import { actorHost, leftovers, shapingCommands, subnetFor } from '../src/testbed/network.js';
 import { runTestbed } from '../src/testbed/testbed.js';
 import { parseTopology, siteDeviceId, siteWorkersOf } from '../src/testbed/topology.js';
 
@@ -45,6 +45,18 @@ describe('testbed topology and calibration', () => {
     expect(netem).toEqual(['tc', 'qdisc', 'add', 'dev', 'eth0', 'parent', '1:1', 'handle', '10:', 'netem', 'limit', '10000', 'delay', '5ms', '1ms']);
     expect(shapingCommands('eth0', link, false)).toHaveLength(1);
     expect(shapingCommands('eth0', { ...link, delayMs: 0 }, true)).toHaveLength(1);
+  });
+
+  it('gives each testbed a subnet of its own from its name, skipping those in use on the host (a leftover of another run)', () => {
+    const n = subnetFor('t1234', new Set());
+    expect(n).toBeGreaterThanOrEqual(100);
+    expect(n).toBeLessThan(200);
+    expect(subnetFor('t1234', new Set())).toBe(n); // the same name, the same subnet
+    expect(subnetFor('t1234', new Set([n]))).toBe(n === 199 ? 100 : n + 1); // taken: the next one
+    const all = new Set(Array.from({ length: 100 }, (_, i) => 100 + i));
+    expect(() => subnetFor('t1234', all)).toThrow(/every subnet 169.254.100-199.0\/24 is in use on this host.*coknight testbed down/);
+    const names = ['t1', 't2', 'site', 'coop', 'fig10', 'cell'];
+    expect(new Set(names.map((x) => subnetFor(x, new Set()))).size).toBe(names.length);
   });
 });
 

@@ -7,7 +7,7 @@ import type { SiteDevice } from '../../src/coop/site.js';
 import { removeGroups, createGroups } from '../../src/testbed/cgroups.js';
 import { calibrate, DEVICE_CLASSES } from '../../src/testbed/classes.js';
 import { probeHost } from '../../src/testbed/host.js';
-import { actorHost, buildNetwork, HOST_ADDRESS, netemAvailable, removeNetwork } from '../../src/testbed/network.js';
+import { actorHost, buildNetwork, hostAddress, netemAvailable, removeNetwork } from '../../src/testbed/network.js';
 import { actorsOf, topologySchema } from '../../src/testbed/topology.js';
 
 const NAME = 'coop';
@@ -35,7 +35,7 @@ export async function withTestbedSite<T>(classes: readonly string[], rate: strin
       const join = plan.procsFiles.map((f) => `echo $$ > ${f}`).join(' && ');
       return { id: a.name, wrap: ['sh', '-c', `${join} && exec "$@"`, 'sh', 'ip', 'netns', 'exec', actorHost(t, a.index).ns] };
     });
-    return await run(devices, HOST_ADDRESS);
+    return await run(devices, hostAddress(t));
   } finally {
     removeNetwork(NAME);
     removeGroups(cgroup, NAME);

@@ -4,7 +4,7 @@
  * bridge's address, each actor process runs in its own namespace. Says which one it used.
  */
 import { probeHost } from '../../src/testbed/host.js';
-import { actorHost, buildNetwork, HOST_ADDRESS, removeNetwork } from '../../src/testbed/network.js';
+import { actorHost, buildNetwork, hostAddress, removeNetwork } from '../../src/testbed/network.js';
 import { actorsOf, parseTopology } from '../../src/testbed/topology.js';
 
 export interface Links {
@@ -57,7 +57,7 @@ export async function withLinks<T>(
       why: tc.why,
       pacer: 'unlimited',
       actorBandwidth: rates.map(() => 'unlimited'),
-      cell: { listenHost: HOST_ADDRESS, prefix: (i) => ['ip', 'netns', 'exec', actorHost(t, i).ns] },
+      cell: { listenHost: hostAddress(t), prefix: (i) => ['ip', 'netns', 'exec', actorHost(t, i).ns] },
     });
   } finally {
     removeNetwork(name);

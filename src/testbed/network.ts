@@ -1,6 +1,6 @@
 /**
  * The testbed's network: one namespace per host (learner and each actor) on a bridge, addresses on a
- * link-local /24 that exists only inside this testbed, and every actor's link shaped in both
+ * link-local /24 of its own (subnetFor), and every actor's link shaped in both
  * directions: the rate by tbf, delay, jitter and loss by netem under it where the kernel has netem
  * (`netemAvailable()`; where it does not, they are not emulated and the report says so); the uplink
  * on the actor's own interface, the downlink on the bridge side of its veth. Names carry the testbed's name, so `down` finds everything.
@@ -9,11 +9,55 @@ import { parseBandwidth } from '../util/bandwidth.js';
 import { sh, shQuiet } from './host.js';
 import type { Topology } from './topology.js';
 
-/** The testbed's subnet: link-local, reachable only through its own bridge. */
-const NET = '169.254.90';
-export const LEARNER_ADDRESS = `${NET}.1`;
-/** The bridge's own address, so this host can read the learner's /metrics. */
-export const HOST_ADDRESS = `${NET}.254`;
+/**
+ * Each testbed gets a link-local /24 of its own, 169.254.<n>.0/24 with n in 100..199 (the tests'
+ * plain namespaces use 77 and 93): picked from the testbed's name, skipping any subnet an interface
+ * on this host already has, so a leftover of another testbed (a run killed before its teardown) or
+ * a second testbed at once routes nothing of this one's. Fixed for the process once chosen.
+ */
+const SUBNETS = { first: 100, count: 100 };
+
+/** The third octet for testbed `name`, given the third octets of 169.254.x.0/24 subnets already in use. */
+export function subnetFor(name: string, used: ReadonlySet<number>): number {
+  let h = 0;
+  for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  for (let i = 0; i < SUBNETS.count; i++) {
+    const n = SUBNETS.first + ((h + i) % SUBNETS.count);
+    if (!used.has(n)) return n;
+  }
+  throw new Error(
+    `testbed: every subnet 169.254.${SUBNETS.first}-${SUBNETS.first + SUBNETS.count - 1}.0/24 is in use on this host (ip -o addr show): remove leftovers with \`coknight testbed down --name <name>\``,
+  );
+}
+
+/** Third octets of the 169.254.x.0/24 addresses this host's interfaces hold. */
+function usedSubnets(): Set<number> {
+  const out = new Set<number>();
+  for (const m of sh('ip', '-o', '-4', 'addr', 'show').matchAll(/inet 169\.254\.(\d+)\./g)) out.add(Number(m[1]));
+  return out;
+}
+
+const chosen = new Map<string, string>();
+
+/** The testbed's subnet prefix ("169.254.<n>"), chosen on first use (before its bridge exists). */
+export function testbedNet(t: Pick<Topology, 'name'>): string {
+  let net = chosen.get(t.name);
+  if (net === undefined) {
+    net = `169.254.${subnetFor(t.name, usedSubnets())}`;
+    chosen.set(t.name, net);
+  }
+  return net;
+}
+
+/** The learner's address inside testbed t. */
+export function learnerAddress(t: Pick<Topology, 'name'>): string {
+  return `${testbedNet(t)}.1`;
+}
+
+/** The bridge's own address, so this host can reach the hosts (the learner's /metrics). */
+export function hostAddress(t: Pick<Topology, 'name'>): string {
+  return `${testbedNet(t)}.254`;
+}
 
 export interface HostNames {
   readonly ns: string;
@@ -27,11 +71,11 @@ export function bridgeName(t: Topology): string {
 }
 
 export function learnerHost(t: Topology): HostNames {
-  return { ns: `ck-${t.name}-learner`, veth: `ck${t.name}lh`, address: LEARNER_ADDRESS };
+  return { ns: `ck-${t.name}-learner`, veth: `ck${t.name}lh`, address: learnerAddress(t) };
 }
 
 export function actorHost(t: Topology, index: number): HostNames {
-  return { ns: `ck-${t.name}-a${index}`, veth: `ck${t.name}${index}h`, address: `${NET}.${10 + index}` };
+  return { ns: `ck-${t.name}-a${index}`, veth: `ck${t.name}${index}h`, address: `${testbedNet(t)}.${10 + index}` };
 }
 
 /** tbf (rate) and, where available, netem (delay, jitter, loss) for one direction of a link, as `tc qdisc add` argument lists. */
@@ -84,7 +128,7 @@ function addHost(t: Topology, h: HostNames): void {
 export function buildNetwork(t: Topology, actors: { index: number; group: Topology['devices'][number] }[]): void {
   const br = bridgeName(t);
   sh('ip', 'link', 'add', br, 'type', 'bridge');
-  sh('ip', 'addr', 'add', `${HOST_ADDRESS}/24`, 'dev', br);
+  sh('ip', 'addr', 'add', `${hostAddress(t)}/24`, 'dev', br);
   sh('ip', 'link', 'set', br, 'up');
   addHost(t, learnerHost(t));
   for (const a of actors) {

@@ -19,7 +19,7 @@ import { parseBandwidth } from '../util/bandwidth.js';
 import { calibrate, DEVICE_CLASSES } from './classes.js';
 import { type CgroupPlan, createGroups, removeGroups, setQuota } from './cgroups.js';
 import { type HostCapabilities, probeHost } from './host.js';
-import { actorHost, buildNetwork, HOST_ADDRESS, LEARNER_ADDRESS, leftovers, learnerHost, netemAvailable, removeNetwork } from './network.js';
+import { actorHost, buildNetwork, hostAddress, learnerAddress, leftovers, learnerHost, netemAvailable, removeNetwork } from './network.js';
 import { actorsOf, type SiteGroup, siteDeviceId, siteWorkersOf, type Topology, type TopologyHost } from './topology.js';
 
 const BIN = fileURLToPath(new URL('../../bin/coknight.js', import.meta.url));
@@ -182,8 +182,8 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
   opts.signal?.addEventListener('abort', stop, { once: true });
   try {
     if (real) buildNetwork(t, [...actors, ...workers]);
-    const listen = real ? `${LEARNER_ADDRESS}:${PORT}` : `127.0.0.1:${PORT}`;
-    const metrics = real ? `${LEARNER_ADDRESS}:${METRICS_PORT}` : '127.0.0.1:0';
+    const listen = real ? `${learnerAddress(t)}:${PORT}` : `127.0.0.1:${PORT}`;
+    const metrics = real ? `${learnerAddress(t)}:${METRICS_PORT}` : '127.0.0.1:0';
     const learnerGroups = real ? createGroups(cap.cgroup!, t.name, 'learner', 1, t.learner.cpus).procsFiles : [];
     const set = t.train.set.flatMap((s) => ['--set', s]);
     learner = launch(
@@ -254,7 +254,7 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
       emulation,
       hostFlops,
       learnerAddress: listen,
-      metrics: real ? `http://${metrics}/metrics (from this host via ${HOST_ADDRESS})` : null,
+      metrics: real ? `http://${metrics}/metrics (from this host via ${hostAddress(t)})` : null,
       actors: actors.map((a, i) => {
         const stats = lastJson(procs[i].out);
         const bytes = stats?.bytes as { total?: { sentBytes?: number } } | undefined;
@@ -331,11 +331,11 @@ export async function testbedUp(t: Topology, log: (m: string) => void): Promise<
   buildNetwork(t, [...actors, ...workers]);
   createGroups(cap.cgroup, t.name, 'learner', 1, t.learner.cpus);
   for (const a of [...actors, ...workers]) createGroups(cap.cgroup, t.name, a.name, a.target.quota, t.actorCpus);
-  log(`learner: ip netns exec ${learnerHost(t).ns} coknight learner --listen ${LEARNER_ADDRESS}:${PORT} …`);
+  log(`learner: ip netns exec ${learnerHost(t).ns} coknight learner --listen ${learnerAddress(t)}:${PORT} …`);
   for (const a of actors) {
     const site = a.site ? ` ${siteArgs(a.site, actorHost(t, a.index).address).join(' ')}` : '';
     log(
-      `${a.name}: ip netns exec ${actorHost(t, a.index).ns} coknight actor --learner ${LEARNER_ADDRESS}:${PORT}${site} … (cgroup coknight/${t.name}/${a.name})`,
+      `${a.name}: ip netns exec ${actorHost(t, a.index).ns} coknight actor --learner ${learnerAddress(t)}:${PORT}${site} … (cgroup coknight/${t.name}/${a.name})`,
     );
   }
   for (const w of workers) {
