@@ -155,7 +155,9 @@ export function plannerFor(
   }
   if (config.distributed.serverAssign === 'plan') {
     if (config.distributed.codec !== undefined)
-      throw new Error("distributed.serverAssign 'plan' does not price feature codecs yet (its solvers plan plain split points): drop distributed.codec or use serverAssign balance or manual");
+      throw new Error(
+        "distributed.serverAssign 'plan' does not price feature codecs yet (its solvers plan plain split points): drop distributed.codec or use serverAssign balance or manual",
+      );
     return new MultiServerPlanner(model, config, edgeFlops, highs);
   }
   if (config.partition.planner === 'mahppo') {
