@@ -143,6 +143,35 @@ describe('distributed training on loopback', () => {
     checkAccounting(s);
   });
 
+  it('an actor moved from y = K to y = 0 mid-run: its first served steps wait for its uploads, nothing refused, no second registration', async () => {
+    // With the queue full its last local steps sit on the paused upload channel when its first
+    // request arrives, hundreds of unrolls ahead of what the learner holds (refused before the fix:
+    // BAD_SEQUENCE, the actor exited and came back at y = K).
+    let moved = -1;
+    const s: Summary = await runDistributed(config({ mode: 'coknight', frames: 12_000, distributed: { actors: 1, splitPoints: [2] } }), {
+      spawnActors: 1,
+      log: () => {},
+      onListening: (svc: LearnerService) => {
+        const t = setInterval(() => {
+          const a = svc.learner.registry.get('a0');
+          if (!a?.ctx || a.framesUploaded < 2000) return;
+          clearInterval(t);
+          moved = a.framesUploaded;
+          svc.learner.moveActor('a0', 0);
+        }, 10);
+      },
+    });
+    expect(moved).toBeGreaterThan(0);
+    const [a] = s.actors;
+    expect(a.splitPoint).toBe(0);
+    expect(a.registrations).toBe(1);
+    expect(a.actorView.splitChanges).toBe(1);
+    expect(a.stepsServed).toBeGreaterThan(0); // served by the learner after the move
+    expect(a.stepsLocal).toBeGreaterThan(0); // computed at y = K before it
+    expect(s.rejected ?? {}).toEqual({});
+    checkAccounting(s);
+  });
+
   it('an actor killed with SIGKILL is restarted and rejoins; training and accounting go on', { timeout: 180_000 }, async () => {
     let killed = false;
     const stop = new AbortController();

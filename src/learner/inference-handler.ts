@@ -14,6 +14,8 @@ import type { SplitCodecs } from './split-codecs.js';
 
 /** Where a served step's data goes: before batching (observations, outcomes), and once its actions are known. */
 export interface StepSink {
+  /** Waits, where the sink can, until a request that is ahead of the actor's other data may be taken. */
+  catchUp?(a: ActorState, req: StepRequest): Promise<void>;
   /** Validates and takes the request's data; throws ProtocolError to refuse the step. */
   request(a: ActorState, req: StepRequest): void;
   /** The actions and behaviour logits the step was served, and the parameter version behind them. */
@@ -77,6 +79,7 @@ export class InferenceHandler {
     }
     const wait = this.opts.room?.();
     if (wait) await wait;
+    if (this.sink.catchUp) await this.sink.catchUp(a, req);
     this.sink.request(a, req);
     const res = await this.batcher.submit(req.splitPoint, req.numEnvs, { req, actor: a });
     if (res instanceof ProtocolError) throw res;

@@ -102,6 +102,7 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
   const room = (): Promise<void> | undefined => hooks.room();
   const runner = createPolicyRunner(model, c.inference, { threads: c.inferenceThreads, log: (m) => opts.sink.log(m) });
   const sink: StepSink = {
+    catchUp: (a, req) => intake.catchUp(a, req),
     request: (a, req) => intake.request(a, req),
     served: (a, req, res, version) => void intake.served(a, req.stepId, res.actions, res.logits, version),
   };

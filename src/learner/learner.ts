@@ -280,6 +280,19 @@ export class Learner {
     this.metrics.episodes.inc();
   }
 
+  /**
+   * Moves one actor to split point y (with the learner's codec there, or `codec`), as a plan change
+   * would: it hears of it on its stream and switches between two steps. For operators and tests; the
+   * planner is not told, so its next plan may move the actor again.
+   */
+  moveActor(actorId: string, splitPoint: number, codec?: string): void {
+    if (!Number.isInteger(splitPoint) || splitPoint < 0 || splitPoint > this.K)
+      throw new RangeError(`moveActor: splitPoint must be 0..${this.K}, got ${splitPoint}`);
+    if (!this.registry.get(actorId)?.ctx) throw new Error(`moveActor: no connected actor "${actorId}"`);
+    this.membership.apply([{ actorId, splitPoint, ...(codec !== undefined ? { codec } : {}) }]);
+    this.inference.recheck();
+  }
+
   /** Backpressure (distributed.queueFull 'wait'): while the queue is full, resolves once it has room. */
   room(): Promise<void> | undefined {
     return this.queue.room();

@@ -105,6 +105,7 @@ export class TrajectoryAssembler {
   private readonly tracks = new Map<string, Track>();
   /** Newest unroll index any piece of an actor opened. */
   private readonly newest = new Map<number, number>();
+  private readonly progressWaiters = new Map<number, (() => void)[]>();
 
   constructor(
     readonly dims: AssemblerDims,
@@ -114,6 +115,27 @@ export class TrajectoryAssembler {
     /** Served steps of an unfinished unroll dropped to stay within maxPendingPerEnv. */
     private readonly onDrop: (actorId: number, servedSteps: number) => void = () => {},
   ) {}
+
+  /** Whether `step` lies more than maxUnrollsAhead unrolls beyond the actor's newest (checkStep would refuse it). */
+  tooFarAhead(actorId: number, step: number): boolean {
+    return Math.floor(step / this.dims.unrollLength) > (this.newest.get(actorId) ?? -1) + this.limits.maxUnrollsAhead;
+  }
+
+  /** Resolves the next time any piece opens a newer unroll of this actor (or it is forgotten). */
+  progressed(actorId: number): Promise<void> {
+    return new Promise((resolve) => {
+      let list = this.progressWaiters.get(actorId);
+      if (!list) this.progressWaiters.set(actorId, (list = []));
+      list.push(resolve);
+    });
+  }
+
+  private wakeProgress(actorId: number): void {
+    const list = this.progressWaiters.get(actorId);
+    if (!list) return;
+    this.progressWaiters.delete(actorId);
+    for (const w of list) w();
+  }
 
   /**
    * Throws ProtocolError BAD_SEQUENCE unless `step` is a step id this actor
@@ -157,7 +179,10 @@ export class TrajectoryAssembler {
     p = new Pending(this.dims);
     this.pending.set(key, p);
     t.open.add(k);
-    if (k > (this.newest.get(actorId) ?? -1)) this.newest.set(actorId, k);
+    if (k > (this.newest.get(actorId) ?? -1)) {
+      this.newest.set(actorId, k);
+      this.wakeProgress(actorId);
+    }
     return p;
   }
 
@@ -330,6 +355,7 @@ export class TrajectoryAssembler {
     for (const key of this.returns.keys()) if (key.startsWith(`${actorId}:`)) this.returns.delete(key);
     for (const key of this.tracks.keys()) if (key.startsWith(`${actorId}:`)) this.tracks.delete(key);
     this.newest.delete(actorId);
+    this.wakeProgress(actorId);
     return dropped;
   }
 }

@@ -69,6 +69,9 @@ export class RejectLog {
   }
 }
 
+/** How long a served step far ahead of the actor's uploads waits for them (catchUp). */
+const CATCH_UP_MS = 10_000;
+
 export class UploadIntake {
   /** Rejected uploads by ProtocolError code. */
   readonly rejected: Record<string, number> = {};
@@ -100,6 +103,22 @@ export class UploadIntake {
   }
 
   /** Observations (y = 0) and the previous step's outcomes that travel with an inference request. */
+  /**
+   * A step far ahead of what the learner has of this actor is refused (checkStep), but an actor that
+   * ran the whole network (y = K) until the learner moved it has its last steps still on the upload
+   * channel (paused while the unroll queue is full), behind its first served request. Such a request
+   * waits, up to CATCH_UP_MS, for the uploads to catch up; then request() decides as always. Only
+   * this actor's request waits, and it holds nothing meanwhile.
+   */
+  async catchUp(a: ActorState, req: StepRequest): Promise<void> {
+    const deadline = performance.now() + CATCH_UP_MS;
+    while (this.assembler.tooFarAhead(a.index, req.stepId) && performance.now() < deadline) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.assembler.progressed(a.index), new Promise((r) => (timer = setTimeout(r, deadline - performance.now())))]);
+      clearTimeout(timer);
+    }
+  }
+
   request(a: ActorState, req: StepRequest): void {
     const S = this.dims.obsSize;
     this.checkRequest(req);
