@@ -139,6 +139,24 @@ describe('distributed.codecs', () => {
   });
 });
 
+/** A StepRequest at y = 1 (8×8×16 feature) carrying `feature` coded by `c`, stamped with codec `id` at `version`. */
+function codedStep(c: FeatureCodec, id: string, version: number, feature: Float32Array, n: number): StepRequest {
+  const e = c.encode(feature, n);
+  return {
+    type: 'StepRequest',
+    stepId: 0,
+    splitPoint: 1,
+    headVersion: version,
+    dtype: 'coded',
+    shape: [8, 8, 16],
+    numEnvs: n,
+    payload: e.bytes,
+    rewards: new Float32Array(n),
+    dones: new Uint8Array(n),
+    codec: { id, version, scale: Math.fround(e.scale), offset: Math.fround(e.offset) },
+  };
+}
+
 describe('decoder versions', () => {
   it('decodes each step with the decoder published with its encoder: exact across updates; the current one once older than kept', () => {
     const m = createModel('minatar', { inputShape: [10, 10, 4], numActions: 3, seed: 1 });
@@ -154,23 +172,7 @@ describe('decoder versions', () => {
     const train = () => c.variables().forEach((v, i) => v.assign(tf.add(v, 0.03 * (i + 1))));
     const n = 2;
     const feature = Float32Array.from({ length: n * 1024 }, (_, i) => ((i * 37) % 11) / 5);
-    const step = (a: FeatureCodec): StepRequest => {
-      const e = a.encode(feature, n);
-      const codec = { id: 'ae4q4', version: a.version, scale: Math.fround(e.scale), offset: Math.fround(e.offset) };
-      return {
-        type: 'StepRequest',
-        stepId: 0,
-        splitPoint: 1,
-        headVersion: a.version,
-        dtype: 'coded',
-        shape: [8, 8, 16],
-        numEnvs: n,
-        payload: e.bytes,
-        rewards: new Float32Array(n),
-        dones: new Uint8Array(n),
-        codec,
-      };
-    };
+    const step = (a: FeatureCodec): StepRequest => codedStep(a, 'ae4q4', a.version, feature, n);
     // the actor's own decoder of that version decodes its codes as the learner should
     const reference = (a: FeatureCodec, r: StepRequest) =>
       Array.from(a.decode({ bytes: r.payload as Uint8Array, scale: r.codec!.scale, offset: r.codec!.offset }, n));
@@ -209,22 +211,7 @@ describe('decoder versions', () => {
     expect(server.table()).toEqual({ '1': ['ae4q4', 'q8'] });
     const n = 2;
     const feature = Float32Array.from({ length: n * 1024 }, (_, i) => ((i * 29) % 13) / 6);
-    const request = (id: string): StepRequest => {
-      const e = learner.at(1, id)!.encode(feature, n);
-      return {
-        type: 'StepRequest',
-        stepId: 0,
-        splitPoint: 1,
-        headVersion: 4,
-        dtype: 'coded',
-        shape: [8, 8, 16],
-        numEnvs: n,
-        payload: e.bytes,
-        rewards: new Float32Array(n),
-        dones: new Uint8Array(n),
-        codec: { id, version: 4, scale: Math.fround(e.scale), offset: Math.fround(e.offset) },
-      };
-    };
+    const request = (id: string): StepRequest => codedStep(learner.at(1, id)!, id, 4, feature, n);
     // before any state arrives the server's untrained decoder and its version 0 cannot decode version 4
     expect(() => server.decode(request('ae4q4'))).toThrow(/codec.version 4 is newer than the learner's 0/);
     for (const { y, id, state } of learner.states()) server.load(y, id, state);
