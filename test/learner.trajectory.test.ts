@@ -86,6 +86,32 @@ describe('trajectory assembler', () => {
     expect(asm.pendingSteps()).toBe(1);
     expect(() => asm.observation(4, 0, 1, new Uint8Array(2))).toThrow(/2 bytes, expected 3/);
   });
+
+  it('a step more than maxUnrollsAhead unrolls beyond the newest is too far ahead until the actor’s older pieces arrive', async () => {
+    const asm = new TrajectoryAssembler(
+      { unrollLength: T, numActions: A, obsSize: S },
+      () => {},
+      () => {},
+      { maxPendingPerEnv: 16, maxUnrollsAhead: 2 },
+    );
+    // newest unroll of actor 1 is -1: unrolls 0..1 are in reach, step 12 (unroll 3) is not
+    expect(asm.tooFarAhead(1, 7)).toBe(false);
+    expect(asm.tooFarAhead(1, 12)).toBe(true);
+    expect(() => asm.checkStep(1, 12)).toThrow(/step id 12 \(unroll 3\) is more than 2 unrolls beyond this actor's newest \(unroll -1\)/);
+    let woke = false;
+    const p = asm.progressed(1).then(() => (woke = true));
+    asm.observation(2, 0, 0, obsOf(0)); // another actor's piece wakes nobody here
+    await Promise.resolve();
+    expect(woke).toBe(false);
+    asm.observation(1, 0, 4, obsOf(4)); // actor 1 opens unroll 1 (an upload of its local steps)
+    await p;
+    expect(woke).toBe(true);
+    expect(asm.tooFarAhead(1, 12)).toBe(false);
+    // a forgotten actor wakes its waiters too (their requests then fail as always)
+    const q = asm.progressed(1);
+    asm.dropActor(1);
+    await q;
+  });
 });
 
 describe('stacking unrolls into a time-major batch', () => {
