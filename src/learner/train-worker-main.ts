@@ -5,9 +5,9 @@
  * in order, and every failure goes back as an error reply.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/index.js';
 import { createModel } from '../model/index.js';
+import { readFlatWeights, writeFlatWeights } from './flat-weights.js';
 import { TrainStep } from './train-step.js';
 import type { TrainWorkerInit, TrainWorkerReply, TrainWorkerRequest } from './train-worker-protocol.js';
 
@@ -22,33 +22,22 @@ const ready = (async () => {
   return { model, step };
 })();
 
-function setWeights(model: ReturnType<typeof createModel>, names: readonly string[], data: Float32Array): void {
-  const own = model.variableNames;
-  if (names.join(',') !== own.join(',')) throw new Error(`training worker: weights are for variables ${names.join(',')}, this network has ${own.join(',')}`);
-  let o = 0;
-  for (const v of model.variables) {
-    const part = data.subarray(o, o + v.size);
-    if (part.length !== v.size) throw new Error(`training worker: weights hold ${data.length} values, the network needs more`);
-    tf.tidy(() => v.assign(tf.tensor(part, v.shape, 'float32')));
-    o += v.size;
-  }
-  if (o !== data.length) throw new Error(`training worker: weights hold ${data.length} values, the network has ${o}`);
-}
-
 async function handle(m: TrainWorkerRequest): Promise<void> {
   const { model, step } = await ready;
   switch (m.kind) {
     case 'step': {
-      if (m.weights) setWeights(model, m.weights.names, m.weights.data);
+      if (m.weights) {
+        const own = model.variableNames;
+        if (m.weights.names.join(',') !== own.join(',')) {
+          throw new Error(`training worker: weights are for variables ${m.weights.names.join(',')}, this network has ${own.join(',')}`);
+        }
+        writeFlatWeights(model, m.weights.data, 'the learner');
+      }
       step.frames = m.frames;
       model.version = m.version;
       const stats = await step.step(m.batch);
       if (stats.skipped) return send({ kind: 'stepped', id: m.id, stats, frames: step.frames });
-      const flat = tf.tidy(() => tf.concat(model.variables.map((v) => tf.reshape(v, [-1]))));
-      const read = (await flat.data()) as Float32Array;
-      flat.dispose();
-      // transfer a buffer of its own, never a view into a backend's heap
-      const weights = read.byteOffset === 0 && read.buffer.byteLength === read.byteLength ? read : read.slice();
+      const weights = await readFlatWeights(model);
       return send({ kind: 'stepped', id: m.id, stats, frames: step.frames, weights }, [weights.buffer as ArrayBuffer]);
     }
     case 'getOptimizer':

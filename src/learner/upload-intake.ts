@@ -102,7 +102,6 @@ export class UploadIntake {
     else checkRange('StepRequest.payload', req.payload as Float32Array, this.limits.maxAbsActivation);
   }
 
-  /** Observations (y = 0) and the previous step's outcomes that travel with an inference request. */
   /**
    * A step far ahead of what the learner has of this actor is refused (checkStep), but an actor that
    * ran the whole network (y = K) until the learner moved it has its last steps still on the upload
@@ -119,6 +118,7 @@ export class UploadIntake {
     }
   }
 
+  /** Observations (y = 0) and the previous step's outcomes that travel with an inference request. */
   request(a: ActorState, req: StepRequest): void {
     const S = this.dims.obsSize;
     this.checkRequest(req);

@@ -10,6 +10,7 @@ import type { Worker } from 'node:worker_threads';
 import { nativeKernelsInstalled } from '../backend/index.js';
 import type { PolicyModel } from '../model/index.js';
 import { startModuleWorker } from '../util/module-worker.js';
+import { readFlatWeights, writeFlatWeights } from './flat-weights.js';
 import type { TrainBatch } from './batch.js';
 import type { CodecTrainer } from './codec-training.js';
 import type { LearnerHyperParams } from './hyperparams.js';
@@ -66,7 +67,7 @@ export class WorkerTrainStep implements Trainer {
   }
 
   async step(batch: TrainBatch): Promise<TrainStats> {
-    const weights = this.pushWeights ? this.readWeights() : undefined;
+    const weights = this.pushWeights ? { names: this.model.variableNames, data: await readFlatWeights(this.model) } : undefined;
     // hand over whole buffers only (a view's buffer may hold someone else's data): views are copied
     const transfer = [batch.obs, batch.actions, batch.rewards, batch.dones, batch.behaviourLogits]
       .filter((a) => a.byteOffset === 0 && a.buffer.byteLength === a.byteLength)
@@ -81,7 +82,7 @@ export class WorkerTrainStep implements Trainer {
     this.frames = r.frames;
     if (r.stats.skipped) return r.stats;
     if (!r.weights) throw new Error('training worker sent no weights after an update');
-    this.writeWeights(r.weights);
+    writeFlatWeights(this.model, r.weights, 'training worker');
     this.model.version = r.stats.version; // the worker's, after the update
     this.model.markUpdated();
     return r.stats;
@@ -102,21 +103,6 @@ export class WorkerTrainStep implements Trainer {
     this.disposed = true;
     this.fail(new Error('training worker disposed'));
     void this.worker.terminate();
-  }
-
-  private readWeights(): { names: string[]; data: Float32Array } {
-    const data = tf.tidy(() => tf.concat(this.model.variables.map((v) => tf.reshape(v, [-1]))).dataSync()) as Float32Array;
-    return { names: this.model.variableNames, data: data.byteOffset === 0 && data.buffer.byteLength === data.byteLength ? data : data.slice() };
-  }
-
-  private writeWeights(data: Float32Array): void {
-    let o = 0;
-    for (const v of this.model.variables) {
-      const part = data.subarray(o, o + v.size);
-      tf.tidy(() => v.assign(tf.tensor(part, v.shape, 'float32')));
-      o += v.size;
-    }
-    if (o !== data.length) throw new Error(`training worker sent ${data.length} weights, the network has ${o}`);
   }
 
   private request(make: (id: number) => TrainWorkerRequest, transfer: Set<ArrayBuffer> = new Set()): Promise<TrainWorkerReply> {
