@@ -6,10 +6,15 @@
  *
  *   npx tsx experiments/fig08-convergence.ts --quick   # 4 actors, 3 seeds, 6k frames per run
  *   npx tsx experiments/fig08-convergence.ts --full    # 12 actors, 3 seeds, 2M frames per run (hours)
+ *
+ * Each game starts from its shipped config (`configs/minatar-<game>.yaml`, the issue-17 tuning).
+ * `--resume <dir>` keeps each finished run there and skips it on the next start, so a `--full` run
+ * cut short goes on where it stopped; `--frames` and `--actors` override the profile's sizes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/backend/index.js';
 import { loadConfig } from '../src/config/load.js';
 import { bandChart, type BandSeries } from '../src/plot/band-chart.js';
@@ -19,6 +24,7 @@ import { studyArgs } from './lib/cli.js';
 import { writeStudy, type Figure } from './lib/results.js';
 
 const MODES = ['seed', 'impala', 'coknight'] as const;
+const CONFIGS = fileURLToPath(new URL('../configs/', import.meta.url));
 const GAMES = ['minatar/breakout', 'minatar/space_invaders'];
 
 export interface ConvergenceRun {
@@ -49,20 +55,32 @@ function thin<T>(xs: readonly T[], n: number): T[] {
 }
 
 async function main(): Promise<void> {
-  const args = studyArgs('fig08-convergence');
+  const args = studyArgs('fig08-convergence', process.argv, [
+    { flag: 'frames', description: "frames per run (default: the profile's)" },
+    { flag: 'actors', description: "actor processes per run (default: the profile's)" },
+  ]);
   const full = args.profile === 'full';
-  const frames = full ? 2_000_000 : 6_000;
-  const actors = full ? 12 : 4;
+  const frames = args.numbers.frames ?? (full ? 2_000_000 : 6_000);
+  const actors = args.numbers.actors ?? (full ? 12 : 4);
   const seeds = [1, 2, 3];
   await initBackend({ log: () => {} });
   const root = mkdtempSync(join(tmpdir(), 'ck-fig08-'));
+  if (args.resume) mkdirSync(args.resume, { recursive: true });
   const runs: ConvergenceRun[] = [];
   try {
     for (const env of GAMES)
       for (const seed of seeds)
         for (const mode of MODES) {
-          const dir = join(root, `${env.replace('/', '-')}-${mode}-${seed}`);
-          const config = loadConfig(undefined, {
+          const name = `${env.replace('/', '-')}-${mode}-${seed}`;
+          // A kept run counts only if it was made with these sizes.
+          const kept = args.resume ? join(args.resume, `${name}-${frames}f-${actors}a.json`) : undefined;
+          if (kept && existsSync(kept)) {
+            runs.push(JSON.parse(readFileSync(kept, 'utf8')) as ConvergenceRun);
+            console.log(`${env} ${mode} seed ${seed}: kept from ${kept}`);
+            continue;
+          }
+          const dir = join(root, name);
+          const config = loadConfig(join(CONFIGS, `${env.replace('/', '-')}.yaml`), {
             mode,
             frames,
             seed,
@@ -92,6 +110,8 @@ async function main(): Promise<void> {
             `${env} ${mode} seed ${seed}: return ${r.finalReturn.toFixed(2)}, ${r.framesPerSecond.toFixed(0)} frames/s, ${r.wallSeconds.toFixed(0)} s`,
           );
           runs.push(r);
+          if (kept) writeFileSync(kept, JSON.stringify(r));
+          rmSync(dir, { recursive: true, force: true });
         }
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -111,7 +131,7 @@ async function main(): Promise<void> {
         caption: `${env}: return vs ${x === 'frames' ? 'frames' : 'wall-clock seconds'} for seed / impala / coknight, ${seeds.length} seeds each, ${actors} actors, ${frames} frames per run.`,
       });
     }
-  const data = { frames, actors, seeds, games: GAMES, runs };
+  const data = { frames, actors, envsPerActor: 4, configs: GAMES.map((g) => `configs/${g.replace('/', '-')}.yaml`), seeds, games: GAMES, runs };
   for (const f of writeStudy({ study: 'fig08-convergence', profile: args.profile, command: args.command, data, figures }, args.out)) console.log(f);
 }
 

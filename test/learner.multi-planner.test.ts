@@ -6,6 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index.js';
 import { validateConfig } from '../src/config/load.js';
 import { MultiServerPlanner } from '../src/learner/multi-server-planner.js';
+import { SplitCodecs } from '../src/learner/split-codecs.js';
+import { codecOptionsFor } from '../src/partition/index.js';
 import { plannerFor } from '../src/learner/split-planner.js';
 import { createModel, type PolicyModel } from '../src/model/index.js';
 import { loadHighs, type Highs } from '../src/partition/milp.js';
@@ -66,7 +68,9 @@ describe('multi-server planner (serverAssign plan)', () => {
   };
   const names = ['learner', 's0', 's1'];
   const asPlacements = (plan: Strategy[]) =>
-    Object.fromEntries(Object.keys(ACTORS).map((id, i) => [id, { server: plan[i].y === model.K ? null : names[plan[i].server], splitPoint: plan[i].y }]));
+    Object.fromEntries(
+      Object.keys(ACTORS).map((id, i) => [id, { server: plan[i].y === model.K ? null : names[plan[i].server], splitPoint: plan[i].y, codec: '' }]),
+    );
 
   /** Plays one sequence of events; returns the placements after each. */
   const play = (p: MultiServerPlanner) => {
@@ -89,12 +93,12 @@ describe('multi-server planner (serverAssign plan)', () => {
     p.onReplan = (r) => seen.push(`${r.reason}: ${r.moves} moves`);
     const { steps, toS0 } = play(p);
     // No server but the slow learner: both actors run locally.
-    expect(steps[0]).toEqual({ a0: { server: null, splitPoint: model.K }, a1: { server: null, splitPoint: model.K } });
+    expect(steps[0]).toEqual({ a0: { server: null, splitPoint: model.K, codec: '' }, a1: { server: null, splitPoint: model.K, codec: '' } });
     // s0 joins: both go to it at y = 0, and the split changes reach the actors already present.
-    expect(steps[1]).toEqual({ a0: { server: 's0', splitPoint: 0 }, a1: { server: 's0', splitPoint: 0 } });
+    expect(steps[1]).toEqual({ a0: { server: 's0', splitPoint: 0, codec: '' }, a1: { server: 's0', splitPoint: 0, codec: '' } });
     expect(toS0).toEqual([
-      { actorId: 'a0', splitPoint: 0 },
-      { actorId: 'a1', splitPoint: 0 },
+      { actorId: 'a0', splitPoint: 0, codec: '' },
+      { actorId: 'a1', splitPoint: 0, codec: '' },
     ]);
     expect(steps[1]).toEqual(asPlacements(direct(['s0'])));
     // s1 joins: DEFP from the previous plan moves exactly one actor (s1's budget) to it.
@@ -102,7 +106,7 @@ describe('multi-server planner (serverAssign plan)', () => {
     expect(steps[2]).toEqual(asPlacements(direct(['s0', 's1'], onS0)));
     expect(Object.values(steps[2]).filter((x) => x.server === 's1')).toHaveLength(1);
     // s1 leaves: its actor goes back to s0.
-    expect(steps[3]).toEqual({ a0: { server: 's0', splitPoint: 0 }, a1: { server: 's0', splitPoint: 0 } });
+    expect(steps[3]).toEqual({ a0: { server: 's0', splitPoint: 0, codec: '' }, a1: { server: 's0', splitPoint: 0, codec: '' } });
     expect(p.leave('a0')).toEqual([]);
     expect(p.serverOf('a0')).toBeNull();
     expect(p.replans).toBe(6);
@@ -147,7 +151,55 @@ describe('multi-server planner (serverAssign plan)', () => {
     const p = plannerFor(config('defp'), model, 1e9) as MultiServerPlanner;
     p.serverJoined('s0');
     for (const id of ['x0', 'x1', 'x2']) p.join(id, { ...hello(id, 1e6), profile: { flops: 1e6 } });
-    expect(Object.values(p.placements())).toEqual([0, 1, 2].map(() => ({ server: 's0', splitPoint: 0 })));
+    expect(Object.values(p.placements())).toEqual([0, 1, 2].map(() => ({ server: 's0', splitPoint: 0, codec: '' })));
+  });
+
+  // At 1 MFLOP/s behind 3 kB/s: local 336,896 FLOPs = 0.337 s; y = 0 sends 400 + 512 B = 0.304 s;
+  // (1, ae4q4) runs conv + encoder (73,728 + 8,192 FLOPs = 0.082 s) and sends 128 + 512 B (0.213 s) = 0.295 s.
+  it("prices the run's feature codecs: behind a slow link every actor goes to s0 at (1, ae4q4), the pure solver's plan", () => {
+    const cfg = validateConfig({
+      mode: 'coknight',
+      distributed: { serverAssign: 'plan', codec: 'ae4q4', codecSplit: 1 },
+      partition: { edgeFlops: 1e3, multi: { solver: 'defp', servers: { s0: { flops: 1e10 } } } },
+    });
+    const codecs = SplitCodecs.fromContract(model, { 1: ['ae4q4'] });
+    const p = plannerFor(cfg, model, 1e9, codecs) as MultiServerPlanner;
+    p.serverJoined('s0');
+    const slow = (id: string): Hello => ({ ...hello(id, 1e6), profile: { flops: 1e6, linkBytesPerSec: 3e3 } });
+    const joined = p.join('a0', slow('a0'));
+    expect(joined).toMatchObject({ splitPoint: 1, codec: 'ae4q4' });
+    p.join('a1', slow('a1'));
+    expect(p.placements()).toEqual({ a0: { server: 's0', splitPoint: 1, codec: 'ae4q4' }, a1: { server: 's0', splitPoint: 1, codec: 'ae4q4' } });
+    // The same instance solved directly: split 1 offers only the codec (the learner trains it there).
+    const layers = model.layers.map((l, i) => ({
+      name: l.name,
+      flops: l.flops,
+      outBytes: l.outBytes,
+      ...(i === 0 ? { plain: false, codecs: codecOptionsFor(l.outShape, ['ae4q4']) } : {}),
+    }));
+    const servers = [
+      { id: 'learner', flops: 1e3, computeBudget: 1e18, ingressBytesPerSec: 1e18 },
+      { id: 's0', flops: 1e10, computeBudget: 1e18, ingressBytesPerSec: 1e18 },
+    ];
+    const inst = parseMultiInstance({
+      inputBytes: model.inputBytes,
+      layers,
+      servers,
+      actors: ['a0', 'a1'].map((id) => ({ id, flops: 1e6, links: [3e3, 3e3] })),
+    });
+    const pure = solveMultiDefp(inst, { start: inst.actors.map(() => ({ server: -1, y: model.K, q: 0 })) }).assignment;
+    expect(pure.map((s) => [s.server, s.y, s.codec])).toEqual([
+      [1, 1, 'ae4q4'],
+      [1, 1, 'ae4q4'],
+    ]);
+    expect(evaluateMulti(inst, pure).objective).toBeCloseTo(2 * (81_920 / 1e6 + 271_360 / 1e10 + 640 / 3e3), 12);
+    expect(
+      evaluateMulti(
+        inst,
+        inst.actors.map(() => ({ server: 1, y: 0, q: 4 })),
+      ).objective,
+    ).toBeCloseTo(2 * (336_896 / 1e10 + 912 / 3e3), 12);
+    codecs.dispose();
   });
 
   it('refuses bad configs with the field named', () => {

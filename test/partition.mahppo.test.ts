@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureGradients } from '../src/backend/gradients.js';
 import { impalaDeepNetwork } from '../src/partition/networks.js';
-import { evaluateMulti } from '../src/partition/multi/index.js';
-import { decode, drawFleet, stepRewards } from '../src/partition/multi/mahppo/environment.js';
+import { evaluateMulti, parseMultiInstance } from '../src/partition/multi/index.js';
+import { codecChoices, decode, drawFleet, stepRewards } from '../src/partition/multi/mahppo/environment.js';
 import { entropyHybrid, logProbHybrid, ppoClipLoss, type HybridOut } from '../src/partition/multi/mahppo/hybrid-policy.js';
 import { DEFAULT_MAHPPO, planMahppo, trainMahppo } from '../src/partition/multi/mahppo/trainer.js';
 import { Rng } from '../src/util/rng.js';
@@ -50,10 +50,25 @@ describe('MAHPPO hybrid policy (by hand)', () => {
 
   it('decodes the Gaussian share: sigmoid(u)·Q rounded up, at least one level; server S is local', () => {
     const inst = drawFleet({ network: impalaDeepNetwork(), servers: 2, actors: [3, 3], shareLevels: 4 }, new Rng(1));
-    expect(decode(inst, 2, 1, 0)).toEqual({ server: -1, y: inst.layers.length, q: 0 });
-    expect(decode(inst, 0, 3, 0)).toEqual({ server: 0, y: 3, q: 2 }); // sigmoid 0 = ½ → 2 of 4
-    expect(decode(inst, 1, 0, -20)).toEqual({ server: 1, y: 0, q: 1 });
-    expect(decode(inst, 1, 0, 20)).toEqual({ server: 1, y: 0, q: 4 });
+    expect(decode(inst, 2, 1, 0, 0)).toEqual({ server: -1, y: inst.layers.length, q: 0 });
+    expect(decode(inst, 0, 3, 0, 0)).toEqual({ server: 0, y: 3, q: 2 }); // sigmoid 0 = ½ → 2 of 4
+    expect(decode(inst, 1, 0, 0, -20)).toEqual({ server: 1, y: 0, q: 1 });
+    expect(decode(inst, 1, 0, 0, 20)).toEqual({ server: 1, y: 0, q: 4 });
+  });
+
+  it('decodes the codec head among the options at the chosen split: float32 first, index modulo their number', () => {
+    const base = drawFleet({ network: impalaDeepNetwork(), servers: 1, actors: [1, 1], shareLevels: 2 }, new Rng(2));
+    const codecs = [
+      { id: 'q8', bytes: 100, deviceFlops: 10, edgeFlops: 10, lossy: true },
+      { id: 'q4', bytes: 50, deviceFlops: 10, edgeFlops: 10, lossy: true },
+    ];
+    const inst = parseMultiInstance({ ...base, layers: base.layers.map((l, k) => (k === 1 ? { ...l, codecs } : l)) });
+    expect(codecChoices(inst)).toBe(3); // split 2 offers f32, q8, q4; every other split only f32
+    expect(decode(inst, 0, 2, 0, 20)).toEqual({ server: 0, y: 2, q: 2 });
+    expect(decode(inst, 0, 2, 1, 20)).toEqual({ server: 0, y: 2, q: 2, codec: 'q8' });
+    expect(decode(inst, 0, 2, 2, 20)).toEqual({ server: 0, y: 2, q: 2, codec: 'q4' });
+    expect(decode(inst, 0, 1, 2, 20)).toEqual({ server: 0, y: 1, q: 2 }); // split 1 has float32 only
+    expect(codecChoices(parseMultiInstance({ ...inst, allowLossyCodecs: false }))).toBe(1);
   });
 });
 

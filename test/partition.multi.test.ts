@@ -64,6 +64,66 @@ describe('multi-server cost model (by hand)', () => {
   });
 });
 
+/** tiny() with a 100 B/s link and one codec after layer 1: 10 B per step, 20 encoder and 10 decoder FLOPs. */
+const coded = (actors = 1, extra: Record<string, unknown> = {}): MultiInstance =>
+  parseMultiInstance({
+    ...tiny(actors),
+    layers: [
+      { name: 'l1', flops: 100, outBytes: 50, codecs: [{ id: 'q8', bytes: 10, deviceFlops: 20, edgeFlops: 10, lossy: true }] },
+      { name: 'l2', flops: 200, outBytes: 10 },
+    ],
+    actors: Array.from({ length: actors }, (_, i) => ({ id: i, flops: 100, links: [100] })),
+    ...extra,
+  });
+
+describe('multi-server strategies with feature codecs (by hand)', () => {
+  const inst = coded();
+  const a = inst.actors[0];
+  it('y = 1 float32 at the whole 100 B/s link: 100/100 + 200/1000 + (50 + 10)/100 = 1.8 s', () => {
+    expect(responseTime(inst, a, { server: 0, y: 1, q: 4 })).toBeCloseTo(1.8, 12);
+  });
+  it('y = 1 with q8: (100 + 20)/100 + (200 + 10)/1000 + (10 + 10)/100 = 1.2 + 0.21 + 0.2 = 1.61 s; E = 5·1.2 + 1·0.2 = 6.2 J', () => {
+    expect(responseTime(inst, a, { server: 0, y: 1, q: 4, codec: 'q8' })).toBeCloseTo(1.61, 12);
+    expect(energy(inst, a, { server: 0, y: 1, q: 4, codec: 'q8' })).toBeCloseTo(6.2, 12);
+    expect(evaluateMulti(inst, [{ server: 0, y: 1, q: 4, codec: 'q8' }]).compute).toEqual([210]); // the decoder runs on the server
+  });
+  it('lists local, then per server every (y, codec) with float32 first, each at every share level', () => {
+    expect(strategies(inst).map((s) => `${s.y}/${s.codec ?? 'f32'}/${s.q}`)).toEqual([
+      '2/f32/0',
+      ...['0/f32', '1/f32', '1/q8'].flatMap((k) => [1, 2, 3, 4].map((q) => `${k}/${q}`)),
+    ]);
+    // A learner that forbids lossy codecs offers float32 only; `plain: false` offers the codec only.
+    expect(strategies(coded(1, { allowLossyCodecs: false }))).toHaveLength(1 + 2 * 4);
+    const only = parseMultiInstance({ ...inst, layers: [{ ...inst.layers[0], plain: false }, inst.layers[1]] });
+    expect(
+      strategies(only)
+        .filter((s) => s.y === 1)
+        .every((s) => s.codec === 'q8'),
+    ).toBe(true);
+  });
+  it('rejects a codec the split does not offer, and a split that offers nothing, naming the field', () => {
+    expect(() => responseTime(inst, a, { server: 0, y: 0, q: 1, codec: 'q8' })).toThrow(/codec "q8" is not offered at split point 0 \(offered: f32\)/);
+    expect(() => responseTime(inst, a, { server: -1, y: 2, q: 0, codec: 'q8' })).toThrow(/local strategy .* no codec/);
+    expect(() => parseMultiInstance({ ...tiny(), layers: [{ name: 'l1', flops: 1, outBytes: 5, plain: false }, tiny().layers[1]] })).toThrow(
+      /layers\[0\]: plain is false but no codecs are listed/,
+    );
+  });
+  it('every planner picks the codec where it pays: one actor fits (2 × 210 > 250 FLOPs), Σ T = 1.61 + 3', async () => {
+    const two = coded(2);
+    const want = 1.61 + 3;
+    expect(evaluateMulti(two, solveMultiBruteForce(two)).objective).toBeCloseTo(want, 12);
+    const milp = await solveMultiMilp(two);
+    expect(evaluateMulti(two, milp.assignment).objective).toBeCloseTo(want, 12);
+    expect(milp.assignment.filter((s) => s.codec === 'q8')).toHaveLength(1);
+    for (const s of [solveMultiGreedy(two), solveMultiDefp(two).assignment]) expect(evaluateMulti(two, s).objective).toBeCloseTo(want, 12);
+    // Forbidding lossy codecs: the best is float32 at y = 1 (1.8 s).
+    expect(evaluateMulti(coded(2, { allowLossyCodecs: false }), solveMultiBruteForce(coded(2, { allowLossyCodecs: false }))).objective).toBeCloseTo(
+      1.8 + 3,
+      12,
+    );
+  });
+});
+
 describe('multi-server planners', () => {
   it('two actors, room for one split: the optimum puts one at y = 1 and one local (Σ T = 1.32 + 3)', async () => {
     const inst = tiny(2);
@@ -75,11 +135,15 @@ describe('multi-server planners', () => {
     for (const s of [solveMultiGreedy(inst), solveMultiDefp(inst).assignment]) expect(evaluateMulti(inst, s).objective).toBeCloseTo(4.32, 12);
   });
 
-  const random = (seed: number, actors: number, servers: number): MultiInstance => {
+  const random = (seed: number, actors: number, servers: number, withCodecs = seed % 2 === 0): MultiInstance => {
     const r = uniform(seed);
     return parseMultiInstance({
       inputBytes: 1000 + 4000 * r(),
-      layers: Array.from({ length: 3 }, (_, k) => ({ name: `l${k}`, flops: 1e6 * (0.2 + r()), outBytes: 200 + 3000 * r() })),
+      layers: Array.from({ length: 3 }, (_, k) => {
+        const outBytes = 200 + 3000 * r();
+        const codec = { id: 'q4', bytes: outBytes * (0.05 + 0.3 * r()), deviceFlops: 1e5 * r(), edgeFlops: 1e5 * r(), lossy: true };
+        return { name: `l${k}`, flops: 1e6 * (0.2 + r()), outBytes, ...(withCodecs && k < 2 ? { codecs: [codec] } : {}) };
+      }),
       servers: Array.from({ length: servers }, (_, s) => ({
         id: `s${s}`,
         flops: 2e7 * (0.5 + r()),
@@ -95,7 +159,7 @@ describe('multi-server planners', () => {
     });
   };
 
-  it('MILP equals the brute force on 30 random small instances; greedy and DEFP are feasible and never beat it', async () => {
+  it('MILP equals the brute force on 30 random small instances (half with a codec at two splits); greedy and DEFP are feasible and never beat it', async () => {
     for (let seed = 1; seed <= 30; seed++) {
       const inst = random(seed, 3, 2);
       const exact = evaluateMulti(inst, solveMultiBruteForce(inst));
@@ -111,8 +175,8 @@ describe('multi-server planners', () => {
     }
   });
 
-  it('DEFP stops at an equilibrium: no actor has a better strategy that fits', () => {
-    const inst = random(7, 12, 3);
+  it('DEFP stops at an equilibrium: no actor has a better strategy (split, codec, share) that fits', () => {
+    const inst = random(8, 12, 3);
     const r = solveMultiDefp(inst);
     expect(r.converged).toBe(true);
     const base = evaluateMulti(inst, r.assignment).objective;
@@ -143,9 +207,15 @@ describe('SROLE-style shield', () => {
     let unshielded = 0;
     for (let trial = 0; trial < 300; trial++) {
       const servers = 1 + Math.floor(r() * 3);
+      const K = 1 + Math.floor(r() * 4);
       const inst = parseMultiInstance({
         inputBytes: 500 + 5000 * r(),
-        layers: Array.from({ length: 1 + Math.floor(r() * 4) }, (_, k) => ({ name: `l${k}`, flops: 1e6 * r(), outBytes: 100 + 4000 * r() })),
+        layers: Array.from({ length: K }, (_, k) => {
+          const outBytes = 100 + 4000 * r();
+          // Codecs at half the splits (never after the last layer: y = K sends nothing).
+          const codecs = k < K - 1 && r() < 0.5 ? [{ id: 'ae', bytes: 0.1 * outBytes, deviceFlops: 1e5 * r(), edgeFlops: 1e6 * r(), lossy: true }] : [];
+          return { name: `l${k}`, flops: 1e6 * r(), outBytes, codecs };
+        }),
         servers: Array.from({ length: servers }, (_, s) => ({
           id: `s${s}`,
           flops: 1e7 * (0.2 + r()),

@@ -6,6 +6,7 @@
  * (served = assembled + pending + dropped, assembled = trained + queued + discarded), nothing was
  * taken twice or late, and each server served steps. Assertions are on counts, never on speed.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { serveProcesses } from './helpers/serve-processes.js';
 import { until } from './helpers/wait.js';
 
 const TOKEN = 'serve-integration-token';
+const BIN = join(__dirname, '..', 'bin', 'coknight.js');
 const servers = serveProcesses(TOKEN);
 const startServer = (learner: string, id: string, logs: string[]) => servers.start(learner, id, logs).child;
 
@@ -191,4 +193,90 @@ describe('coknight serve: two inference servers for one learner', () => {
     }
     expect(serverLogs.join('')).not.toMatch(/ignored a codec state/);
   }, 120_000);
+
+  it('serverAssign plan prices the codecs: two actors that report a slow link start local and move to the server at (1, ae4q4) when it joins', async () => {
+    // Planner numbers (what the actors report; the real loopback link is not capped): 1 MFLOP/s behind
+    // 3 kB/s, the learner itself at 1 kFLOP/s. Local 0.337 s per step; on c0 (10 GFLOP/s) y = 0 costs
+    // 0.304 s and (1, ae4q4) 0.295 s (test/learner.multi-planner.test.ts works them out).
+    const config = validateConfig(
+      {
+        mode: 'coknight',
+        frames: 10_000_000, // stopped below, once p0 has served both actors
+        seed: 9,
+        inference: 'tfjs',
+        env: { id: 'minatar/breakout' },
+        hyper: { unrollLength: 5, batchSize: 4, learningRate: 0.005 },
+        distributed: { envsPerActor: 2, maxWaitMs: 2, metricsListen: '127.0.0.1:0', token: TOKEN, serverAssign: 'plan', codec: 'ae4q4', codecSplit: 1 },
+        partition: { edgeFlops: 1e3, multi: { solver: 'defp', servers: { p0: { flops: 1e10 } } } },
+        run: { dir: mkdtempSync(join(tmpdir(), 'ck-serve-')), progress: 'none', checkpointEverySeconds: 1000, logEverySeconds: 1 },
+      },
+      'test',
+    );
+    const logs: string[] = [];
+    const actors: ChildProcess[] = [];
+    let svc: LearnerService | undefined;
+    const stop = new AbortController();
+    try {
+      const s: Record<string, any> = await runDistributed(config, {
+        spawnActors: 0,
+        stop: stop.signal,
+        log: (m) => logs.push(`[learner] ${m}\n`),
+        onListening: (l: LearnerService) => {
+          svc = l;
+          for (const id of ['c0', 'c1'])
+            actors.push(
+              spawn(
+                process.execPath,
+                [
+                  BIN,
+                  'actor',
+                  '--learner',
+                  l.address,
+                  '--actor-id',
+                  id,
+                  '--envs',
+                  '2',
+                  '--device-flops',
+                  '1e6',
+                  '--link-bytes-per-sec',
+                  '3000',
+                  '--inference',
+                  'tfjs',
+                ],
+                { env: { ...process.env, COKNIGHT_TOKEN: TOKEN }, stdio: 'ignore' },
+              ),
+            );
+          // The server joins once both actors run locally (the learner alone is too slow to offload to).
+          const reg = (id: string) => l.learner.registry.get(id);
+          void until(() => ['c0', 'c1'].every((id) => (reg(id)?.stepsLocal ?? 0) > 0), 60_000, 'both actors local')
+            .then(() => startServer(l.address, 'p0', logs))
+            .then(() => until(() => ['c0', 'c1'].every((id) => (reg(id)?.stepsServed ?? 0) > 200), 90_000, 'p0 to serve both actors'))
+            .finally(() => stop.abort());
+        },
+      });
+      expect(svc).toBeDefined();
+      const acc = s.stepAccounting;
+      expect(acc.served).toBe(acc.assembled + acc.pending + acc.dropped);
+      expect(acc.assembled).toBe(acc.trained + acc.queued + acc.discarded);
+      expect(acc.duplicates).toBe(0);
+      const [p0] = s.servers;
+      expect(p0.id).toBe('p0');
+      expect(p0.stepsServed).toBeGreaterThan(0);
+      // The first forwarded steps are hundreds of unrolls ahead of the actors' last local uploads and
+      // wait for them (up to 30 s each); before that wait existed, this run refused ~660 of them. One
+      // per actor may still time out on a very loaded machine (then that step's unroll is dropped).
+      expect(p0.rejected, logs.join('')).toBeLessThanOrEqual(2);
+      for (const a of s.actors) {
+        expect(a.stepsLocal, logs.join('')).toBeGreaterThan(0); // first at y = K
+        expect(a.stepsServed, logs.join('')).toBeGreaterThan(0); // then served by p0
+        expect(a.splitPoint).toBe(1);
+        expect(a.codec).toBe('ae4q4');
+        expect(a.registrations, logs.join('')).toBe(1);
+      }
+      expect(logs.join('')).toMatch(/actor c0 moves to split point 1 with codec ae4q4/);
+      expect(logs.join('')).not.toMatch(/ignored a codec state/);
+    } finally {
+      for (const c of actors) if (c.exitCode === null) c.kill('SIGKILL');
+    }
+  }, 150_000);
 });

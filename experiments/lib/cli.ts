@@ -14,20 +14,23 @@ export interface StudyArgs {
   readonly command: string;
   /** A study's own numeric options (`--host-flops 4e9` → { hostFlops: 4e9 }), when given. */
   readonly numbers: Readonly<Record<string, number>>;
+  /** A directory kept between invocations (`--resume <dir>`), for studies whose runs take hours. */
+  readonly resume: string | undefined;
 }
 
 export function studyArgs(study: string, argv = process.argv, numeric: readonly { flag: string; description: string }[] = []): StudyArgs {
   const cmd = new Command(study)
     .option('--quick', 'small and short (minutes): the default')
     .option('--full', "the paper's sizes (long: hours on a small machine)")
-    .option('--out <dir>', 'results root (default experiments/results)', RESULTS_DIR);
+    .option('--out <dir>', 'results root (default experiments/results)', RESULTS_DIR)
+    .option('--resume <dir>', 'keep each finished run here and skip it when the study is started again');
   for (const n of numeric)
     cmd.option(`--${n.flag} <n>`, n.description, (v: string) => {
       const x = Number(v);
       if (!Number.isFinite(x) || x <= 0) throw new Error(`${study}: --${n.flag} must be a positive number, got "${v}"`);
       return x;
     });
-  const o = cmd.parse(argv).opts<{ quick?: boolean; full?: boolean; out: string } & Record<string, unknown>>();
+  const o = cmd.parse(argv).opts<{ quick?: boolean; full?: boolean; out: string; resume?: string } & Record<string, unknown>>();
   if (o.quick && o.full) throw new Error(`${study}: give --quick or --full, not both`);
   const profile: Profile = o.full ? 'full' : 'quick';
   const numbers: Record<string, number> = {};
@@ -39,5 +42,5 @@ export function studyArgs(study: string, argv = process.argv, numeric: readonly 
       extra.push(`--${n.flag} ${o[key]}`);
     }
   }
-  return { profile, out: o.out, command: [`npx tsx experiments/${study}.ts --${profile}`, ...extra].join(' '), numbers };
+  return { profile, out: o.out, command: [`npx tsx experiments/${study}.ts --${profile}`, ...extra].join(' '), numbers, resume: o.resume };
 }

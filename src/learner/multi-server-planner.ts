@@ -1,6 +1,8 @@
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel } from '../model/index.js';
 import type { Highs } from '../partition/milp.js';
+import { plannedCodec, plannerLayers } from './planner-layers.js';
+import type { SplitCodecs } from './split-codecs.js';
 import {
   evaluateMulti,
   LOCAL,
@@ -30,7 +32,7 @@ export interface Replan {
   readonly servers: number;
   /** Actors whose server changed (including to or from the learner). */
   readonly moves: number;
-  /** Actors already present whose split point changed. */
+  /** Actors already present whose split point (or codec) changed. */
   readonly splitChanges: number;
   readonly latencyReduction: number;
 }
@@ -39,6 +41,8 @@ interface Placed {
   readonly server: string;
   readonly y: number;
   readonly q: number;
+  /** '' = float32 (or nothing sent, at y = K). */
+  readonly codec: string;
 }
 
 /**
@@ -46,7 +50,8 @@ interface Placed {
  * solvers of src/partition/multi. It keeps what the learner knows — each actor's reported profile
  * (FLOP/s, link), the connected `coknight serve` servers with their declared FLOP/s and budgets
  * (partition.multi.servers), the learner itself as server 0 — and on every actor or server join and
- * leave re-solves the whole instance with the configured solver. DEFP starts from the previous plan
+ * leave re-solves the whole instance with the configured solver. With the run's feature codecs a strategy
+ * is (server, split, codec, share) (plannerLayers). DEFP starts from the previous plan
  * (incremental, like the single-server Algorithm 1: few moves); greedy and MILP solve afresh. The
  * learner applies the result: split changes through Membership, server moves through ServerPool.
  */
@@ -72,6 +77,7 @@ export class MultiServerPlanner implements SplitPlanner {
     config: RunConfig,
     edgeFlops: number,
     private readonly highs?: Highs,
+    codecs?: SplitCodecs,
   ) {
     const p = config.partition;
     this.opts = p.multi;
@@ -89,8 +95,11 @@ export class MultiServerPlanner implements SplitPlanner {
         `partition.multi.servers.${LEARNER_SERVER}: that id is the learner itself; set its budgets in partition.edgeFlops/computeBudget/ingressBytesPerSec`,
       );
     this.inputBytes = model.inputBytes;
-    this.layers = model.layers.map((l) => ({ name: l.name, flops: l.flops, outBytes: l.outBytes }));
+    this.layers = plannerLayers(model, codecs);
+    this.allowLossy = config.distributed.allowLossyCodecs;
   }
+
+  private readonly allowLossy: boolean;
 
   /** Where an actor's steps are served under the current plan (null: the learner, or locally at y = K). */
   serverOf(actorId: string): string | null {
@@ -98,12 +107,13 @@ export class MultiServerPlanner implements SplitPlanner {
     return !p || p.server === LEARNER_SERVER || p.y === this.layers.length ? null : p.server;
   }
 
-  join(actorId: string, hello: Hello): { splitPoint: number; changes: PlanChange[] } {
+  join(actorId: string, hello: Hello): { splitPoint: number; codec: string; changes: PlanChange[] } {
     const prof = parseDeviceProfile(hello.profile);
     this.actors.set(actorId, { flops: prof.flops ?? this.defaultFlops, link: prof.linkBytesPerSec ?? UNLIMITED });
     this.placed.delete(actorId); // a (re-)joining actor starts from local
     const changes = this.replan(`actor ${actorId} joined`);
-    return { splitPoint: this.placed.get(actorId)!.y, changes };
+    const p = this.placed.get(actorId)!;
+    return { splitPoint: p.y, codec: p.codec, changes };
   }
 
   leave(actorId: string): PlanChange[] {
@@ -136,9 +146,9 @@ export class MultiServerPlanner implements SplitPlanner {
     };
   }
 
-  /** The current plan: server and split point per actor (for logs, tests and summary). */
-  placements(): Record<string, { server: string | null; splitPoint: number }> {
-    return Object.fromEntries([...this.placed.keys()].map((id) => [id, { server: this.serverOf(id), splitPoint: this.placed.get(id)!.y }]));
+  /** The current plan: server, split point and codec ('' = float32) per actor (for logs, tests and summary). */
+  placements(): Record<string, { server: string | null; splitPoint: number; codec: string }> {
+    return Object.fromEntries([...this.placed].map(([id, p]) => [id, { server: this.serverOf(id), splitPoint: p.y, codec: p.codec }]));
   }
 
   private instance(ids: readonly string[], serverIds: readonly string[]): MultiInstance {
@@ -154,6 +164,7 @@ export class MultiServerPlanner implements SplitPlanner {
         layers: this.layers,
         servers,
         shareLevels: this.opts.shareLevels,
+        allowLossyCodecs: this.allowLossy,
         // On loopback or one LAN every server is behind the same link: the actor's reported one.
         actors: ids.map((id) => ({ id, flops: this.actors.get(id)!.flops, links: servers.map(() => this.actors.get(id)!.link) })),
       },
@@ -169,7 +180,7 @@ export class MultiServerPlanner implements SplitPlanner {
     const start = ids.map((id) => {
       const p = this.placed.get(id);
       const s = p && p.y < this.layers.length ? index.get(p.server) : undefined;
-      return p && s !== undefined ? { server: s, y: p.y, q: p.q } : LOCAL(inst);
+      return p && s !== undefined ? { server: s, y: p.y, q: p.q, ...(p.codec ? { codec: p.codec } : {}) } : LOCAL(inst);
     });
     return solveMultiDefp(inst, { start }).assignment;
   }
@@ -183,16 +194,21 @@ export class MultiServerPlanner implements SplitPlanner {
     const solveMs = performance.now() - t0;
     const names = [LEARNER_SERVER, ...serverIds];
     const before = new Map([...this.placed.keys()].map((id) => [id, this.serverOf(id)]));
-    const prevSplit = new Map([...this.placed].map(([id, p]) => [id, p.y]));
-    this.placed = new Map(ids.map((id, i) => [id, { server: plan[i].server < 0 ? LEARNER_SERVER : names[plan[i].server], y: plan[i].y, q: plan[i].q }]));
+    const prev = new Map([...this.placed].map(([id, p]) => [id, `${p.y}/${p.codec}`]));
+    this.placed = new Map(
+      ids.map((id, i) => [
+        id,
+        { server: plan[i].server < 0 ? LEARNER_SERVER : names[plan[i].server], y: plan[i].y, q: plan[i].q, codec: plannedCodec(plan[i].codec) },
+      ]),
+    );
     const local = evaluateMulti(
       inst,
       ids.map(() => LOCAL(inst)),
     ).objective;
     this.latencyReduction = ids.length ? local - evaluateMulti(inst, plan).objective : 0;
     const changes = ids
-      .filter((id) => prevSplit.has(id) && prevSplit.get(id) !== this.placed.get(id)!.y)
-      .map((id) => ({ actorId: id, splitPoint: this.placed.get(id)!.y }));
+      .filter((id) => prev.has(id) && prev.get(id) !== `${this.placed.get(id)!.y}/${this.placed.get(id)!.codec}`)
+      .map((id) => ({ actorId: id, splitPoint: this.placed.get(id)!.y, codec: this.placed.get(id)!.codec }));
     const moves = ids.filter((id) => before.has(id) && before.get(id) !== this.serverOf(id)).length;
     this.replans++;
     this.last = {

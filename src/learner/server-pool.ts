@@ -225,6 +225,14 @@ export class ServerPool {
         dones: step.dones,
       };
       this.intake.checkServed(req, step.logits);
+      // An actor the plan moved from y = K to a server has its last local steps still on the upload
+      // channel: its first forwarded steps wait for them, as a direct request does (UploadIntake.catchUp).
+      await this.intake.catchUp(a, req);
+      if (!a.ctx || step.registration !== a.registrations) {
+        s.rejected++;
+        this.metrics.rejected.inc({ reason: 'served_STALE' });
+        return;
+      }
       this.intake.request(a, req);
       const n = this.intake.served(a, step.stepId, step.actions, step.logits, step.behaviourVersion);
       s.stepsServed += n;

@@ -1,6 +1,7 @@
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel } from '../model/index.js';
-import { type AssignmentChange, codecOptionsFor, DefpPartitioner, type PartitionSystem, PLAIN } from '../partition/index.js';
+import { type AssignmentChange, DefpPartitioner, type PartitionSystem } from '../partition/index.js';
+import { plannedCodec, plannerLayers } from './planner-layers.js';
 import type { PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
 import type { SplitCodecs } from './split-codecs.js';
 import { type Hello, parseBandwidth, parseDeviceProfile } from '../transport/index.js';
@@ -54,13 +55,7 @@ export class DefpPlanner implements SplitPlanner {
     const p = config.partition;
     this.system = {
       inputBytes: model.inputBytes,
-      // A split with codecs offers each at its size and FLOPs (a strategy is (y, codec)), and not float32:
-      // the learner trains its codecs for the actors there.
-      layers: model.layers.map((l, i) => {
-        const ids = codecs?.idsAt(i + 1) ?? [];
-        const layer = { name: l.name, flops: l.flops, outBytes: l.outBytes };
-        return ids.length ? { ...layer, plain: false, codecs: codecOptionsFor(l.outShape, ids) } : layer;
-      }),
+      layers: plannerLayers(model, codecs),
       edge: {
         flops: p.edgeFlops ?? edgeFlops,
         computeBudget: p.computeBudget ?? UNLIMITED,
@@ -86,8 +81,7 @@ export class DefpPlanner implements SplitPlanner {
 
   /** The codec of an actor's (y, codec) strategy ('' = float32 or nothing sent). */
   codecOf(actorId: string): string {
-    const c = this.partitioner.codecOf(actorId);
-    return c === undefined || c === PLAIN ? '' : c;
+    return plannedCodec(this.partitioner.codecOf(actorId));
   }
 
   leave(actorId: string): PlanChange[] {
@@ -153,16 +147,10 @@ export function plannerFor(
     const name = `fixed split points [${fixed.join(', ')}]${sc.length ? `, codecs [${sc.join(', ')}]` : ''}`;
     return new FixedPlanner(pickY, name, pickCodec);
   }
-  if (config.distributed.serverAssign === 'plan') {
-    if (config.distributed.codec !== undefined)
-      throw new Error(
-        "distributed.serverAssign 'plan' does not price feature codecs yet (its solvers plan plain split points): drop distributed.codec or use serverAssign balance or manual",
-      );
-    return new MultiServerPlanner(model, config, edgeFlops, highs);
-  }
+  if (config.distributed.serverAssign === 'plan') return new MultiServerPlanner(model, config, edgeFlops, highs, codecs);
   if (config.partition.planner === 'mahppo') {
     if (!mahppo) throw new Error('partition.planner is mahppo but no planner checkpoint was loaded (set partition.plannerCheckpoint)');
-    return new MahppoPlanner(model, config, edgeFlops, mahppo);
+    return new MahppoPlanner(model, config, edgeFlops, mahppo, codecs);
   }
   return new DefpPlanner(model, config, edgeFlops, codecs);
 }

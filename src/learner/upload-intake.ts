@@ -69,8 +69,12 @@ export class RejectLog {
   }
 }
 
-/** How long a served step far ahead of the actor's uploads waits for them (catchUp). */
-const CATCH_UP_MS = 10_000;
+/**
+ * How long a served step far ahead of the actor's uploads waits for them (catchUp). An actor that ran
+ * at y = K while a server started can be hundreds of unrolls ahead, which a loaded learner trains
+ * through in tens of seconds (measured: 260 unrolls, > 10 s on a busy 2-core machine).
+ */
+const CATCH_UP_MS = 30_000;
 
 export class UploadIntake {
   /** Rejected uploads by ProtocolError code. */

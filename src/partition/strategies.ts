@@ -1,4 +1,4 @@
-import type { PartitionSystem } from './instance.js';
+import type { Layer, PartitionSystem } from './instance.js';
 
 /**
  * The joint strategy space: a strategy is (split point y, codec). For y in 0..K−1 the actor sends
@@ -25,13 +25,20 @@ export const PLAIN = 'f32';
 
 /** Every strategy of a system, local last; lossy codecs dropped when the learner forbids them. */
 export function strategies(sys: PartitionSystem): Strategy[] {
-  const K = sys.layers.length;
-  const allowLossy = sys.edge.allowLossyCodecs ?? true;
+  return splitStrategies(sys.inputBytes, sys.layers, sys.edge.allowLossyCodecs ?? true);
+}
+
+/**
+ * The (y, codec) table of a network, local last: what `strategies` lists for one learner and what the
+ * multi-server problem (src/partition/multi) offers on every server.
+ */
+export function splitStrategies(inputBytes: number, layers: readonly Layer[], allowLossy: boolean): Strategy[] {
+  const K = layers.length;
   const out: Strategy[] = [];
   for (let y = 0; y < K; y++) {
-    const bytes = y === 0 ? sys.inputBytes : sys.layers[y - 1].outBytes;
-    const codecs = y === 0 ? [] : (sys.layers[y - 1].codecs ?? []);
-    const plain = y === 0 || sys.layers[y - 1].plain !== false;
+    const bytes = y === 0 ? inputBytes : layers[y - 1].outBytes;
+    const codecs = y === 0 ? [] : (layers[y - 1].codecs ?? []);
+    const plain = y === 0 || layers[y - 1].plain !== false;
     if (!plain && codecs.length === 0) throw new RangeError(`layers[${y - 1}]: plain is false but no codecs are listed: split point ${y} would offer nothing`);
     if (plain) out.push({ y, codec: PLAIN, bytes, encoderFlops: 0, decoderFlops: 0, lossy: false });
     const seen = new Set<string>([PLAIN]);
@@ -42,7 +49,7 @@ export function strategies(sys: PartitionSystem): Strategy[] {
       out.push({ y, codec: c.id, bytes: c.bytes, encoderFlops: c.deviceFlops, decoderFlops: c.edgeFlops, lossy: c.lossy });
     }
   }
-  const last = sys.layers[K - 1];
+  const last = layers[K - 1];
   if (last.codecs?.length) throw new RangeError(`layers[${K - 1}].codecs: layer K runs on the actor with nothing to send; remove its codecs`);
   out.push({ y: K, codec: PLAIN, bytes: 0, encoderFlops: 0, decoderFlops: 0, lossy: false });
   return out;

@@ -30,7 +30,7 @@ function parseRange(raw: string): readonly [number, number] {
 
 /** `coknight planner train|solve`: the learned multi-server planners (issue 21). */
 export function registerPlanner(program: Command): void {
-  const planner = program.command('planner').description('learned and multi-server planners: train MAHPPO, solve (server, split, share) instances');
+  const planner = program.command('planner').description('learned and multi-server planners: train MAHPPO, solve (server, split, codec, share) instances');
   planner
     .command('train')
     .description('train a MAHPPO planner on the cost-model simulator and write its checkpoint')
@@ -85,7 +85,7 @@ export function registerPlanner(program: Command): void {
         console.log(`${o.algorithm}: ${inst.actors.length} actors, ${inst.servers.length} server(s), planned in ${ms.toFixed(2)} ms`);
         plan.forEach((s, i) =>
           console.log(
-            `  ${String(inst.actors[i].id)}: ${s.server < 0 ? 'local (y = K)' : `server ${inst.servers[s.server].id}, y = ${s.y}, share ${s.q}/${inst.shareLevels}`}`,
+            `  ${String(inst.actors[i].id)}: ${s.server < 0 ? 'local (y = K)' : `server ${inst.servers[s.server].id}, y = ${s.y}${s.codec && s.codec !== 'f32' ? `, codec ${s.codec}` : ''}, share ${s.q}/${inst.shareLevels}`}`,
           ),
         );
         console.log(

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { InvalidInstanceError, LayerSchema } from '../instance.js';
+import { splitStrategies } from '../strategies.js';
 
 /**
  * The partition problem with several inference servers (issue 21): every actor chooses a strategy
- * (server s, split point y, bandwidth share w). Server s has f_s FLOP/s, a compute budget R_c^s (FLOPs
+ * (server s, split point y, codec, bandwidth share w); a layer's `codecs` (and `plain: false`) mean what
+ * they mean for one learner (src/partition/instance.ts). Server s has f_s FLOP/s, a compute budget R_c^s (FLOPs
  * per round, as the paper's R_c) and an ingress of B_s bytes/s that its actors share. An actor commits
  * share w of its own link tr_{i,s} (it transmits at w·tr_{i,s}), and the committed rates on one server
  * sum to at most B_s. Shares come in `shareLevels` equal steps (w ∈ {1/Q, …, 1}), so the exact MILP
@@ -43,6 +45,8 @@ export const MultiInstanceSchema = z
     servers: z.array(ServerSchema).min(1, 'servers must list at least one inference server'),
     actors: z.array(MultiActorSchema),
     shareLevels: z.number().int().min(1, 'shareLevels (Q) must be an integer >= 1').max(64, 'shareLevels (Q) must be <= 64').default(4),
+    /** false: only lossless codecs (float32, f32z) may be chosen. Default true. */
+    allowLossyCodecs: z.boolean({ error: 'allowLossyCodecs must be true or false' }).optional(),
   })
   .superRefine((inst, ctx) => {
     const ids = new Set<string>();
@@ -71,7 +75,14 @@ export type MultiInstance = z.infer<typeof MultiInstanceSchema>;
 /** Validates untrusted JSON as a multi-server instance; the error names every bad field. */
 export function parseMultiInstance(data: unknown, where = ''): MultiInstance {
   const r = MultiInstanceSchema.safeParse(data);
-  if (r.success) return r.data;
+  if (r.success) {
+    try {
+      splitStrategies(r.data.inputBytes, r.data.layers, r.data.allowLossyCodecs ?? true);
+    } catch (e) {
+      throw new InvalidInstanceError(`invalid multi-server partition instance${where ? ` (${where})` : ''}:\n  ${(e as Error).message}`);
+    }
+    return r.data;
+  }
   const lines = r.error.issues.map((issue) => {
     const field =
       issue.path

@@ -1,12 +1,12 @@
 import { loadHighs, type Highs } from '../milp.js';
-import { rate, serverFlops, strategies, type Strategy } from './cost.js';
+import { rate, serverCost, strategies, type Strategy } from './cost.js';
 import type { MultiInstance } from './instance.js';
 import { strategyTimes } from './solvers.js';
 
 /**
- * The exact multi-server reference: binary x_{i,(s,y,q)} per actor and non-local strategy that beats
+ * The exact multi-server reference: binary x_{i,(s,y,codec,q)} per actor and non-local strategy that beats
  * local (slower ones never help: local holds nothing), Σ x_{i,·} <= 1 (the slack is local), and per
- * server Σ C_e(y)·x <= R_c^s and Σ rate·x <= B_s. Maximises Σ gain = Σ (T_i(local) − T_i), scaled to O(1).
+ * server Σ (C_e(y) + decoder)·x <= R_c^s and Σ rate·x <= B_s. Maximises Σ gain = Σ (T_i(local) − T_i), scaled to O(1).
  */
 export function buildMultiMilp(inst: MultiInstance): { lp: string; vars: { name: string; actor: number; strategy: Strategy }[] } {
   const all = strategies(inst);
@@ -16,9 +16,9 @@ export function buildMultiMilp(inst: MultiInstance): { lp: string; vars: { name:
     for (let k = 1; k < all.length; k++) {
       const s = all[k];
       const srv = inst.servers[s.server];
-      if (t[k] >= t[0] || serverFlops(inst, s.y) > srv.computeBudget * (1 + 1e-9) || rate(inst, inst.actors[i], s) > srv.ingressBytesPerSec * (1 + 1e-9))
-        continue;
-      vars.push({ name: `x${i}_${s.server}_${s.y}_${s.q}`, actor: i, strategy: s, gain: t[0] - t[k] });
+      if (t[k] >= t[0] || serverCost(inst, s) > srv.computeBudget * (1 + 1e-9) || rate(inst, inst.actors[i], s) > srv.ingressBytesPerSec * (1 + 1e-9)) continue;
+      // k names the strategy (codec ids are not LP names).
+      vars.push({ name: `x${i}_${k}`, actor: i, strategy: s, gain: t[0] - t[k] });
     }
   });
   const gmax = vars.reduce((m, v) => Math.max(m, v.gain), 0) || 1;
@@ -35,9 +35,9 @@ export function buildMultiMilp(inst: MultiInstance): { lp: string; vars: { name:
   inst.servers.forEach((srv, s) => {
     const on = vars.filter((v) => v.strategy.server === s);
     if (on.length === 0) return;
-    const compute = on.filter((v) => serverFlops(inst, v.strategy.y) > 0);
+    const compute = on.filter((v) => serverCost(inst, v.strategy) > 0);
     if (compute.length && srv.computeBudget > 0)
-      lines.push(` compute${s}:`, ...sum(compute.map((v) => `${num(serverFlops(inst, v.strategy.y) / srv.computeBudget)} ${v.name}`)), '  <= 1');
+      lines.push(` compute${s}:`, ...sum(compute.map((v) => `${num(serverCost(inst, v.strategy) / srv.computeBudget)} ${v.name}`)), '  <= 1');
     const r = (v: (typeof on)[number]) => rate(inst, inst.actors[v.actor], v.strategy) / srv.ingressBytesPerSec;
     lines.push(` ingress${s}:`, ...sum(on.map((v) => `${num(r(v))} ${v.name}`)), '  <= 1');
   });

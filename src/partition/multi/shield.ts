@@ -1,4 +1,4 @@
-import { addLoad, emptyLoad, fits, LOCAL, isLocal, type Strategy } from './cost.js';
+import { addLoad, codecOf, emptyLoad, fits, LOCAL, isLocal, sameStrategy, type Strategy } from './cost.js';
 import type { MultiInstance } from './instance.js';
 import { strategyTimes } from './solvers.js';
 import { strategies } from './cost.js';
@@ -8,7 +8,7 @@ import { strategies } from './cost.js';
  * the shield on each server sees only the requests aimed at it. It grants them in order of what they
  * gain over running locally (largest first; ties by actor index) while they fit its compute budget and
  * ingress; a request that collides is replaced by the nearest safe action on the same server
- * (the requester's fastest strategy there that still fits: a smaller rate or another split), or by
+ * (the requester's fastest strategy there that still fits: a smaller rate, another codec or another split), or by
  * local execution (y = K), which holds nothing. A shield touches only its own server's resources, so
  * the shields need no coordination and the joint result never exceeds any budget.
  */
@@ -34,7 +34,11 @@ export function shieldActions(inst: MultiInstance, proposals: readonly Strategy[
       .filter(({ p }) => !isLocal(inst, p) && p.server === s)
       .map(({ p, i }) => {
         const times = strategyTimes(inst, i, all);
-        const k = all.findIndex((x) => x.server === p.server && x.y === p.y && x.q === p.q);
+        const k = all.findIndex((x) => sameStrategy(x, p));
+        if (k < 0)
+          throw new RangeError(
+            `shield: actor ${i}'s proposal (server ${p.server}, y ${p.y}, codec ${codecOf(p)}, q ${p.q}) is not a strategy of this instance`,
+          );
         return { i, p, times, gain: times[0] - times[k] };
       })
       .sort((a, b) => b.gain - a.gain || a.i - b.i);

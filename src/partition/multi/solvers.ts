@@ -1,4 +1,4 @@
-import { addLoad, emptyLoad, fits, LOCAL, responseTime, serverLoad, strategies, type ServerLoad, type Strategy } from './cost.js';
+import { addLoad, codecOf, emptyLoad, fits, LOCAL, responseTime, serverLoad, strategies, type ServerLoad, type Strategy } from './cost.js';
 import type { MultiInstance } from './instance.js';
 
 /**
@@ -48,10 +48,14 @@ export interface BestResponseResult {
  */
 export function solveMultiDefp(inst: MultiInstance, opts: { start?: readonly Strategy[]; maxRounds?: number } = {}): BestResponseResult {
   const all = strategies(inst);
-  const key = (s: Strategy) => `${s.server}/${s.y}/${s.q}`;
+  const key = (s: Strategy) => `${s.server}/${s.y}/${codecOf(s)}/${s.q}`;
   const index = new Map(all.map((s, k) => [key(s), k]));
   const times = inst.actors.map((_, i) => strategyTimes(inst, i, all));
-  const cur = (opts.start ?? solveMultiGreedy(inst)).map((s) => index.get(key(s))!);
+  const cur = (opts.start ?? solveMultiGreedy(inst)).map((s, i) => {
+    const k = index.get(key(s));
+    if (k === undefined) throw new RangeError(`solveMultiDefp: start[${i}] (${key(s)}) is not a strategy of this instance`);
+    return k;
+  });
   const load = serverLoad(
     inst,
     cur.map((k) => all[k]),

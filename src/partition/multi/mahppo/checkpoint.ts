@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Strategy } from '../cost.js';
 import type { MultiInstance } from '../instance.js';
 import { shieldActions } from '../shield.js';
-import { decode } from './environment.js';
+import { codecChoices, decode } from './environment.js';
 import { observations, observationSize } from './features.js';
 import type { HybridShape } from './hybrid-policy.js';
 
@@ -50,6 +50,8 @@ export function checkpointMismatch(c: PlannerCheckpoint, inst: MultiInstance): s
   if (c.servers !== inst.servers.length) return `it was trained for ${c.servers} server(s), this instance has ${inst.servers.length}`;
   if (c.shape.obs !== observationSize(inst.servers.length, K))
     return `its observation size ${c.shape.obs} does not match ${observationSize(inst.servers.length, K)}`;
+  if (c.shape.codecs !== codecChoices(inst))
+    return `it was trained with ${c.shape.codecs} codec choice(s) per split, this network offers ${codecChoices(inst)} (train it on the network with the same codecs)`;
   return undefined;
 }
 
@@ -76,8 +78,9 @@ export function planFromCheckpoint(c: PlannerCheckpoint, inst: MultiInstance, op
     const h2 = affine(h1, W['a2.w'], W['a2.b'], H, H, true);
     const server = argmax(affine(h2, W['server.w'], W['server.b'], H, c.shape.servers + 1, false));
     const split = argmax(affine(h2, W['split.w'], W['split.b'], H, c.shape.splits, false));
+    const codec = argmax(affine(h2, W['codec.w'], W['codec.b'], H, c.shape.codecs, false));
     const mu = affine(h2, W['mu.w'], W['mu.b'], H, 1, false)[0];
-    return decode(inst, server, split, mu);
+    return decode(inst, server, split, codec, mu);
   });
   return opts.shield ? shieldActions(inst, proposals).assignment : proposals;
 }

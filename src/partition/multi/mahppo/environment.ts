@@ -1,7 +1,8 @@
 import { drawActors, EDGE_FLOPS, type DeviceProfile } from '../../profiles.js';
 import type { NetworkSpec } from '../../networks.js';
 import type { Rng } from '../../../util/rng.js';
-import { energy, LOCAL, responseTime, type Strategy } from '../cost.js';
+import { PLAIN, splitStrategies } from '../../strategies.js';
+import { energy, LOCAL, responseTime, sameStrategy, splitOptions, type Strategy } from '../cost.js';
 import { evaluateMulti } from '../feasibility.js';
 import { parseMultiInstance, type MultiInstance } from '../instance.js';
 import { shieldActions } from '../shield.js';
@@ -58,11 +59,25 @@ export interface RewardOptions {
   shield: boolean;
 }
 
-/** What the policy's raw actions decode to: server index S means local; u maps to a share level. */
-export function decode(inst: MultiInstance, server: number, split: number, u: number): Strategy {
+/**
+ * What the policy's raw actions decode to: server index S means local; the codec head picks among the
+ * options at the chosen split (index modulo their number: float32 first where it is offered); u maps
+ * to a share level.
+ */
+export function decode(inst: MultiInstance, server: number, split: number, codec: number, u: number): Strategy {
   if (server === inst.servers.length) return LOCAL(inst);
   const w = 1 / (1 + Math.exp(-u));
-  return { server, y: split, q: Math.min(inst.shareLevels, Math.max(1, Math.ceil(w * inst.shareLevels))) };
+  const q = Math.min(inst.shareLevels, Math.max(1, Math.ceil(w * inst.shareLevels)));
+  const here = splitOptions(inst).filter((o) => o.y === split);
+  const pick = here[codec % here.length];
+  return pick.codec === PLAIN ? { server, y: split, q } : { server, y: split, q, codec: pick.codec };
+}
+
+/** The codec head's size for a network: the most (y, codec) options any split offers. */
+export function codecChoices(inst: Pick<MultiInstance, 'inputBytes' | 'layers' | 'allowLossyCodecs'>): number {
+  const counts = new Map<number, number>();
+  for (const o of splitStrategies(inst.inputBytes, inst.layers, inst.allowLossyCodecs ?? true).slice(0, -1)) counts.set(o.y, (counts.get(o.y) ?? 0) + 1);
+  return Math.max(1, ...counts.values());
 }
 
 export interface StepOutcome {
@@ -86,7 +101,7 @@ export function stepRewards(inst: MultiInstance, proposals: Strategy[], opts: Re
     const p = proposals[i];
     if (opts.shield) {
       const e = executed[i];
-      if (e.server !== p.server || e.y !== p.y || e.q !== p.q) rewards[i] -= opts.collisionPenalty;
+      if (!sameStrategy(e, p)) rewards[i] -= opts.collisionPenalty;
     } else if (p.server >= 0 && overflow.has(inst.servers[p.server].id)) rewards[i] -= opts.collisionPenalty;
   });
   return { executed, rewards, violations: raw.violations.length, substituted: shielded?.substituted ?? 0 };

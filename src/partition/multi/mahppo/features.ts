@@ -1,10 +1,10 @@
-import { LOCAL, responseTime, serverFlops, stepBytes } from '../cost.js';
+import { LOCAL, responseTime, serverFlops, splitOptions, stepBytes } from '../cost.js';
 import type { MultiInstance } from '../instance.js';
 
 /**
  * What an actor's policy sees (MAHPPO's local state, plus what every server broadcasts): for each
- * (server, split) the log of its response time at the full share over the local time (negative = the
- * split pays off), per server the log "pressure" of its compute budget and ingress if every actor
+ * (server, split) the log of its response time at the full share with the split's fastest codec over
+ * the local time (negative = the split pays off), per server the log "pressure" of its compute budget and ingress if every actor
  * offloaded at y = 0, and log(n). A planner is trained for one (network, number of servers) shape.
  */
 export const observationSize = (servers: number, K: number): number => servers * K + 2 * servers + 1;
@@ -19,11 +19,17 @@ export function observations(inst: MultiInstance): Float32Array[] {
     clamp(Math.log((n * serverFlops(inst, 0) + 1) / (srv.computeBudget + 1))),
     clamp(Math.log((n * stepBytes(inst, 0)) / srv.ingressBytesPerSec)),
   ]);
+  const opts = splitOptions(inst);
   return inst.actors.map((a) => {
     const local = responseTime(inst, a, LOCAL(inst));
     const o = new Float32Array(observationSize(S, K));
     let j = 0;
-    for (let s = 0; s < S; s++) for (let y = 0; y < K; y++) o[j++] = Math.log(responseTime(inst, a, { server: s, y, q: inst.shareLevels }) / local);
+    for (let s = 0; s < S; s++)
+      for (let y = 0; y < K; y++) {
+        let t = Infinity;
+        for (const c of opts) if (c.y === y) t = Math.min(t, responseTime(inst, a, { server: s, y, q: inst.shareLevels, codec: c.codec }));
+        o[j++] = Math.log(t / local);
+      }
     for (const p of pressure) o[j++] = p;
     o[j] = Math.log(n);
     return o;

@@ -3,7 +3,7 @@ import { Rng } from '../../../util/rng.js';
 import type { Strategy } from '../cost.js';
 import type { MultiInstance } from '../instance.js';
 import { shieldActions } from '../shield.js';
-import { decode, drawFleet, stepRewards, type FleetOptions, type RewardOptions } from './environment.js';
+import { codecChoices, decode, drawFleet, stepRewards, type FleetOptions, type RewardOptions } from './environment.js';
 import { observations, observationSize } from './features.js';
 import { entropyHybrid, HybridPolicy, logProbHybrid, ppoClipLoss, type HybridActions } from './hybrid-policy.js';
 
@@ -88,7 +88,7 @@ export async function act(
     a.codec[i] = rng ? sampleIndex(pc, rng) : argmax(pc);
     a.u[i] = rng ? mu[i] + std * rng.normal() : mu[i];
   }
-  const proposals = Array.from({ length: n }, (_, i) => decode(inst, a.server[i], a.split[i], a.u[i]));
+  const proposals = Array.from({ length: n }, (_, i) => decode(inst, a.server[i], a.split[i], a.codec[i], a.u[i]));
   return { obs, actions: a, proposals };
 }
 
@@ -101,7 +101,8 @@ function concat(rows: readonly Float32Array[]): Float32Array {
 
 export function createPolicy(fleet: FleetOptions, hidden: number, seed: number): HybridPolicy {
   const K = fleet.network.layers.length;
-  return new HybridPolicy({ obs: observationSize(fleet.servers, K), servers: fleet.servers, splits: K, codecs: 1, hidden }, seed);
+  const codecs = codecChoices({ inputBytes: fleet.network.inputBytes, layers: fleet.network.layers });
+  return new HybridPolicy({ obs: observationSize(fleet.servers, K), servers: fleet.servers, splits: K, codecs, hidden }, seed);
 }
 
 export async function trainMahppo(opts: MahppoOptions, onIteration?: (log: IterationLog) => void): Promise<{ policy: HybridPolicy; log: IterationLog[] }> {
