@@ -9,7 +9,8 @@
  *
  * Each game starts from its shipped config (`configs/minatar-<game>.yaml`, the issue-17 tuning).
  * `--resume <dir>` keeps each finished run there and skips it on the next start, so a `--full` run
- * cut short goes on where it stopped; `--frames` and `--actors` override the profile's sizes.
+ * cut short goes on where it stopped (`--collect` writes the figures from the kept runs alone);
+ * `--frames` and `--actors` override the profile's sizes.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +50,12 @@ export function convergenceBands(runs: readonly ConvergenceRun[], env: string, x
   }).filter((s) => s.points.length > 0);
 }
 
+/** "seed / impala / coknight, 3 seeds each", or the count per mode when they differ (a partial --collect). */
+export function seedCounts(runs: readonly ConvergenceRun[], env: string): string {
+  const n = MODES.map((m) => runs.filter((r) => r.env === env && r.mode === m).length);
+  return n.every((k) => k === n[0]) ? `seed / impala / coknight, ${n[0]} seeds each` : MODES.map((m, i) => `${m} ${n[i]} seeds`).join(', ');
+}
+
 function thin<T>(xs: readonly T[], n: number): T[] {
   if (xs.length <= n) return [...xs];
   return Array.from({ length: n }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (n - 1))]);
@@ -77,6 +84,10 @@ async function main(): Promise<void> {
           if (kept && existsSync(kept)) {
             runs.push(JSON.parse(readFileSync(kept, 'utf8')) as ConvergenceRun);
             console.log(`${env} ${mode} seed ${seed}: kept from ${kept}`);
+            continue;
+          }
+          if (args.collect) {
+            console.log(`${env} ${mode} seed ${seed}: not run yet (--collect: left out)`);
             continue;
           }
           const dir = join(root, name);
@@ -128,7 +139,7 @@ async function main(): Promise<void> {
           yLabel: 'mean return (last 20 episodes)',
           series: convergenceBands(runs, env, x),
         }),
-        caption: `${env}: return vs ${x === 'frames' ? 'frames' : 'wall-clock seconds'} for seed / impala / coknight, ${seeds.length} seeds each, ${actors} actors, ${frames} frames per run.`,
+        caption: `${env}: return vs ${x === 'frames' ? 'frames' : 'wall-clock seconds'} for ${seedCounts(runs, env)}, ${actors} actors × 4 envs, ${frames} frames per run.`,
       });
     }
   const data = { frames, actors, envsPerActor: 4, configs: GAMES.map((g) => `configs/${g.replace('/', '-')}.yaml`), seeds, games: GAMES, runs };

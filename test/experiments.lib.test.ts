@@ -101,7 +101,11 @@ describe('experiments/lib/results', () => {
       out: '/tmp/x',
       command: 'npx tsx experiments/demo.ts --full',
       numbers: {},
+      resume: undefined,
+      collect: false,
     });
+    expect(studyArgs('demo', ['node', 'demo.ts', '--full', '--resume', '/tmp/r', '--collect'])).toMatchObject({ resume: '/tmp/r', collect: true });
+    expect(() => studyArgs('demo', ['node', 'demo.ts', '--collect'])).toThrow(/--collect needs --resume <dir>/);
     const hf = [{ flag: 'host-flops', description: 'd' }];
     expect(studyArgs('demo', ['node', 'demo.ts', '--host-flops', '4e9'], hf)).toMatchObject({
       numbers: { hostFlops: 4e9 },

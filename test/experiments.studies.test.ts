@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { convergenceBands, type ConvergenceRun } from '../experiments/fig08-convergence.js';
+import { convergenceBands, seedCounts, type ConvergenceRun } from '../experiments/fig08-convergence.js';
 import { usageDensities } from '../experiments/fig09-learner-usage.js';
 import { bandwidthSeries, type BandwidthRow } from '../experiments/fig10-bandwidth.js';
 import { scalingSeries, type ScalingRow } from '../experiments/fig11-scaling.js';
@@ -35,6 +35,9 @@ describe('experiment studies: what each plots', () => {
     expect(last[1]).toBeCloseTo(5, 12);
     expect([last[2], last[3]]).toEqual([4, 6]);
     expect(convergenceBands(runs, 'g', 'time')[0].points.at(-1)![0]).toBe(4);
+    // Captions say how many seeds each mode has when a partial --collect leaves them uneven.
+    expect(seedCounts(runs, 'g')).toBe('seed 2 seeds, impala 1 seeds, coknight 0 seeds');
+    expect(seedCounts([run('g', 'seed', 1, [0]), run('g', 'impala', 1, [0]), run('g', 'coknight', 1, [0])], 'g')).toBe('seed / impala / coknight, 1 seeds each');
   });
 
   it('fig09: a density per mode of the interval busy fractions, on [0, 1]', () => {
