@@ -3,10 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureGradients } from '../src/backend/gradients.js';
 import { impalaDeepNetwork } from '../src/partition/networks.js';
-import { evaluateMulti, parseMultiInstance } from '../src/partition/multi/index.js';
+import { evaluateMulti, parseMultiInstance, responseTime } from '../src/partition/multi/index.js';
 import { codecChoices, decode, drawFleet, stepRewards } from '../src/partition/multi/mahppo/environment.js';
 import { entropyHybrid, logProbHybrid, ppoClipLoss, type HybridOut } from '../src/partition/multi/mahppo/hybrid-policy.js';
-import { DEFAULT_MAHPPO, planMahppo, trainMahppo } from '../src/partition/multi/mahppo/trainer.js';
+import { act, DEFAULT_MAHPPO, planMahppo, trainMahppo } from '../src/partition/multi/mahppo/trainer.js';
+import { resolveNetwork } from '../src/partition/simulate.js';
 import { Rng } from '../src/util/rng.js';
 
 beforeAll(async () => {
@@ -88,5 +89,23 @@ describe('MAHPPO training on the simulator', () => {
       const r = stepRewards(inst, plan.raw, { beta: 0, collisionPenalty: 0.5, shield: true });
       for (const v of r.rewards) expect(v).toBeLessThanOrEqual(1);
     }
+  }, 120_000);
+
+  it('on a network with codecs the codec head has one choice per option of the richest split, and the sampled plans use them', async () => {
+    const fleet = { network: resolveNetwork('impala-shallow', ['q8', 'ae4q4']), servers: 1, actors: [4, 6] as const, shareLevels: 2 };
+    const { policy } = await trainMahppo({ ...DEFAULT_MAHPPO, fleet, iterations: 2, episodesPerIteration: 4, epochs: 1, seed: 5 });
+    expect(policy.shape.codecs).toBe(3); // float32, q8, ae4q4 at splits 1 and 2
+    const rng = new Rng(8);
+    const used = new Set<string>();
+    for (let e = 0; e < 20; e++) {
+      const inst = drawFleet(fleet, rng);
+      const { proposals } = await act(policy, inst, rng); // sampled, as in training
+      for (const p of proposals) {
+        expect(() => responseTime(inst, inst.actors[0], p)).not.toThrow(); // every decoded action is a strategy of the instance
+        if (p.y > 0 && p.y < inst.layers.length) used.add(p.codec ?? 'f32');
+      }
+      expect(evaluateMulti(inst, (await planMahppo(policy, inst, { shield: true })).assignment).violations).toEqual([]);
+    }
+    expect([...used].sort()).toEqual(['ae4q4', 'f32', 'q8']);
   }, 120_000);
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { initBackend } from '../../backend/index.js';
 import { NETWORKS } from '../../partition/networks.js';
+import { resolveNetwork } from '../../partition/simulate.js';
 import {
   evaluateMulti,
   parseMultiInstance,
@@ -40,12 +41,31 @@ export function registerPlanner(program: Command): void {
     .option('--iterations <n>', 'PPO iterations', parseIntArg('--iterations', 1), DEFAULT_MAHPPO.iterations)
     .option('--share-levels <n>', 'bandwidth share levels Q', parseIntArg('--share-levels', 1), 4)
     .option('--shield', 'train through the shields (SROLE): rewards from the shielded joint action')
+    .option(
+      '--codecs <list>',
+      "feature codecs offered at every split besides float32, comma-separated (e.g. q8,ae4q4): the policy's codec head chooses among them",
+      (v: string) =>
+        v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+    )
     .option('--seed <n>', 'seed', parseIntArg('--seed', 0), 1)
     .requiredOption('--out <file>', 'checkpoint to write (JSON)')
     .action(
-      async (o: { network: string; servers: number; actors: string; iterations: number; shareLevels: number; shield?: boolean; seed: number; out: string }) => {
+      async (o: {
+        network: string;
+        servers: number;
+        actors: string;
+        iterations: number;
+        shareLevels: number;
+        shield?: boolean;
+        codecs?: string[];
+        seed: number;
+        out: string;
+      }) => {
+        const network = resolveNetwork(o.network, o.codecs ?? []); // before the backend: a bad codec fails at once
         await initBackend({ prefer: 'wasm', threads: 1 });
-        const network = NETWORKS[o.network]();
         const fleet = { network, servers: o.servers, actors: parseRange(o.actors), shareLevels: o.shareLevels };
         const { policy, log } = await trainMahppo(
           { ...DEFAULT_MAHPPO, fleet, iterations: o.iterations, seed: o.seed, reward: { beta: 0, collisionPenalty: 0.5, shield: o.shield === true } },
