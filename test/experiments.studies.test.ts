@@ -37,7 +37,9 @@ describe('experiment studies: what each plots', () => {
     expect(convergenceBands(runs, 'g', 'time')[0].points.at(-1)![0]).toBe(4);
     // Captions say how many seeds each mode has when a partial --collect leaves them uneven.
     expect(seedCounts(runs, 'g')).toBe('seed 2 seeds, impala 1 seeds, coknight 0 seeds');
-    expect(seedCounts([run('g', 'seed', 1, [0]), run('g', 'impala', 1, [0]), run('g', 'coknight', 1, [0])], 'g')).toBe('seed / impala / coknight, 1 seeds each');
+    expect(seedCounts([run('g', 'seed', 1, [0]), run('g', 'impala', 1, [0]), run('g', 'coknight', 1, [0])], 'g')).toBe(
+      'seed / impala / coknight, 1 seeds each',
+    );
   });
 
   it('fig09: a density per mode of the interval busy fractions, on [0, 1]', () => {

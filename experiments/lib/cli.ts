@@ -46,5 +46,12 @@ export function studyArgs(study: string, argv = process.argv, numeric: readonly 
       extra.push(`--${n.flag} ${o[key]}`);
     }
   }
-  return { profile, out: o.out, command: [`npx tsx experiments/${study}.ts --${profile}`, ...extra].join(' '), numbers, resume: o.resume, collect: o.collect === true };
+  return {
+    profile,
+    out: o.out,
+    command: [`npx tsx experiments/${study}.ts --${profile}`, ...extra].join(' '),
+    numbers,
+    resume: o.resume,
+    collect: o.collect === true,
+  };
 }
