@@ -1,5 +1,5 @@
 import type { PolicyModel } from '../model/index.js';
-import { codecOptionsFor, type Layer } from '../partition/index.js';
+import { codecOptionsFor, type Layer, PLAIN } from '../partition/index.js';
 import type { SplitCodecs } from './split-codecs.js';
 
 /**
@@ -16,4 +16,4 @@ export function plannerLayers(model: PolicyModel, codecs?: SplitCodecs): Layer[]
 }
 
 /** A planner's codec for the learner ('' = float32 or nothing sent). */
-export const plannedCodec = (codec: string | undefined): string => (codec === undefined || codec === 'f32' ? '' : codec);
+export const plannedCodec = (codec: string | undefined): string => (codec === undefined || codec === PLAIN ? '' : codec);

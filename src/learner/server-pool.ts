@@ -204,7 +204,9 @@ export class ServerPool {
     if (wait) await wait;
     const a = this.registry.get(step.actorId);
     const r = this.routes.get(step.actorId);
-    if (!a?.ctx || !r || step.registration !== a.registrations || (r.server !== s.id && r.leaving !== s.id)) {
+    // Checked again after any wait below: the actor may have left or moved meanwhile.
+    const stale = (): boolean => !a?.ctx || !r || step.registration !== a.registrations || (r.server !== s.id && r.leaving !== s.id);
+    if (stale() || !a || !r) {
       s.rejected++;
       this.metrics.rejected.inc({ reason: 'served_STALE' });
       return;
@@ -228,7 +230,7 @@ export class ServerPool {
       // An actor the plan moved from y = K to a server has its last local steps still on the upload
       // channel: its first forwarded steps wait for them, as a direct request does (UploadIntake.catchUp).
       await this.intake.catchUp(a, req);
-      if (!a.ctx || step.registration !== a.registrations) {
+      if (stale()) {
         s.rejected++;
         this.metrics.rejected.inc({ reason: 'served_STALE' });
         return;
