@@ -12,7 +12,7 @@
  * cut short goes on where it stopped (`--collect` writes the figures from the kept runs alone);
  * `--frames` and `--actors` override the profile's sizes.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,7 @@ import { bandChart, type BandSeries } from '../src/plot/band-chart.js';
 import { bandOf, loadRun, type RunData } from '../src/run/compare.js';
 import { runDistributed } from '../src/run/distributed.js';
 import { studyArgs } from './lib/cli.js';
+import { KeptRuns } from './lib/kept.js';
 import { writeStudy, type Figure } from './lib/results.js';
 
 const MODES = ['seed', 'impala', 'coknight'] as const;
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
   const seeds = [1, 2, 3];
   await initBackend({ log: () => {} });
   const root = mkdtempSync(join(tmpdir(), 'ck-fig08-'));
-  if (args.resume) mkdirSync(args.resume, { recursive: true });
+  const kept = new KeptRuns(args.resume, args.collect);
   const runs: ConvergenceRun[] = [];
   try {
     for (const env of GAMES)
@@ -80,49 +81,41 @@ async function main(): Promise<void> {
         for (const mode of MODES) {
           const name = `${env.replace('/', '-')}-${mode}-${seed}`;
           // A kept run counts only if it was made with these sizes.
-          const kept = args.resume ? join(args.resume, `${name}-${frames}f-${actors}a.json`) : undefined;
-          if (kept && existsSync(kept)) {
-            runs.push(JSON.parse(readFileSync(kept, 'utf8')) as ConvergenceRun);
-            console.log(`${env} ${mode} seed ${seed}: kept from ${kept}`);
-            continue;
-          }
-          if (args.collect) {
-            console.log(`${env} ${mode} seed ${seed}: not run yet (--collect: left out)`);
-            continue;
-          }
-          const dir = join(root, name);
-          const config = loadConfig(join(CONFIGS, `${env.replace('/', '-')}.yaml`), {
-            mode,
-            frames,
-            seed,
-            env: { id: env },
-            distributed: { actors, envsPerActor: 4, metricsListen: '' },
-            run: { dir, progress: 'none', checkpointEverySeconds: 1e9, returnWindow: 20 },
+          const r = await kept.get(`${name}-${frames}f-${actors}a`, async (): Promise<ConvergenceRun> => {
+            const dir = join(root, name);
+            const config = loadConfig(join(CONFIGS, `${env.replace('/', '-')}.yaml`), {
+              mode,
+              frames,
+              seed,
+              env: { id: env },
+              distributed: { actors, envsPerActor: 4, metricsListen: '' },
+              run: { dir, progress: 'none', checkpointEverySeconds: 1e9, returnWindow: 20 },
+            });
+            await runDistributed(config, { spawnActors: actors, log: () => {} });
+            const byFrames = loadRun(dir, 'mode', 'frames');
+            const byTime = loadRun(dir, 'mode', 'time');
+            const curve = thin(
+              byFrames.curve.map(([f, y], i): [number, number, number] => [f, byTime.curve[i][0], y]),
+              200,
+            );
+            const r: ConvergenceRun = {
+              env,
+              mode,
+              seed,
+              finalReturn: byFrames.finalReturn,
+              framesPerSecond: byFrames.framesPerSecond,
+              wallSeconds: byFrames.wallSeconds,
+              inferenceBusy: byFrames.inferenceBusy,
+              trainingBusy: byFrames.trainingBusy,
+              curve,
+            };
+            console.log(
+              `${env} ${mode} seed ${seed}: return ${r.finalReturn.toFixed(2)}, ${r.framesPerSecond.toFixed(0)} frames/s, ${r.wallSeconds.toFixed(0)} s`,
+            );
+            rmSync(dir, { recursive: true, force: true });
+            return r;
           });
-          await runDistributed(config, { spawnActors: actors, log: () => {} });
-          const byFrames = loadRun(dir, 'mode', 'frames');
-          const byTime = loadRun(dir, 'mode', 'time');
-          const curve = thin(
-            byFrames.curve.map(([f, y], i): [number, number, number] => [f, byTime.curve[i][0], y]),
-            200,
-          );
-          const r: ConvergenceRun = {
-            env,
-            mode,
-            seed,
-            finalReturn: byFrames.finalReturn,
-            framesPerSecond: byFrames.framesPerSecond,
-            wallSeconds: byFrames.wallSeconds,
-            inferenceBusy: byFrames.inferenceBusy,
-            trainingBusy: byFrames.trainingBusy,
-            curve,
-          };
-          console.log(
-            `${env} ${mode} seed ${seed}: return ${r.finalReturn.toFixed(2)}, ${r.framesPerSecond.toFixed(0)} frames/s, ${r.wallSeconds.toFixed(0)} s`,
-          );
-          runs.push(r);
-          if (kept) writeFileSync(kept, JSON.stringify(r));
-          rmSync(dir, { recursive: true, force: true });
+          if (r) runs.push(r);
         }
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -8,13 +8,16 @@
  * ratios between modes are comparable even on a shared machine; absolute numbers are not.
  *
  *   npx tsx experiments/fig10-bandwidth.ts --quick   # caps 50, 10, 2 MB/s; 8 s windows, updates of 4 × 10 frames
- *   npx tsx experiments/fig10-bandwidth.ts --full    # caps 50, 20, 10, 5, 2 MB/s; 3 runs per cell (median)
+ *   npx tsx experiments/fig10-bandwidth.ts --full    # caps 50, 20, 10, 5, 2 MB/s; 3 runs per cell (median), 20 s windows
+ *
+ * `--resume <dir>` keeps each finished run there (see lib/kept.ts); the modes take turns within a cap.
  */
 import { seriesByMode } from './lib/charts.js';
 import { initBackend } from '../src/backend/index.js';
 import { lineChart } from '../src/plot/charts.js';
 import { parseBandwidth } from '../src/util/bandwidth.js';
 import { hyperFor, runCell, type CellResult } from './lib/cell.js';
+import { KeptRuns } from './lib/kept.js';
 import { studyArgs } from './lib/cli.js';
 import { writeStudy } from './lib/results.js';
 import { withLinks } from './lib/shaping.js';
@@ -40,6 +43,29 @@ export interface BandwidthRow {
   readonly inferenceBusy: number;
   readonly trainingBusy: number;
   readonly splitPoints: number[];
+  /** Every run of the cell, in order (the row holds their medians). */
+  readonly runs: readonly RunValues[];
+}
+
+export interface RunValues {
+  readonly trainFramesPerSec: number;
+  readonly envStepsPerSec: number;
+  readonly splitPoints: number[];
+}
+
+/** A cell's row: medians of its runs, and the runs themselves for the spread. */
+export function bandwidthRow(mode: string, capMBps: number, shaping: string, cells: readonly CellResult[]): BandwidthRow {
+  return {
+    mode,
+    capMBps,
+    shaping,
+    trainFramesPerSec: median(cells.map((c) => c.trainFramesPerSec)),
+    envStepsPerSec: median(cells.map((c) => c.envStepsPerSec)),
+    inferenceBusy: median(cells.map((c) => c.inferenceBusy)),
+    trainingBusy: median(cells.map((c) => c.trainingBusy)),
+    splitPoints: cells[cells.length - 1].splitPoints,
+    runs: cells.map((c) => ({ trainFramesPerSec: c.trainFramesPerSec, envStepsPerSec: c.envStepsPerSec, splitPoints: c.splitPoints })),
+  };
 }
 
 export function bandwidthSeries(rows: readonly BandwidthRow[], key: 'trainFramesPerSec' | 'envStepsPerSec'): { name: string; points: [number, number][] }[] {
@@ -56,16 +82,20 @@ async function main(): Promise<void> {
   const full = args.profile === 'full';
   const caps = full ? ['50MB/s', '20MB/s', '10MB/s', '5MB/s', '2MB/s'] : ['50MB/s', '10MB/s', '2MB/s'];
   await initBackend({ log: () => {} });
+  const kept = new KeptRuns(args.resume, args.collect);
+  const reps = full ? 3 : 1;
   const rows: BandwidthRow[] = [];
   let shaping = '';
   for (const cap of caps) {
     await withLinks('fig10', ACTORS, cap, async (links) => {
       shaping = `${links.shaping}: ${links.why}`;
-      for (const mode of MODES) {
-        const runs: CellResult[] = [];
-        for (let r = 0; r < (full ? 3 : 1); r++)
-          runs.push(
-            await runCell({
+      // Repetition-major: the modes take turns, so a slow stretch of a shared machine hits all alike.
+      const runs = new Map<string, CellResult[]>(MODES.map((m) => [m, []]));
+      for (let r = 0; r < reps; r++)
+        for (const mode of MODES) {
+          const key = `${args.profile}-${cap.replace('/', 'p')}-${mode}-r${r + 1}`;
+          const cell = await kept.get(key, () =>
+            runCell({
               mode: VARIANTS[mode].mode,
               actors: ACTORS,
               env: ENV,
@@ -75,23 +105,20 @@ async function main(): Promise<void> {
               actorExtraArgs: () => ['--link-bytes-per-sec', String(parseBandwidth(cap))],
               config: { hyper: hyperFor(full), ...(VARIANTS[mode].codec ? { distributed: { codec: VARIANTS[mode].codec } } : {}) },
               warmupSeconds: full ? 5 : 3,
-              seconds: full ? 15 : 8,
+              seconds: full ? 20 : 8,
+              sampleMs: 250,
             }),
           );
-        const row: BandwidthRow = {
-          mode,
-          capMBps: parseBandwidth(cap) / 1e6,
-          shaping: links.shaping,
-          trainFramesPerSec: median(runs.map((c) => c.trainFramesPerSec)),
-          envStepsPerSec: median(runs.map((c) => c.envStepsPerSec)),
-          inferenceBusy: median(runs.map((c) => c.inferenceBusy)),
-          trainingBusy: median(runs.map((c) => c.trainingBusy)),
-          splitPoints: runs[runs.length - 1].splitPoints,
-        };
-        console.log(
-          `${cap} ${mode} (${links.shaping}): ${row.trainFramesPerSec.toFixed(0)} train frames/s, ${row.envStepsPerSec.toFixed(0)} env steps/s, y=[${row.splitPoints.join(',')}]`,
-        );
-        rows.push(row);
+          if (!cell) continue;
+          console.log(
+            `${cap} ${mode} run ${r + 1} (${links.shaping}): ${cell.trainFramesPerSec.toFixed(0)} train frames/s, ${cell.envStepsPerSec.toFixed(0)} env steps/s, y=[${cell.splitPoints.join(',')}]`,
+          );
+          runs.get(mode)!.push(cell);
+        }
+      for (const mode of MODES) {
+        const cells = runs.get(mode)!;
+        if (cells.length === 0) continue;
+        rows.push(bandwidthRow(mode, parseBandwidth(cap) / 1e6, links.shaping, cells));
       }
     });
   }
@@ -109,7 +136,7 @@ async function main(): Promise<void> {
         logX: true,
         series: bandwidthSeries(rows, key),
       }),
-      caption: `${label} of seed / impala / coknight vs the per-actor cap (${caps.join(', ')}), ${ACTORS} actors on ${ENV}; links shaped by ${shaping}.`,
+      caption: `${label} of ${MODES.join(' / ')} (median of ${reps} run${reps > 1 ? 's' : ''} per cell) vs the per-actor cap (${caps.join(', ')}), ${ACTORS} actors on ${ENV}; links shaped by ${shaping}.`,
     });
   }
   const data = { env: ENV, actors: ACTORS, shaping, rows };

@@ -5,12 +5,15 @@
  * with the learner for the same cores: the curves show where this host saturates, not the paper's GPU.
  *
  *   npx tsx experiments/fig11-scaling.ts --quick   # 1, 2, 4, 8 actors; 6 s windows, updates of 4 × 10 frames
- *   npx tsx experiments/fig11-scaling.ts --full    # 1 … 64 actors; 3 runs per cell (median)
+ *   npx tsx experiments/fig11-scaling.ts --full    # 1 … 64 actors; 3 runs per cell (median), 20 s windows
+ *
+ * `--resume <dir>` keeps each finished run there (see lib/kept.ts); the modes take turns per count.
  */
 import { seriesByMode } from './lib/charts.js';
 import { initBackend } from '../src/backend/index.js';
 import { lineChart } from '../src/plot/charts.js';
 import { hyperFor, runCell, type CellResult } from './lib/cell.js';
+import { KeptRuns } from './lib/kept.js';
 import { studyArgs } from './lib/cli.js';
 import { writeStudy } from './lib/results.js';
 import { median } from './lib/stats.js';
@@ -27,6 +30,23 @@ export interface ScalingRow {
   readonly inferenceBusy: number;
   readonly trainingBusy: number;
   readonly splitPoints: number[];
+  /** Every run of the cell, in order (the row holds their medians). */
+  readonly runs: readonly { requestsPerSec: number; trainFramesPerSec: number; splitPoints: number[] }[];
+}
+
+/** A cell's row: medians of its runs, and the runs themselves for the spread. */
+export function scalingRow(mode: string, actors: number, cells: readonly CellResult[]): ScalingRow {
+  return {
+    mode,
+    actors,
+    requestsPerSec: median(cells.map((c) => c.requestsPerSec)),
+    trainFramesPerSec: median(cells.map((c) => c.trainFramesPerSec)),
+    envStepsPerSec: median(cells.map((c) => c.envStepsPerSec)),
+    inferenceBusy: median(cells.map((c) => c.inferenceBusy)),
+    trainingBusy: median(cells.map((c) => c.trainingBusy)),
+    splitPoints: cells[cells.length - 1].splitPoints,
+    runs: cells.map((c) => ({ requestsPerSec: c.requestsPerSec, trainFramesPerSec: c.trainFramesPerSec, splitPoints: c.splitPoints })),
+  };
 }
 
 export function scalingSeries(rows: readonly ScalingRow[], key: 'requestsPerSec' | 'trainFramesPerSec'): { name: string; points: [number, number][] }[] {
@@ -43,29 +63,37 @@ async function main(): Promise<void> {
   const full = args.profile === 'full';
   const counts = full ? [1, 2, 4, 8, 16, 32, 64] : [1, 2, 4, 8];
   await initBackend({ log: () => {} });
+  const kept = new KeptRuns(args.resume, args.collect);
+  const reps = full ? 3 : 1;
   const rows: ScalingRow[] = [];
-  for (const actors of counts)
-    for (const mode of MODES) {
-      const runs: CellResult[] = [];
-      for (let r = 0; r < (full ? 3 : 1); r++)
-        runs.push(
-          await runCell({ mode, actors, env: ENV, envsPerActor: 2, config: { hyper: hyperFor(full) }, warmupSeconds: full ? 5 : 3, seconds: full ? 15 : 6 }),
+  for (const actors of counts) {
+    // Repetition-major: the modes take turns, so a slow stretch of a shared machine hits both alike.
+    const runs = new Map<string, CellResult[]>(MODES.map((m) => [m, []]));
+    for (let r = 0; r < reps; r++)
+      for (const mode of MODES) {
+        const cell = await kept.get(`${args.profile}-${actors}a-${mode}-r${r + 1}`, () =>
+          runCell({
+            mode,
+            actors,
+            env: ENV,
+            envsPerActor: 2,
+            config: { hyper: hyperFor(full) },
+            warmupSeconds: full ? 5 : 3,
+            seconds: full ? 20 : 6,
+            sampleMs: 250,
+          }),
         );
-      const row: ScalingRow = {
-        mode,
-        actors,
-        requestsPerSec: median(runs.map((c) => c.requestsPerSec)),
-        trainFramesPerSec: median(runs.map((c) => c.trainFramesPerSec)),
-        envStepsPerSec: median(runs.map((c) => c.envStepsPerSec)),
-        inferenceBusy: median(runs.map((c) => c.inferenceBusy)),
-        trainingBusy: median(runs.map((c) => c.trainingBusy)),
-        splitPoints: runs[runs.length - 1].splitPoints,
-      };
-      console.log(
-        `${actors} actors ${mode}: ${row.requestsPerSec.toFixed(0)} req/s, ${row.trainFramesPerSec.toFixed(0)} train frames/s, y=[${row.splitPoints.join(',')}]`,
-      );
-      rows.push(row);
+        if (!cell) continue;
+        console.log(
+          `${actors} actors ${mode} run ${r + 1}: ${cell.requestsPerSec.toFixed(0)} req/s, ${cell.trainFramesPerSec.toFixed(0)} train frames/s, y=[${cell.splitPoints.join(',')}]`,
+        );
+        runs.get(mode)!.push(cell);
+      }
+    for (const mode of MODES) {
+      const cells = runs.get(mode)!;
+      if (cells.length > 0) rows.push(scalingRow(mode, actors, cells));
     }
+  }
   const figures = [];
   for (const [key, label] of [
     ['requestsPerSec', 'inference requests/s'],
@@ -74,7 +102,7 @@ async function main(): Promise<void> {
     figures.push({
       name: key === 'requestsPerSec' ? 'requests-vs-actors' : 'train-frames-vs-actors',
       svg: await lineChart({ title: `${label} vs number of actors, ${ENV}`, xLabel: 'actors', yLabel: label, logX: true, series: scalingSeries(rows, key) }),
-      caption: `${label} at the learner vs number of actors (${counts.join(', ')}), seed vs coknight, ${ENV}, no link cap.`,
+      caption: `${label} at the learner vs number of actors (${counts.join(', ')}), seed vs coknight (median of ${reps} run${reps > 1 ? 's' : ''} per cell), ${ENV}, no link cap.`,
     });
   const data = { env: ENV, rows };
   for (const f of writeStudy({ study: 'fig11-scaling', profile: args.profile, command: args.command, data, figures }, args.out)) console.log(f);

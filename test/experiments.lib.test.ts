@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { intervalRates, type Sample } from '../experiments/lib/cell.js';
+import { intervalRates, trainedRate, type CellResult, type Sample } from '../experiments/lib/cell.js';
+import { KeptRuns } from '../experiments/lib/kept.js';
+import { bandwidthRow } from '../experiments/fig10-bandwidth.js';
+import { scalingRow } from '../experiments/fig11-scaling.js';
 import { labelledGrid, scatterWithDiagonal } from '../experiments/lib/charts.js';
 import { studyArgs } from '../experiments/lib/cli.js';
 import { fitOf, measuredRequestMs, predictedRequestMs } from '../experiments/lib/cost-validation.js';
@@ -164,6 +167,62 @@ describe('experiments/lib/cell and cost-validation', () => {
     expect(r[0]).toMatchObject({ inferenceBusy: 0.2, trainingBusy: 0.4, rssMB: 200, inMBps: 2 });
     expect(r[0].busy).toBeCloseTo(0.6, 12);
     expect(r[1].busy).toBe(1); // 1.0 + 0.4 is capped: two threads of work in one wall second still count as busy
+  });
+
+  it('trainedRate measures between update completions, not the quantised end points', () => {
+    // Updates of 640 frames complete at t = 1.5, 4.5 and 7.5 s in a 0 … 9 s window sampled every 1.5 s:
+    // 1,280 frames in 6 s = 213.3 frames/s; the end points would say 1,920 / 9 = 213.3 only by luck of phase.
+    const at = (t: number, frames: number) => ({ t, frames });
+    expect(trainedRate([at(0, 0), at(1.5, 640), at(3, 640), at(4.5, 1280), at(6, 1280), at(7.5, 1920), at(9, 1920)])).toBeCloseTo(1280 / 6, 9);
+    // Same run, window ending just before the third update: end points 1,280 / 7 = 183; completions 640 / 3 = 213.3.
+    expect(trainedRate([at(0, 0), at(1.5, 640), at(3, 640), at(4.5, 1280), at(7, 1280)])).toBeCloseTo(640 / 3, 9);
+    // Fewer than two completions: the end points.
+    expect(trainedRate([at(0, 0), at(2, 640), at(8, 640)])).toBe(80);
+    expect(trainedRate([at(0, 0), at(8, 0)])).toBe(0);
+    expect(() => trainedRate([at(0, 0)])).toThrow(/two samples/);
+  });
+
+  it('KeptRuns keeps a finished run, skips it on the next start, and with --collect runs nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ck-kept-'));
+    try {
+      let calls = 0;
+      const make = () => Promise.resolve({ n: ++calls });
+      const quiet = () => {};
+      expect(await new KeptRuns(dir).get('full-2MBps-seed-r1', make, quiet)).toEqual({ n: 1 });
+      expect(await new KeptRuns(dir).get('full-2MBps-seed-r1', make, quiet)).toEqual({ n: 1 });
+      expect(calls).toBe(1);
+      expect(existsSync(join(dir, 'full-2MBps-seed-r1.json.tmp'))).toBe(false);
+      expect(await new KeptRuns(dir, true).get('full-2MBps-seed-r2', make, quiet)).toBeUndefined();
+      expect(calls).toBe(1);
+      expect(await new KeptRuns(undefined).get('x', make, quiet)).toEqual({ n: 2 });
+      await expect(new KeptRuns(dir).get('../escape', make, quiet)).rejects.toThrow(/plain file name/);
+      expect(() => new KeptRuns(undefined, true)).toThrow(/--collect needs --resume/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fig10 and fig11 rows hold the medians of their runs and every run for the spread', () => {
+    const cell = (train: number, steps: number, req: number, y: number[]) =>
+      ({
+        trainFramesPerSec: train,
+        envStepsPerSec: steps,
+        requestsPerSec: req,
+        inferenceBusy: 0.5,
+        trainingBusy: train / 1000,
+        splitPoints: y,
+      }) as unknown as CellResult;
+    const cells = [cell(100, 900, 50, [0, 0]), cell(140, 700, 70, [1, 0]), cell(120, 800, 60, [1, 1])];
+    const b = bandwidthRow('coknight+ae4q4', 10, 'tc', cells);
+    expect(b).toMatchObject({ trainFramesPerSec: 120, envStepsPerSec: 800, inferenceBusy: 0.5, trainingBusy: 0.12, splitPoints: [1, 1] });
+    expect(b.runs.map((r) => r.trainFramesPerSec)).toEqual([100, 140, 120]);
+    const s = scalingRow('seed', 4, cells);
+    expect(s).toMatchObject({ actors: 4, requestsPerSec: 60, trainFramesPerSec: 120 });
+    expect(s.runs.map((r) => r.splitPoints)).toEqual([
+      [0, 0],
+      [1, 0],
+      [1, 1],
+    ]);
   });
 
   it('Eq. 6 at batch n, with and without the training upload, against hand-computed numbers', () => {

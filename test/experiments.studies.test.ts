@@ -81,6 +81,7 @@ describe('experiment studies: what each plots', () => {
       inferenceBusy: 0,
       trainingBusy: 0,
       splitPoints: [],
+      runs: [],
     });
     expect(bandwidthSeries([b('seed', 50, 3), b('seed', 2, 1), b('impala', 2, 5)], 'envStepsPerSec')).toEqual([
       {
@@ -101,6 +102,7 @@ describe('experiment studies: what each plots', () => {
       inferenceBusy: 0,
       trainingBusy: 0,
       splitPoints: [],
+      runs: [],
     });
     expect(scalingSeries([s('coknight', 4, 9), s('coknight', 1, 3)], 'requestsPerSec')).toEqual([
       {
