@@ -42,6 +42,7 @@ const config = (over: Record<string, unknown>) =>
       distributed: { actors: 1, envsPerActor: 2, maxWaitMs: 2, token: 'mahppo-token' },
       run: { dir: mkdtempSync(join(tmpdir(), 'ck-mahppo-run-')), progress: 'none', checkpointEverySeconds: 1000, logEverySeconds: 1 },
       partition: { planner: 'mahppo', plannerCheckpoint: ckpt, edgeFlops: 1e10, ...over },
+      ...(over.multi ? { distributed: { actors: 1, envsPerActor: 2, maxWaitMs: 2, token: 'mahppo-token', serverAssign: 'plan' } } : {}),
     },
     'test',
   );
@@ -55,10 +56,22 @@ describe('MAHPPO as the live split planner', () => {
     writeFileSync(bad, '{"format":"something-else"}');
     expect(() => loadPlannerCheckpoint(bad)).toThrow(/is not a MAHPPO planner checkpoint: format/);
     expect(() => loadPlannerCheckpoint(join(dir, 'missing.json'))).toThrow(/does not exist: train one/);
+    // The multi-server planner's files are read before the learner starts, each error naming its entry.
+    const multi = config({ planner: 'defp', plannerCheckpoint: undefined, multi: { solver: 'mahppo', plannerCheckpoints: [ckpt, join(dir, 'missing.json')] } });
+    await expect(LearnerService.start(multi, { runDir: multi.run.dir!, log: () => {} })).rejects.toThrow(
+      /partition\.multi\.plannerCheckpoints\[1\] .*missing\.json does not exist: train one with `coknight planner train/,
+    );
   });
 
-  it('the learner places a real actor where the policy says, and keeps step accounting exact', { timeout: 120_000 }, async () => {
-    const cfg = config({});
+  it.each([
+    ['partition.planner mahppo', {}, 'mahppo (shielded)'],
+    [
+      'partition.multi.solver mahppo (serverAssign plan, the 1-server file)',
+      { planner: 'defp', plannerCheckpoint: undefined, multi: { solver: 'mahppo', plannerCheckpoints: [ckpt] } },
+      'multi-server mahppo (shielded; policies for 1 server(s), DEFP otherwise)',
+    ],
+  ])('with %s the learner places a real actor where the policy says, and keeps step accounting exact', { timeout: 120_000 }, async (_name, over, planner) => {
+    const cfg = config(over);
     const learner = await LearnerService.start(cfg, { runDir: cfg.run.dir!, log: () => {} });
     const actor = spawn(
       process.execPath,
@@ -79,7 +92,7 @@ describe('MAHPPO as the live split planner', () => {
       await until(() => (learner.learner.registry.get('a')?.stepsServed ?? 0) > 50, 60_000, 'actor a served by the learner');
       expect(learner.learner.registry.get('a')!.splitPoint).toBe(expected.y);
       const plan = learner.learner.planner.describe();
-      expect(plan.planner).toBe('mahppo (shielded)');
+      expect(plan.planner).toBe(planner);
       expect(plan.assignment).toEqual({ a: expected.y });
       const acc = learner.learner.stepAccounting();
       expect(acc.served).toBe(acc.assembled + acc.pending + acc.dropped);

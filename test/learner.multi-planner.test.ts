@@ -11,7 +11,10 @@ import { codecOptionsFor } from '../src/partition/index.js';
 import { plannerFor } from '../src/learner/split-planner.js';
 import { createModel, type PolicyModel } from '../src/model/index.js';
 import { loadHighs, type Highs } from '../src/partition/milp.js';
-import { evaluateMulti, parseMultiInstance, solveMultiDefp, solveMultiMilp, type Strategy } from '../src/partition/multi/index.js';
+import { countViolations, evaluateMulti, parseMultiInstance, solveMultiDefp, solveMultiMilp, type Strategy } from '../src/partition/multi/index.js';
+import { planFromCheckpoint, type PlannerCheckpoint } from '../src/partition/multi/mahppo/checkpoint.js';
+import { DEFAULT_MAHPPO, trainMahppo } from '../src/partition/multi/mahppo/trainer.js';
+import { minatarNetwork } from '../src/partition/networks.js';
 import type { Hello } from '../src/transport/index.js';
 
 const hello = (actorId: string, flops: number): Hello => ({
@@ -33,7 +36,7 @@ describe('multi-server planner (serverAssign plan)', () => {
   let highs: Highs;
   let total: number;
   beforeAll(async () => {
-    await initBackend({ log: () => {}, gradients: false });
+    await initBackend({ log: () => {} }); // with gradients: the mahppo cases train small policies
     model = createModel('minatar', { inputShape: [10, 10, 4], numActions: 3 });
     highs = await loadHighs();
     total = model.layers.reduce((n, l) => n + l.flops, 0);
@@ -124,7 +127,7 @@ describe('multi-server planner (serverAssign plan)', () => {
   });
 
   it('the MILP solver gives the exact optimum of the same instance', async () => {
-    const p = plannerFor(config('milp'), model, 1e9, undefined, undefined, highs) as MultiServerPlanner;
+    const p = plannerFor(config('milp'), model, 1e9, undefined, { highs }) as MultiServerPlanner;
     const { steps } = play(p);
     const specs = { s0: 1e10, s1: 1e11 };
     const all = [
@@ -200,6 +203,105 @@ describe('multi-server planner (serverAssign plan)', () => {
       ).objective,
     ).toBeCloseTo(2 * (336_896 / 1e10 + 912 / 3e3), 12);
     codecs.dispose();
+  });
+
+  /** A MAHPPO planner file's contents for `servers` servers (the learner included), trained briefly here. */
+  const trained = async (servers: number, shareLevels = 4): Promise<PlannerCheckpoint> => {
+    const fleet = { network: minatarNetwork(), servers, actors: [2, 4] as const, shareLevels };
+    const { policy } = await trainMahppo({ ...DEFAULT_MAHPPO, fleet, iterations: 2, episodesPerIteration: 4, epochs: 1, seed: 11 });
+    const c = { format: 'coknight-mahppo/1' as const, network: 'minatar', servers, shareLevels, shape: policy.shape, weights: await policy.save() };
+    return c;
+  };
+
+  it('solver mahppo plans with the policy for the current server count behind the shields, and with DEFP where it has none', async () => {
+    const [one, two] = [await trained(1), await trained(2)];
+    const cfg = validateConfig({
+      mode: 'coknight',
+      distributed: { serverAssign: 'plan' },
+      partition: {
+        edgeFlops: 1e3,
+        multi: {
+          solver: 'mahppo',
+          plannerCheckpoints: ['one.json', 'two.json'],
+          servers: { s0: { flops: 1e10 }, s1: { flops: 1e11, computeBudget: total * 1.5 } },
+        },
+      },
+    });
+    const p = plannerFor(cfg, model, 1e9, undefined, { policies: [one, two] }) as MultiServerPlanner;
+    expect(p.describe().planner).toBe('multi-server mahppo (shielded; policies for 1, 2 server(s), DEFP otherwise)');
+    const seen: string[] = [];
+    p.onReplan = (r) => seen.push(`${r.solver}${r.fallback ? ` / ${r.fallback}` : ''}`);
+    const { steps } = play(p);
+    // The instance the adapter builds (an undeclared ingress is 2 × (1 + Σ links): it never binds).
+    const ingress = 2 * (1 + 2e6);
+    const instance = (servers: string[]) => {
+      const specs: Record<string, { flops: number; computeBudget: number }> = {
+        s0: { flops: 1e10, computeBudget: 1e18 },
+        s1: { flops: 1e11, computeBudget: total * 1.5 },
+      };
+      const all = [
+        { id: 'learner', flops: 1e3, computeBudget: 1e18, ingressBytesPerSec: ingress },
+        ...servers.map((id) => ({ id, ...specs[id], ingressBytesPerSec: ingress })),
+      ];
+      return parseMultiInstance({
+        inputBytes: model.inputBytes,
+        layers: model.layers.map((l) => ({ name: l.name, flops: l.flops, outBytes: l.outBytes })),
+        servers: all,
+        shareLevels: 4,
+        actors: Object.entries(ACTORS).map(([id, flops]) => ({ id, flops, links: all.map(() => 1e6) })),
+      });
+    };
+    const byPolicy = (c: PlannerCheckpoint, servers: string[]) => planFromCheckpoint(c, instance(servers), { shield: true });
+    // Learner alone: the 1-server policy; with s0: the 2-server policy (both shielded: never over a budget).
+    expect(steps[0]).toEqual(asPlacements(byPolicy(one, [])));
+    expect(steps[1]).toEqual(asPlacements(byPolicy(two, ['s0'])));
+    expect(steps[3]).toEqual(asPlacements(byPolicy(two, ['s0'])));
+    for (const [c, servers] of [
+      [one, []],
+      [two, ['s0']],
+    ] as const)
+      expect(countViolations(instance([...servers]), byPolicy(c, [...servers]))).toBe(0);
+    // Three servers (learner, s0, s1): no file covers that count, so DEFP plans from the previous plan, and says so.
+    const prev = steps[1];
+    const start = Object.keys(ACTORS).map((id) => {
+      const x = prev[id];
+      return x.server === null
+        ? { server: -1, y: model.K, q: 0 }
+        : { server: names.indexOf(x.server), y: x.splitPoint, q: byPolicy(two, ['s0'])[Object.keys(ACTORS).indexOf(id)].q };
+    });
+    expect(steps[2]).toEqual(asPlacements(solveMultiDefp(instance(['s0', 's1']), { start }).assignment));
+    expect(seen).toEqual([
+      'mahppo (shielded)',
+      'mahppo (shielded)',
+      'mahppo (shielded)',
+      'defp / no MAHPPO policy for 3 server(s) (files cover 1, 2): planned by DEFP',
+      'mahppo (shielded)',
+    ]);
+  });
+
+  it('solver mahppo refuses files that do not fit the run before it starts, naming the entry', async () => {
+    const cfg = (shareLevels = 4) =>
+      validateConfig({
+        mode: 'coknight',
+        distributed: { serverAssign: 'plan' },
+        partition: { multi: { solver: 'mahppo', shareLevels, plannerCheckpoints: ['a.json', 'b.json'] } },
+      });
+    expect(() => validateConfig({ mode: 'coknight', distributed: { serverAssign: 'plan' }, partition: { multi: { solver: 'mahppo' } } })).toThrow(
+      /partition\.multi\.plannerCheckpoints: partition\.multi\.solver is mahppo but no plannerCheckpoints are given: train one per server count with `coknight planner train --servers N/,
+    );
+    expect(() =>
+      validateConfig({ mode: 'coknight', distributed: { serverAssign: 'plan' }, partition: { planner: 'mahppo', plannerCheckpoint: 'x.json' } }),
+    ).toThrow(/set partition\.multi\.solver to mahppo with partition\.multi\.plannerCheckpoints/);
+    const one = await trained(1);
+    expect(() => plannerFor(cfg(), model, 1e9)).toThrow(/plannerCheckpoints\) must be loaded/);
+    expect(() => plannerFor(cfg(), model, 1e9, undefined, { policies: [one, one] })).toThrow(/plannerCheckpoints\[1\]: a second planner for 1 server\(s\)/);
+    expect(() => plannerFor(cfg(8), model, 1e9, undefined, { policies: [one] })).toThrow(
+      /plannerCheckpoints\[0\]: trained with 4 share levels, partition\.multi\.shareLevels is 8/,
+    );
+    const wrongNet = { ...one, shape: { ...one.shape, splits: one.shape.splits + 1 } };
+    expect(() => plannerFor(cfg(), model, 1e9, undefined, { policies: [wrongNet] })).toThrow(
+      /plannerCheckpoints\[0\] does not fit this run: it was trained for a 3-layer network \(minatar\), this one has K = 2; train one for the minatar network with --servers 1/,
+    );
   });
 
   it('refuses bad configs with the field named', () => {

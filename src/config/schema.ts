@@ -195,7 +195,12 @@ const plannedServerSchema = z.strictObject({
 
 /** distributed.serverAssign 'plan': the multi-server planner (src/partition/multi) run live by the learner. */
 const multiPlanSchema = z.strictObject({
-  solver: z.enum(['defp', 'greedy', 'milp'], { error: "partition.multi.solver must be 'defp', 'greedy' or 'milp'" }).default('defp'),
+  solver: z.enum(['defp', 'greedy', 'milp', 'mahppo'], { error: "partition.multi.solver must be 'defp', 'greedy', 'milp' or 'mahppo'" }).default('defp'),
+  /**
+   * solver mahppo: MAHPPO planner files (`coknight planner train --servers N`), one per server count
+   * (the learner counts as one); a re-plan with a count no file covers uses DEFP and says so.
+   */
+  plannerCheckpoints: z.array(z.string().min(1)).default([]),
   /** Bandwidth-share steps Q of the multi-server problem. */
   shareLevels: z.number().int().min(1).max(64).default(4),
   /** MILP time limit per re-plan, seconds. */
@@ -275,7 +280,14 @@ export const configSchema = z
         code: 'custom',
         path: ['partition', 'planner'],
         message:
-          "distributed.serverAssign 'plan' solves with partition.multi.solver (defp, greedy or milp); the live MAHPPO planner plans the learner alone: set partition.planner to defp",
+          "distributed.serverAssign 'plan' solves with partition.multi.solver, not partition.planner: for learned plans over several servers set partition.multi.solver to mahppo with partition.multi.plannerCheckpoints (one file per server count), and partition.planner to defp",
+      });
+    if (c.partition.multi.solver === 'mahppo' && c.partition.multi.plannerCheckpoints.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['partition', 'multi', 'plannerCheckpoints'],
+        message:
+          'partition.multi.solver is mahppo but no plannerCheckpoints are given: train one per server count with `coknight planner train --servers N --out <file>` and list the files',
       });
     if (c.partition.planner === 'mahppo' && c.partition.plannerCheckpoint === undefined)
       ctx.addIssue({

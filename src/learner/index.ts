@@ -10,7 +10,16 @@ export { ActorRegistry, type ActorState } from './actor-registry.js';
 export { InferenceHandler } from './inference-handler.js';
 export { UploadIntake } from './upload-intake.js';
 export { type LearnerSink, type EpisodeReport, type UpdateReport, nullSink } from './sink.js';
-export { type SplitPlanner, type PlanChange, type PlanDescription, FixedPlanner, DefpPlanner, plannerFor, linkBytesPerSec } from './split-planner.js';
+export {
+  type SplitPlanner,
+  type PlanChange,
+  type PlanDescription,
+  FixedPlanner,
+  DefpPlanner,
+  plannerFor,
+  type LoadedPlanners,
+  linkBytesPerSec,
+} from './split-planner.js';
 export { type LearnerHyperParams, resolveLearnerHyperParams, DEFAULT_LEARNER_HYPERPARAMS } from './hyperparams.js';
 export { contractFor, trainingEnvOptions, learnerHyperFromConfig, modelSpecFor, actionRepeatFor } from './setup.js';
 export { linearAnnealedLr } from './schedule.js';

@@ -14,6 +14,7 @@ import {
   type ServerSpec,
   type Strategy,
 } from '../partition/multi/index.js';
+import { checkpointMismatch, planFromCheckpoint, type PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
 import { type Hello, parseDeviceProfile } from '../transport/index.js';
 import type { LearnerMetrics } from '../metrics/learner-metrics.js';
 import type { PlanChange, PlanDescription, SplitPlanner } from './planner-types.js';
@@ -26,7 +27,10 @@ export const LEARNER_SERVER = 'learner';
 /** One re-plan: what triggered it, how long the pure solve took, what it changed. */
 export interface Replan {
   readonly reason: string;
+  /** The solver that made this plan (solver mahppo with no policy for the server count: 'defp', see fallback). */
   readonly solver: string;
+  /** Why the configured solver did not plan (mahppo without a policy for this many servers). */
+  readonly fallback?: string;
   readonly solveMs: number;
   readonly actors: number;
   readonly servers: number;
@@ -52,7 +56,9 @@ interface Placed {
  * (partition.multi.servers), the learner itself as server 0 — and on every actor or server join and
  * leave re-solves the whole instance with the configured solver. With the run's feature codecs a strategy
  * is (server, split, codec, share) (plannerLayers). DEFP starts from the previous plan
- * (incremental, like the single-server Algorithm 1: few moves); greedy and MILP solve afresh. The
+ * (incremental, like the single-server Algorithm 1: few moves); greedy and MILP solve afresh; mahppo
+ * runs the trained policy for the current server count behind the shields (SROLE-style: each server
+ * substitutes safe actions for colliding requests), DEFP where no policy was trained for that count. The
  * learner applies the result: split changes through Membership, server moves through ServerPool.
  */
 export class MultiServerPlanner implements SplitPlanner {
@@ -78,6 +84,7 @@ export class MultiServerPlanner implements SplitPlanner {
     edgeFlops: number,
     private readonly highs?: Highs,
     codecs?: SplitCodecs,
+    policies: readonly PlannerCheckpoint[] = [],
   ) {
     const p = config.partition;
     this.opts = p.multi;
@@ -97,9 +104,39 @@ export class MultiServerPlanner implements SplitPlanner {
     this.inputBytes = model.inputBytes;
     this.layers = plannerLayers(model, codecs);
     this.allowLossy = config.distributed.allowLossyCodecs;
+    if (this.opts.solver === 'mahppo' && policies.length === 0)
+      throw new Error('partition.multi.solver mahppo: the planner files (partition.multi.plannerCheckpoints) must be loaded before the planner is built');
+    this.policies = this.checkedPolicies(model, policies);
   }
 
   private readonly allowLossy: boolean;
+  /** solver mahppo: the trained policy per server count (the learner included). */
+  private readonly policies: ReadonlyMap<number, PlannerCheckpoint>;
+
+  /** Every file must fit this run (network, codecs, share levels), and no two may claim one server count. */
+  private checkedPolicies(model: PolicyModel, policies: readonly PlannerCheckpoint[]): ReadonlyMap<number, PlannerCheckpoint> {
+    const byCount = new Map<number, PlannerCheckpoint>();
+    policies.forEach((c, i) => {
+      const where = `partition.multi.plannerCheckpoints[${i}]`;
+      if (byCount.has(c.servers)) throw new Error(`${where}: a second planner for ${c.servers} server(s); keep one file per server count`);
+      if (c.shareLevels !== this.opts.shareLevels)
+        throw new Error(
+          `${where}: trained with ${c.shareLevels} share levels, partition.multi.shareLevels is ${this.opts.shareLevels}; retrain with --share-levels ${this.opts.shareLevels} or set shareLevels to ${c.shareLevels}`,
+        );
+      const probe = parseMultiInstance({
+        inputBytes: this.inputBytes,
+        layers: this.layers,
+        servers: Array.from({ length: c.servers }, (_, s) => ({ ...this.learner, id: `probe${s}` })),
+        shareLevels: this.opts.shareLevels,
+        allowLossyCodecs: this.allowLossy,
+        actors: [],
+      });
+      const why = checkpointMismatch(c, probe);
+      if (why) throw new Error(`${where} does not fit this run: ${why}; train one for the ${model.spec} network with --servers ${c.servers}`);
+      byCount.set(c.servers, c);
+    });
+    return byCount;
+  }
 
   /** Where an actor's steps are served under the current plan (null: the learner, or locally at y = K). */
   serverOf(actorId: string): string | null {
@@ -140,7 +177,10 @@ export class MultiServerPlanner implements SplitPlanner {
 
   describe(): PlanDescription {
     return {
-      planner: `multi-server ${this.opts.solver}`,
+      planner:
+        this.opts.solver === 'mahppo'
+          ? `multi-server mahppo (shielded; policies for ${[...this.policies.keys()].sort((a, b) => a - b).join(', ')} server(s), DEFP otherwise)`
+          : `multi-server ${this.opts.solver}`,
       assignment: Object.fromEntries([...this.placed].map(([id, p]) => [id, p.y])),
       latencyReduction: this.latencyReduction,
     };
@@ -172,10 +212,26 @@ export class MultiServerPlanner implements SplitPlanner {
     );
   }
 
-  private solve(inst: MultiInstance, serverIds: readonly string[], ids: readonly string[]): Strategy[] {
-    if (ids.length === 0) return [];
-    if (this.opts.solver === 'greedy') return solveMultiGreedy(inst);
-    if (this.opts.solver === 'milp') return solveMultiMilpWith(this.highs!, inst, { timeLimitSec: this.opts.milpTimeLimitSec }).assignment;
+  private solve(inst: MultiInstance, serverIds: readonly string[], ids: readonly string[]): { plan: Strategy[]; solver: string; fallback?: string } {
+    const solver = this.opts.solver;
+    if (ids.length === 0) return { plan: [], solver };
+    if (solver === 'greedy') return { plan: solveMultiGreedy(inst), solver };
+    if (solver === 'milp') return { plan: solveMultiMilpWith(this.highs!, inst, { timeLimitSec: this.opts.milpTimeLimitSec }).assignment, solver };
+    if (solver === 'mahppo') {
+      const policy = this.policies.get(inst.servers.length);
+      if (policy) return { plan: planFromCheckpoint(policy, inst, { shield: true }), solver: 'mahppo (shielded)' };
+      const have = [...this.policies.keys()].sort((a, b) => a - b).join(', ');
+      return {
+        plan: this.defp(inst, serverIds, ids),
+        solver: 'defp',
+        fallback: `no MAHPPO policy for ${inst.servers.length} server(s) (files cover ${have}): planned by DEFP`,
+      };
+    }
+    return { plan: this.defp(inst, serverIds, ids), solver };
+  }
+
+  /** DEFP from the previous plan (few moves). */
+  private defp(inst: MultiInstance, serverIds: readonly string[], ids: readonly string[]): Strategy[] {
     const index = new Map([LEARNER_SERVER, ...serverIds].map((id, s) => [id, s]));
     const start = ids.map((id) => {
       const p = this.placed.get(id);
@@ -190,7 +246,7 @@ export class MultiServerPlanner implements SplitPlanner {
     const serverIds = [...this.servers.keys()].sort();
     const inst = this.instance(ids, serverIds);
     const t0 = performance.now();
-    const plan = this.solve(inst, serverIds, ids);
+    const { plan, solver, fallback } = this.solve(inst, serverIds, ids);
     const solveMs = performance.now() - t0;
     const names = [LEARNER_SERVER, ...serverIds];
     const before = new Map([...this.placed.keys()].map((id) => [id, this.serverOf(id)]));
@@ -213,7 +269,8 @@ export class MultiServerPlanner implements SplitPlanner {
     this.replans++;
     this.last = {
       reason,
-      solver: this.opts.solver,
+      solver,
+      ...(fallback ? { fallback } : {}),
       solveMs,
       actors: ids.length,
       servers: serverIds.length,
@@ -232,7 +289,7 @@ export function replanReporter(metrics: LearnerMetrics, sink: LearnerSink): (r: 
     metrics.replans.inc();
     metrics.replanSolve.observe(r.solveMs / 1000);
     sink.log(
-      `re-plan (${r.reason}): ${r.solver} over ${r.actors} actors and ${r.servers} servers in ${r.solveMs.toFixed(2)} ms; ${r.moves} server moves, ${r.splitChanges} split changes`,
+      `re-plan (${r.reason}): ${r.solver} over ${r.actors} actors and ${r.servers} servers in ${r.solveMs.toFixed(2)} ms; ${r.moves} server moves, ${r.splitChanges} split changes${r.fallback ? ` (${r.fallback})` : ''}`,
     );
     sink.event({ event: 'replan', ...r });
   };

@@ -117,14 +117,18 @@ export function spawnedIndex(actorId: string, joinOrder: number): number {
 }
 
 /** The planner a mode implies (coknight mode: DEFP, or the MAHPPO policy when one is given). */
-export function plannerFor(
-  config: RunConfig,
-  model: PolicyModel,
-  edgeFlops: number,
-  codecs?: SplitCodecs,
-  mahppo?: PlannerCheckpoint,
-  highs?: Highs,
-): SplitPlanner {
+/** What a planner needs loaded before the learner starts (files read, wasm instantiated). */
+export interface LoadedPlanners {
+  /** partition.planner mahppo: the single-learner policy. */
+  readonly mahppo?: PlannerCheckpoint;
+  /** partition.multi.solver mahppo: one policy per server count. */
+  readonly policies?: readonly PlannerCheckpoint[];
+  /** partition.multi.solver milp: HiGHS. */
+  readonly highs?: Highs;
+}
+
+export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: number, codecs?: SplitCodecs, loaded: LoadedPlanners = {}): SplitPlanner {
+  const { mahppo, highs, policies } = loaded;
   const K = model.K;
   if (config.mode === 'seed') return new FixedPlanner(() => 0, 'seed (y=0 for every actor)');
   if (config.mode === 'impala') return new FixedPlanner(() => K, `impala (y=K=${K} for every actor)`);
@@ -147,7 +151,7 @@ export function plannerFor(
     const name = `fixed split points [${fixed.join(', ')}]${sc.length ? `, codecs [${sc.join(', ')}]` : ''}`;
     return new FixedPlanner(pickY, name, pickCodec);
   }
-  if (config.distributed.serverAssign === 'plan') return new MultiServerPlanner(model, config, edgeFlops, highs, codecs);
+  if (config.distributed.serverAssign === 'plan') return new MultiServerPlanner(model, config, edgeFlops, highs, codecs, policies);
   if (config.partition.planner === 'mahppo') {
     if (!mahppo) throw new Error('partition.planner is mahppo but no planner checkpoint was loaded (set partition.plannerCheckpoint)');
     return new MahppoPlanner(model, config, edgeFlops, mahppo, codecs);

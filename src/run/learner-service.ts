@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { RunConfig } from '../config/schema.js';
-import { Learner, type LearnerSink, plannerFor, type SplitPlanner, type UpdateReport } from '../learner/index.js';
+import { Learner, type LearnerSink, type LoadedPlanners, plannerFor, type SplitPlanner, type UpdateReport } from '../learner/index.js';
 import type { PolicyModel } from '../model/index.js';
 import { type Checkpoint, codecStateOf, loadCheckpoint, offPathCodecStatesOf, writeRunCheckpoint } from './checkpoint.js';
 import { loadPlannerCheckpoint } from './planner-file.js';
@@ -73,10 +73,18 @@ export class LearnerService {
       event: (e) => recorder.trainLog.write(e),
       log,
     };
-    const mahppo = config.partition.planner === 'mahppo' ? loadPlannerCheckpoint(config.partition.plannerCheckpoint!) : undefined;
-    // The live MILP solves synchronously on every join and leave: load HiGHS (wasm) once, up front.
-    const highs = d.serverAssign === 'plan' && config.partition.multi.solver === 'milp' ? await loadHighs() : undefined;
-    const learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f, c) => plannerFor(config, m, f, c, mahppo, highs)) });
+    const multi = config.partition.multi;
+    const plan = d.serverAssign === 'plan';
+    const loaded: LoadedPlanners = {
+      mahppo: config.partition.planner === 'mahppo' ? loadPlannerCheckpoint(config.partition.plannerCheckpoint!) : undefined,
+      policies:
+        plan && multi.solver === 'mahppo'
+          ? multi.plannerCheckpoints.map((f, i) => loadPlannerCheckpoint(f, `partition.multi.plannerCheckpoints[${i}]`))
+          : undefined,
+      // The live MILP solves synchronously on every join and leave: load HiGHS (wasm) once, up front.
+      highs: plan && multi.solver === 'milp' ? await loadHighs() : undefined,
+    };
+    const learner = await Learner.create({ config, token, tls, sink, planner: opts.planner ?? ((m, f, c) => plannerFor(config, m, f, c, loaded)) });
     ref.learner = learner;
     if (resumed) {
       const codec = codecStateOf(resumed);

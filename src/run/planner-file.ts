@@ -4,15 +4,15 @@ import type { HybridPolicy } from '../partition/multi/mahppo/hybrid-policy.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** Reads a MAHPPO planner file before anything starts; every error names the file and the fix. */
-export function loadPlannerCheckpoint(path: string): PlannerCheckpoint {
-  if (!existsSync(path)) throw new Error(`partition.plannerCheckpoint ${path} does not exist: train one with \`coknight planner train --out ${path}\``);
+export function loadPlannerCheckpoint(path: string, field = 'partition.plannerCheckpoint'): PlannerCheckpoint {
+  if (!existsSync(path)) throw new Error(`${field} ${path} does not exist: train one with \`coknight planner train --out ${path}\``);
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`partition.plannerCheckpoint ${path} is not JSON: ${(e as Error).message}`, { cause: e });
+    throw new Error(`${field} ${path} is not JSON: ${(e as Error).message}`, { cause: e });
   }
-  return parsePlannerCheckpoint(data, `partition.plannerCheckpoint ${path}`);
+  return parsePlannerCheckpoint(data, `${field} ${path}`);
 }
 
 export async function writePlannerCheckpoint(
