@@ -16,12 +16,11 @@ import { seriesByMode } from './lib/charts.js';
 import { initBackend } from '../src/backend/index.js';
 import { lineChart } from '../src/plot/charts.js';
 import { parseBandwidth } from '../src/util/bandwidth.js';
-import { hyperFor, runCell, type CellResult } from './lib/cell.js';
+import { cellMedians, hyperFor, runCell, type CellResult } from './lib/cell.js';
 import { KeptRuns } from './lib/kept.js';
 import { studyArgs } from './lib/cli.js';
 import { writeStudy } from './lib/results.js';
 import { withLinks } from './lib/shaping.js';
-import { median } from './lib/stats.js';
 
 const MODES = ['seed', 'impala', 'coknight', 'coknight+ae4q4'] as const;
 /** A row's mode: the run mode and the feature codec the learner holds (none for the baselines). */
@@ -55,15 +54,16 @@ export interface RunValues {
 
 /** A cell's row: medians of its runs, and the runs themselves for the spread. */
 export function bandwidthRow(mode: string, capMBps: number, shaping: string, cells: readonly CellResult[]): BandwidthRow {
+  const { trainFramesPerSec, envStepsPerSec, inferenceBusy, trainingBusy, splitPoints } = cellMedians(cells);
   return {
     mode,
     capMBps,
     shaping,
-    trainFramesPerSec: median(cells.map((c) => c.trainFramesPerSec)),
-    envStepsPerSec: median(cells.map((c) => c.envStepsPerSec)),
-    inferenceBusy: median(cells.map((c) => c.inferenceBusy)),
-    trainingBusy: median(cells.map((c) => c.trainingBusy)),
-    splitPoints: cells[cells.length - 1].splitPoints,
+    trainFramesPerSec,
+    envStepsPerSec,
+    inferenceBusy,
+    trainingBusy,
+    splitPoints,
     runs: cells.map((c) => ({ trainFramesPerSec: c.trainFramesPerSec, envStepsPerSec: c.envStepsPerSec, splitPoints: c.splitPoints })),
   };
 }

@@ -12,11 +12,10 @@
 import { seriesByMode } from './lib/charts.js';
 import { initBackend } from '../src/backend/index.js';
 import { lineChart } from '../src/plot/charts.js';
-import { hyperFor, runCell, type CellResult } from './lib/cell.js';
+import { cellMedians, hyperFor, runCell, type CellResult } from './lib/cell.js';
 import { KeptRuns } from './lib/kept.js';
 import { studyArgs } from './lib/cli.js';
 import { writeStudy } from './lib/results.js';
-import { median } from './lib/stats.js';
 
 const ENV = 'minatar-pixels/breakout';
 const MODES = ['seed', 'coknight'] as const;
@@ -39,12 +38,7 @@ export function scalingRow(mode: string, actors: number, cells: readonly CellRes
   return {
     mode,
     actors,
-    requestsPerSec: median(cells.map((c) => c.requestsPerSec)),
-    trainFramesPerSec: median(cells.map((c) => c.trainFramesPerSec)),
-    envStepsPerSec: median(cells.map((c) => c.envStepsPerSec)),
-    inferenceBusy: median(cells.map((c) => c.inferenceBusy)),
-    trainingBusy: median(cells.map((c) => c.trainingBusy)),
-    splitPoints: cells[cells.length - 1].splitPoints,
+    ...cellMedians(cells),
     runs: cells.map((c) => ({ requestsPerSec: c.requestsPerSec, trainFramesPerSec: c.trainFramesPerSec, splitPoints: c.splitPoints })),
   };
 }

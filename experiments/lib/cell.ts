@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { actionRepeatFor } from '../../src/learner/index.js';
 import { actorArgs } from '../../src/run/actor-processes.js';
 import { LearnerService } from '../../src/run/learner-service.js';
+import { median } from './stats.js';
 
 const BIN = fileURLToPath(new URL('../../bin/coknight.js', import.meta.url));
 
@@ -195,6 +196,19 @@ export function trainedRate(samples: readonly Pick<Sample, 't' | 'frames'>[]): n
     return (b.frames - a.frames) / (b.t - a.t);
   }
   return (last.frames - first.frames) / (last.t - first.t);
+}
+
+/** The medians a study's row reports for the runs of one cell (split points: the last run's plan). */
+export function cellMedians(cells: readonly CellResult[]) {
+  const m = (f: (c: CellResult) => number) => median(cells.map(f));
+  return {
+    trainFramesPerSec: m((c) => c.trainFramesPerSec),
+    envStepsPerSec: m((c) => c.envStepsPerSec),
+    requestsPerSec: m((c) => c.requestsPerSec),
+    inferenceBusy: m((c) => c.inferenceBusy),
+    trainingBusy: m((c) => c.trainingBusy),
+    splitPoints: cells[cells.length - 1].splitPoints,
+  };
 }
 
 /** Per-interval rates between consecutive samples (for densities over a run). */

@@ -107,11 +107,14 @@ export class MultiServerPlanner implements SplitPlanner {
     if (this.opts.solver === 'mahppo' && policies.length === 0)
       throw new Error('partition.multi.solver mahppo: the planner files (partition.multi.plannerCheckpoints) must be loaded before the planner is built');
     this.policies = this.checkedPolicies(model, policies);
+    this.coverage = [...this.policies.keys()].sort((a, b) => a - b).join(', ');
   }
 
   private readonly allowLossy: boolean;
   /** solver mahppo: the trained policy per server count (the learner included). */
   private readonly policies: ReadonlyMap<number, PlannerCheckpoint>;
+  /** The server counts those policies cover, for logs ("1, 2"). */
+  private readonly coverage: string;
 
   /** Every file must fit this run (network, codecs, share levels), and no two may claim one server count. */
   private checkedPolicies(model: PolicyModel, policies: readonly PlannerCheckpoint[]): ReadonlyMap<number, PlannerCheckpoint> {
@@ -179,7 +182,7 @@ export class MultiServerPlanner implements SplitPlanner {
     return {
       planner:
         this.opts.solver === 'mahppo'
-          ? `multi-server mahppo (shielded; policies for ${[...this.policies.keys()].sort((a, b) => a - b).join(', ')} server(s), DEFP otherwise)`
+          ? `multi-server mahppo (shielded; policies for ${this.coverage} server(s), DEFP otherwise)`
           : `multi-server ${this.opts.solver}`,
       assignment: Object.fromEntries([...this.placed].map(([id, p]) => [id, p.y])),
       latencyReduction: this.latencyReduction,
@@ -220,11 +223,10 @@ export class MultiServerPlanner implements SplitPlanner {
     if (solver === 'mahppo') {
       const policy = this.policies.get(inst.servers.length);
       if (policy) return { plan: planFromCheckpoint(policy, inst, { shield: true }), solver: 'mahppo (shielded)' };
-      const have = [...this.policies.keys()].sort((a, b) => a - b).join(', ');
       return {
         plan: this.defp(inst, serverIds, ids),
         solver: 'defp',
-        fallback: `no MAHPPO policy for ${inst.servers.length} server(s) (files cover ${have}): planned by DEFP`,
+        fallback: `no MAHPPO policy for ${inst.servers.length} server(s) (files cover ${this.coverage}): planned by DEFP`,
       };
     }
     return { plan: this.defp(inst, serverIds, ids), solver };
