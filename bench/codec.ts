@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
-import { initBackend } from '../src/backend/index.js';
+import { initBackend, readFloats } from '../src/backend/index.js';
 import { codedBytes, FeatureCodec, parseCodec, updateRange, EMPTY_RANGE } from '../src/codec/index.js';
 import { makeEnv } from '../src/env/index.js';
 import { createModel, headActivations, type NetworkSpec } from '../src/model/index.js';
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
         if (s.kind === 'quant')
           codec.range = updateRange(
             EMPTY_RANGE,
-            tf.tidy(() => codec.encodeTensor(tf.tensor(h, [n, ...fshape])).dataSync() as Float32Array),
+            readFloats(() => codec.encodeTensor(tf.tensor(h, [n, ...fshape]))),
           );
         let coded = codec.encode(h, n);
         codec.decode(coded, n); // warm-up

@@ -162,3 +162,4 @@ export {
   uninstallNativeKernels,
   type NativeBlas,
 } from './native/index.js';
+export { readFloats } from './read-floats.js';

@@ -5,6 +5,7 @@
  * parameters, versioned with the head.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readFloats } from '../backend/read-floats.js';
 import { conv1x1, initConv1x1, selectConv1x1, type ConvWeights } from './autoencoder.js';
 import { decodeValues, encodeValues, type CodedFeature } from './payload.js';
 import { quantParams, type QuantParams } from './quantize.js';
@@ -86,7 +87,7 @@ export class FeatureCodec {
 
   /** Actor side: n features (float32, per-sample shape `shape`) to what the step message carries. */
   encode(feature: Float32Array, n: number): CodedFeature {
-    const z = this.encoder ? tf.tidy(() => this.encodeTensor(tf.tensor(feature, [n, ...this.shape])).dataSync() as Float32Array) : feature;
+    const z = this.encoder ? readFloats(() => this.encodeTensor(tf.tensor(feature, [n, ...this.shape]))) : feature;
     return encodeValues(this.spec, z, this.quantParams());
   }
 
@@ -94,7 +95,7 @@ export class FeatureCodec {
   decode(c: CodedFeature, n: number, weights?: ConvWeights): Float32Array {
     const z = decodeValues(this.spec, c, n * this.valuesPerSample);
     if (!this.decoder) return z;
-    return tf.tidy(() => this.decodeTensor(tf.tensor1d(z), n, weights).dataSync() as Float32Array);
+    return readFloats(() => this.decodeTensor(tf.tensor1d(z), n, weights));
   }
 
   /** Folds a batch of encoder outputs into the running range (learner, during training). */

@@ -11,6 +11,7 @@
  * train the codec alone with the backbone frozen, then everything at `fineTuneLrScale` × the learning rate.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readFloats } from '../backend/read-floats.js';
 import { fakeQuantize, type FeatureCodec, updateRange } from '../codec/index.js';
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel, PolicyOutput } from '../model/index.js';
@@ -105,7 +106,7 @@ export class CodecTrainer {
     if (q)
       c.range = updateRange(
         c.range,
-        tf.tidy(() => c.encodeTensor(h).dataSync() as Float32Array),
+        readFloats(() => c.encodeTensor(h)),
         RANGE_MOMENTUM,
       );
     const vars = this.variables();

@@ -6,7 +6,8 @@
  * and hands the codec states to the parameter publisher. The first listed codec is the main one: the
  * training forward pass goes through it (codec-training.ts); the others train off that path.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { readFloats } from '../backend/read-floats.js';
 import { CodecError, FeatureCodec, parseCodec, updateRange, type CodecSpec, type CodecState } from '../codec/index.js';
 import type { PolicyModel } from '../model/index.js';
 import { DecoderHistory } from './decoder-history.js';
@@ -176,7 +177,7 @@ export class SplitCodecs {
   observe(obs: tf.Tensor): void {
     for (const { y, codec: c } of this.byKey.values()) {
       if (c.spec.kind !== 'quant') continue;
-      const z = tf.tidy(() => c.encodeTensor(this.model.head(obs, y)).dataSync() as Float32Array);
+      const z = readFloats(() => c.encodeTensor(this.model.head(obs, y)));
       c.range = updateRange(c.range, z);
     }
   }

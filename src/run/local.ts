@@ -2,7 +2,7 @@ import type { RunConfig } from '../config/schema.js';
 import { VectorEnv } from '../env/index.js';
 import { type TrainBatch, TrainStep } from '../learner/index.js';
 import { learnerHyperFromConfig, modelSpecFor, trainingEnvOptions } from '../learner/setup.js';
-import * as tf from '@tensorflow/tfjs-core';
+import { readFloats } from '../backend/read-floats.js';
 import { EMPTY_RANGE, type FeatureCodec, updateRange } from '../codec/index.js';
 import { loadCodecState, saveCodecState } from '../learner/codec-checkpoint.js';
 import { codecTrainerFor } from '../learner/codec-training.js';
@@ -72,7 +72,7 @@ export class LocalTrainer {
       const first = t.batch.obs.subarray(0, B * env.obsSize);
       codec.codec.range = updateRange(
         EMPTY_RANGE,
-        tf.tidy(() => codec.codec.encodeTensor(model.head(model.activationTensor(first, B, 0), codec.y)).dataSync() as Float32Array),
+        readFloats(() => codec.codec.encodeTensor(model.head(model.activationTensor(first, B, 0), codec.y))),
       );
     }
     return t;

@@ -4,6 +4,7 @@
  * Every weight is initialised from our seeded Rng, so a run is reproducible.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readFloats } from '../../backend/read-floats.js';
 import { Rng } from '../../util/rng.js';
 
 export interface DdpgOptions {
@@ -77,7 +78,7 @@ export class Ddpg {
   }
 
   act(s: readonly number[]): number[] {
-    return tf.tidy(() => Array.from(forward(this.actor, tf.tensor2d([s as number[]]), 'tanh').dataSync()));
+    return Array.from(readFloats(() => forward(this.actor, tf.tensor2d([s as number[]]), 'tanh')));
   }
 
   remember(t: Transition): void {
