@@ -25,6 +25,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-constant-condition': ['error', { checkLoops: false }],
+      // tidy walks what its function returns element by element: a typed array read inside it costs more than the op.
+      'no-restricted-syntax': [
+        'error',
+        ...['', ' > TSAsExpression'].map((cast) => ({
+          selector: `CallExpression[callee.property.name='tidy'] > ArrowFunctionExpression${cast} > CallExpression[callee.property.name=/^(dataSync|arraySync)$/]`,
+          message: 'tf.tidy(() => t.dataSync()) walks the returned array element by element: use readFloats(() => t) from src/backend.',
+        })),
+      ],
     },
   },
   {

@@ -4,9 +4,8 @@ import { spawn } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/index.js';
+import { initBackend, readFloats } from '../src/backend/index.js';
 import type { SitePlan } from '../src/coop/plan.js';
 import { Site, type SiteDevice } from '../src/coop/site.js';
 import { splitRows } from '../src/coop/slicing.js';
@@ -55,7 +54,7 @@ function observations(n: number): Uint8Array {
 
 function reference(seed: number, obs: Uint8Array, n: number, spec: 'impala-shallow' | 'impala-shallow-fc2' = 'impala-shallow'): Float32Array {
   const m = createModel(spec, { inputShape: SHAPE, numActions: 4, seed });
-  const out = tf.tidy(() => m.head(m.observationTensor(obs, n), m.K).dataSync() as Float32Array);
+  const out = readFloats(() => m.head(m.observationTensor(obs, n), m.K));
   m.dispose();
   return out;
 }
