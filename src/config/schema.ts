@@ -245,8 +245,8 @@ export const configSchema = z
     inferenceThreads: z.number().int().min(1).default(1),
     /**
      * Where a distributed learner trains: 'worker' (a worker thread, so updates do not block
-     * inference on the main thread), 'main', or 'auto' (the worker unless feature codecs train with
-     * the model or the backend is a GPU's). Local mode trains between its own steps either way.
+     * inference on the main thread; feature codecs train there with the model), 'main', or 'auto'
+     * (the worker unless the backend is a GPU's). Local mode trains between its own steps either way.
      */
     trainThread: z.enum(['auto', 'main', 'worker']).default('auto'),
     model: z.enum(['auto', 'minatar', 'impala-shallow', 'impala-deep']).default('auto'),
@@ -257,12 +257,6 @@ export const configSchema = z
     partition: partitionSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
-    if (c.trainThread === 'worker' && (c.distributed.codec !== undefined || c.distributed.codecs !== undefined))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['trainThread'],
-        message: "'worker' cannot train feature codecs (distributed.codec/codecs train with the model on the main thread): use 'auto' or 'main'",
-      });
     if (c.trainThread === 'worker' && (c.backend === 'webgpu' || c.backend === 'tensorflow'))
       ctx.addIssue({
         code: 'custom',

@@ -144,14 +144,18 @@ export class CodecTrainer {
   }
 }
 
-/** The trainer a run config asks for, for `codec` at split y (learning-rate settings from `hyper`). */
-export function codecTrainerFor(config: RunConfig, model: PolicyModel, codec: FeatureCodec, y: number): CodecTrainer {
+/** The codec training a run config asks for (distributed.codecTraining and its settings). */
+export function codecTrainingOptions(config: RunConfig): CodecTrainingOptions {
   const d = config.distributed;
-  const opts = {
+  return {
     mode: d.codecTraining,
     reconstructionWeight: d.codecReconstructionWeight,
     frozenUpdates: d.codecFrozenUpdates,
     fineTuneLrScale: d.codecFineTuneLrScale,
   };
-  return new CodecTrainer(model, codec, y, opts, config.hyper);
+}
+
+/** The trainer a run config asks for, for `codec` at split y (learning-rate settings from `hyper`). */
+export function codecTrainerFor(config: RunConfig, model: PolicyModel, codec: FeatureCodec, y: number): CodecTrainer {
+  return new CodecTrainer(model, codec, y, codecTrainingOptions(config), config.hyper);
 }

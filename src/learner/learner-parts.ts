@@ -19,7 +19,7 @@ import { WorkerTrainStep, workerBackend } from './worker-train-step.js';
 import { TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
 import { UploadIntake } from './upload-intake.js';
 import { configuredCodecs, SplitCodecs } from './split-codecs.js';
-import { codecTrainerFor } from './codec-training.js';
+import { codecTrainerFor, codecTrainingOptions } from './codec-training.js';
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface LearnerParts {
@@ -64,7 +64,7 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
     local.attachCodec(codecTrainerFor(c, model, main.codec, main.y));
     local.attachOffPathCodecs(others.map((e) => codecTrainerFor(c, model, e.codec, e.y)));
   }
-  const trainStep = await trainerFor(c, model, local, codecs.size > 0, opts.sink.log);
+  const trainStep = await trainerFor(c, model, local, codecs, opts.sink.log);
   const dims = { unrollLength: c.hyper.unrollLength, numActions: probe.numActions, obsSize: obsShape[0] * obsShape[1] * obsShape[2] };
   const registry = new ActorRegistry();
   const metrics = new LearnerMetrics();
@@ -117,20 +117,23 @@ export async function buildLearnerParts(opts: LearnerOptions, hooks: LearnerHook
 }
 
 /**
- * trainThread: 'worker' moves updates into a worker thread (the main thread's TrainStep is then
- * disposed); 'auto' does so unless codecs train with the model or the backend is a GPU's.
+ * trainThread: 'worker' moves updates (and the codecs that train with the model) into a worker
+ * thread (the main thread's TrainStep is then disposed); 'auto' does so unless the backend is a GPU's.
  */
-async function trainerFor(c: LearnerOptions['config'], model: PolicyModel, local: TrainStep, codecs: boolean, log: (m: string) => void): Promise<Trainer> {
+async function trainerFor(c: LearnerOptions['config'], model: PolicyModel, local: TrainStep, codecs: SplitCodecs, log: (m: string) => void): Promise<Trainer> {
   const backend = workerBackend();
-  const why = codecs ? 'feature codecs train with the model on the main thread' : typeof backend !== 'string' ? backend.why : undefined;
+  const why = typeof backend !== 'string' ? backend.why : undefined;
   if (c.trainThread === 'main' || (c.trainThread === 'auto' && why)) {
     if (c.trainThread === 'auto') log(`training on the main thread: ${why}`);
     return local;
   }
   if (why) throw new Error(`trainThread 'worker': ${why}; use trainThread 'main' or 'auto'`);
-  local.dispose();
-  const worker = await WorkerTrainStep.start(model, local.hp, c.seed);
-  log(`training in a worker thread (trainThread ${c.trainThread}; backend ${backend as string})`);
+  local.dispose(); // its codec trainers' optimizers; the codecs themselves stay (SplitCodecs holds them)
+  const entries = codecs.all().map((e) => ({ y: e.y, codec: e.codec }));
+  const worker = await WorkerTrainStep.start(model, local.hp, c.seed, 1, { entries, training: codecTrainingOptions(c) });
+  log(
+    `training in a worker thread (trainThread ${c.trainThread}; backend ${backend as string}${entries.length ? `; with ${entries.length} feature codec(s)` : ''})`,
+  );
   return worker;
 }
 

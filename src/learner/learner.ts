@@ -19,7 +19,6 @@ import { type Membership } from './membership.js';
 import { contractFor } from './setup.js';
 import { publishParams } from './publish.js';
 import type { SplitCodecs } from './split-codecs.js';
-import { loadCodecState, loadOffPathCodecStates, saveCodecState, saveOffPathCodecStates } from './codec-checkpoint.js';
 import type { SplitPlanner } from './split-planner.js';
 import type { Trainer } from './trainer.js';
 import { type TrajectoryAssembler, type Unroll } from './trajectory-assembler.js';
@@ -401,8 +400,7 @@ export class Learner {
       optimizer: await this.trainStep.getOptimizerState(),
       frames: this.frames,
       updates: this.updates,
-      ...(this.trainStep.codecTrainer ? { codec: await saveCodecState(this.trainStep.codecTrainer) } : {}),
-      ...(this.trainStep.offPathTrainers.length ? { offPathCodecs: await saveOffPathCodecStates(this.trainStep.offPathTrainers) } : {}),
+      ...(await this.trainStep.saveCodecs()),
     };
   }
 
@@ -411,11 +409,7 @@ export class Learner {
     this.model.setLayerWeights(s.weights);
     this.trainStep.weightsChanged();
     await this.trainStep.setOptimizerState(s.optimizer);
-    // A codec state without a codec in this run is left out (the model weights stand alone); a codec
-    // without a saved state (an older checkpoint) starts from its seed.
-    const trainer = this.trainStep.codecTrainer;
-    if (trainer && s.codec) await loadCodecState(trainer, s.codec);
-    await loadOffPathCodecStates(this.trainStep.offPathTrainers, s.offPathCodecs ?? []);
+    await this.trainStep.restoreCodecs(s);
     this.trainStep.frames = s.frames;
     this.updates = s.updates;
     this.updatesAtStart = s.updates;

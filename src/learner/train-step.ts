@@ -24,7 +24,8 @@ import { clipScale, squaredGlobalNorm } from './grad-clip.js';
 import { resolveLearnerHyperParams, type LearnerHyperParams } from './hyperparams.js';
 import { AnnealedRmsProp, linearAnnealedLr } from './schedule.js';
 import { resolveVtraceOn, vtraceForLoss, type VtraceOn } from './vtrace-inputs.js';
-import type { OptimizerSlot, Trainer, TrainStats } from './trainer.js';
+import type { CodecCheckpoints, OptimizerSlot, Trainer, TrainStats } from './trainer.js';
+import { loadCodecState, loadOffPathCodecStates, saveCodecState, saveOffPathCodecStates } from './codec-checkpoint.js';
 
 /** Observations an off-path codec update looks at: enough for its statistics, bounded in cost. */
 const OFF_PATH_SAMPLES = 256;
@@ -134,6 +135,24 @@ export class TrainStep implements Trainer {
 
   /** The model it trains is the one it was given: nothing to copy. */
   weightsChanged(): void {}
+
+  async saveCodecs(): Promise<CodecCheckpoints> {
+    return {
+      ...(this.codec ? { codec: await saveCodecState(this.codec) } : {}),
+      ...(this.offPath.length ? { offPathCodecs: await saveOffPathCodecStates(this.offPath) } : {}),
+    };
+  }
+
+  async restoreCodecs(s: CodecCheckpoints): Promise<void> {
+    // A codec state without a codec in this run is left out (the model weights stand alone).
+    if (this.codec && s.codec) await loadCodecState(this.codec, s.codec);
+    await loadOffPathCodecStates(this.offPath, s.offPathCodecs ?? []);
+  }
+
+  /** Every attached codec, the main one first: the order a training worker reports their states in. */
+  get codecTrainers(): readonly CodecTrainer[] {
+    return this.codec ? [this.codec, ...this.offPath] : this.offPath;
+  }
 
   /** The codec trained with the model, if one is attached. */
   get codecTrainer(): CodecTrainer | undefined {

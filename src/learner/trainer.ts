@@ -1,6 +1,6 @@
 /** What the learner needs of its trainer: TrainStep on the main thread, WorkerTrainStep in a worker. */
 import type { TrainBatch } from './batch.js';
-import type { CodecTrainer } from './codec-training.js';
+import type { CodecCheckpoint } from './codec-checkpoint.js';
 import type { LearnerHyperParams } from './hyperparams.js';
 
 export interface TrainStats {
@@ -44,13 +44,24 @@ export interface Trainer {
   frames: number;
   /** 'main' or 'worker': where updates run. */
   readonly thread: 'main' | 'worker';
-  readonly codecTrainer: CodecTrainer | undefined;
-  readonly offPathTrainers: readonly CodecTrainer[];
   /** One update; the batch's arrays may be handed to another thread (do not reuse them). */
   step(batch: TrainBatch): Promise<TrainStats>;
   getOptimizerState(): Promise<OptimizerSlot[]>;
   setOptimizerState(slots: readonly OptimizerSlot[]): Promise<void>;
+  /** The trained feature codecs' checkpoint states (none without codecs). */
+  saveCodecs(): Promise<CodecCheckpoints>;
+  /**
+   * Continues the codecs from a checkpoint: the main codec from `codec`, each off-path one that
+   * `offPathCodecs` holds (codec-checkpoint.ts); a codec without a saved state keeps its seeded start.
+   */
+  restoreCodecs(s: CodecCheckpoints): Promise<void>;
   /** The model's weights were set outside training (a restore): the next update starts from them. */
   weightsChanged(): void;
   dispose(): void;
+}
+
+/** The codec states a checkpoint carries beside the model's (LearnerState's fields of the same names). */
+export interface CodecCheckpoints {
+  readonly codec?: CodecCheckpoint;
+  readonly offPathCodecs?: readonly CodecCheckpoint[];
 }
