@@ -7,26 +7,13 @@
  * quantises, encodes and decodes with the very weights and range it saved.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkRange, type RangeStats } from '../codec/index.js';
+import { checkRange } from '../codec/index.js';
 import type { CodecTrainer } from './codec-training.js';
-import type { OptimizerSlot } from './train-step.js';
+import type { CodecCheckpoint, OptimizerSlot } from './trainer.js';
+
+export type { CodecCheckpoint, CodecCheckpointMeta } from './trainer.js';
 
 export const CODEC_ARRAY_PREFIX = 'codec/';
-
-export interface CodecCheckpointMeta {
-  readonly y: number;
-  readonly codec: string;
-  readonly version: number;
-  readonly range: RangeStats;
-  /** Codec updates seen (drives the two-stage schedule). */
-  readonly updates: number;
-}
-
-export interface CodecCheckpoint {
-  readonly meta: CodecCheckpointMeta;
-  /** Named `codec/var<i>` (the codec's variables in order), `codec/iterations`, `codec/var<i>/rms|momentum`. */
-  readonly arrays: readonly OptimizerSlot[];
-}
 
 async function slot(name: string, t: tf.Tensor): Promise<OptimizerSlot> {
   return { name, shape: [...t.shape], data: Float32Array.from(await t.data()) };

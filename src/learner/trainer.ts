@@ -1,6 +1,6 @@
 /** What the learner needs of its trainer: TrainStep on the main thread, WorkerTrainStep in a worker. */
 import type { TrainBatch } from './batch.js';
-import type { CodecCheckpoint } from './codec-checkpoint.js';
+import type { RangeStats } from '../codec/index.js';
 import type { LearnerHyperParams } from './hyperparams.js';
 
 export interface TrainStats {
@@ -64,4 +64,19 @@ export interface Trainer {
 export interface CodecCheckpoints {
   readonly codec?: CodecCheckpoint;
   readonly offPathCodecs?: readonly CodecCheckpoint[];
+}
+
+export interface CodecCheckpointMeta {
+  readonly y: number;
+  readonly codec: string;
+  readonly version: number;
+  readonly range: RangeStats;
+  /** Codec updates seen (drives the two-stage schedule). */
+  readonly updates: number;
+}
+
+export interface CodecCheckpoint {
+  readonly meta: CodecCheckpointMeta;
+  /** Named `codec/var<i>` (the codec's variables in order), `codec/iterations`, `codec/var<i>/rms|momentum`. */
+  readonly arrays: readonly OptimizerSlot[];
 }
