@@ -13,6 +13,7 @@ import { TrainStep } from '../src/learner/train-step.js';
 import { WorkerTrainStep } from '../src/learner/worker-train-step.js';
 import { createModel, type PolicyModel } from '../src/model/index.js';
 import { Rng } from '../src/util/rng.js';
+import { copyBatch } from './helpers/train-batch.js';
 
 const [T, B, A] = [4, 3, 3];
 const SHAPE: [number, number, number] = [6, 6, 3];
@@ -32,13 +33,6 @@ function makeBatch(seed: number): TrainBatch {
     behaviourLogits: Float32Array.from({ length: T * B * A }, () => rng.normal() * 0.5),
   };
 }
-const copy = (b: TrainBatch): TrainBatch => ({
-  obs: b.obs.slice(),
-  actions: b.actions.slice(),
-  rewards: b.rewards.slice(),
-  dones: b.dones.slice(),
-  behaviourLogits: b.behaviourLogits.slice(),
-});
 const flat = (vs: readonly tf.Variable[]): number[] => vs.flatMap((v) => Array.from(v.dataSync()));
 const maxDiff = (a: readonly number[], b: readonly number[]): number => {
   expect(a.length).toBe(b.length);
@@ -91,8 +85,8 @@ describe('WorkerTrainStep with feature codecs', () => {
   it('every update equals the main-thread one: loss, reconstruction, model and codec weights, ranges; the published version stays', async () => {
     for (const seed of [1, 2, 3, 4]) {
       const batch = makeBatch(seed);
-      const a = await here.step.step(copy(batch));
-      const b = await there.step.step(copy(batch));
+      const a = await here.step.step(copyBatch(batch));
+      const b = await there.step.step(copyBatch(batch));
       expect(b.loss, `loss after update ${seed}`).toBeCloseTo(a.loss, 5);
       expect(b.codecReconstruction!, `reconstruction after update ${seed}`).toBeCloseTo(a.codecReconstruction!, 6);
       expect(b.codecReconstruction).toBeGreaterThan(0);
@@ -143,8 +137,8 @@ describe('WorkerTrainStep with feature codecs', () => {
         expect(maxDiff(flat(c.variables()), flat(here.codecs[i].variables()))).toBeLessThan(1e-6);
       });
       const batch = makeBatch(9);
-      const a = await here.step.step(copy(batch));
-      const b = await w.step(copy(batch));
+      const a = await here.step.step(copyBatch(batch));
+      const b = await w.step(copyBatch(batch));
       expect(b.loss).toBeCloseTo(a.loss, 5);
       expect(maxDiff(flat(fresh.codecs[0].variables()), flat(here.codecs[0].variables()))).toBeLessThan(1e-6);
       expect(maxDiff(flat(fresh.model.variables), flat(here.model.variables))).toBeLessThan(1e-6);

@@ -9,6 +9,7 @@ import { TrainStep } from '../src/learner/train-step.js';
 import { WorkerTrainStep } from '../src/learner/worker-train-step.js';
 import { createModel, type PolicyModel } from '../src/model/index.js';
 import { Rng } from '../src/util/rng.js';
+import { copyBatch } from './helpers/train-batch.js';
 
 const [T, B, A] = [5, 4, 3];
 const SHAPE: [number, number, number] = [10, 10, 4];
@@ -24,15 +25,6 @@ function makeBatch(seed: number): TrainBatch {
   const behaviourLogits = Float32Array.from({ length: T * B * A }, () => rng.normal() * 0.5);
   return { obs, actions, rewards, dones, behaviourLogits };
 }
-
-/** A copy: the worker takes the batch's buffers. */
-const copy = (b: TrainBatch): TrainBatch => ({
-  obs: b.obs.slice(),
-  actions: b.actions.slice(),
-  rewards: b.rewards.slice(),
-  dones: b.dones.slice(),
-  behaviourLogits: b.behaviourLogits.slice(),
-});
 
 const weights = (m: PolicyModel): number[] => m.variables.flatMap((v) => Array.from(v.dataSync()));
 const maxDiff = (a: number[], b: number[]): number => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
@@ -62,8 +54,8 @@ describe('WorkerTrainStep', () => {
   it('every update equals the main-thread TrainStep: loss terms, gradient norm, weights, version, frames; the optimizer state too', async () => {
     for (const seed of [1, 2, 3]) {
       const batch = makeBatch(seed);
-      const a = await inThread.step(copy(batch));
-      const b = await worker.step(copy(batch));
+      const a = await inThread.step(copyBatch(batch));
+      const b = await worker.step(copyBatch(batch));
       for (const k of ['loss', 'pgLoss', 'baselineLoss', 'entropyLoss', 'gradNorm', 'lr', 'meanVs', 'meanRho'] as const) {
         expect(b[k], `${k} after update ${seed}`).toBeCloseTo(a[k], 5);
       }
@@ -93,8 +85,8 @@ describe('WorkerTrainStep', () => {
       t.frames = 4000;
     }
     const batch = makeBatch(9);
-    const a = await inThread.step(copy(batch));
-    const b = await worker.step(copy(batch));
+    const a = await inThread.step(copyBatch(batch));
+    const b = await worker.step(copyBatch(batch));
     expect(b.lr).toBeCloseTo(5e-3 * (1 - 4000 / 10_000), 9); // the annealed rate at the restored frame count
     expect(b.loss).toBeCloseTo(a.loss, 5);
     expect(maxDiff(weights(workerModel), weights(mainModel))).toBeLessThan(1e-6);
