@@ -17,7 +17,7 @@ describe('UploadBlock', () => {
   // send waits forever. An impala actor flushing then hung and never printed its final stats (testbed).
   it('cancel() ends a flush waiting on uploads to a learner that is gone', async () => {
     const pusher = UploadPusher.connect({ address: `tcp://127.0.0.1:${await deadPort()}`, actorId: 'a0', chunkBytes: 1024 });
-    const block = new UploadBlock(1, 3);
+    const block = new UploadBlock(1, 3, 'none'); // raw: constant frames would deflate to a single chunk
     try {
       // 64 KiB of observations in 1 KiB chunks: more than the socket's high-water mark of 16 messages
       for (let step = 0; step < 4; step++) await block.record(pusher, {}, { step, obs: new Uint8Array(16_384).fill(step) });

@@ -5,7 +5,8 @@
  * and time; the assertions are on the learner's state after it.
  */
 import { describe, expect, it } from 'vitest';
-import { curveKeyPair, encode, UploadPuller } from '../src/transport/index.js';
+import { deflateRawSync } from 'node:zlib';
+import { curveKeyPair, decodeStepBlock, encode, encodeStepBlock, UploadPuller } from '../src/transport/index.js';
 import {
   forgedUnroll,
   obsBlock,
@@ -108,6 +109,33 @@ describe('ZeroMQ channels are authenticated and encrypted (CURVE)', () => {
     push.close();
     expect(l.registry.get('a')!.stepsLocal).toBe(0);
     expect(l.assembler.pendingUnrolls()).toBe(0);
+  });
+});
+
+describe('compressed uploads', () => {
+  it('a deflate bomb is rejected and counted; a deflated unroll from the same actor then trains', async () => {
+    fx.svc = await startLearner();
+    const a = await register(fx.svc, 'a');
+    fx.clients.push(a);
+    const l = fx.svc.learner;
+    const push = pushSocket(a.reply.uploadAddress, a.keys);
+    const raw = forgedUnroll(fx.svc, 2, 0.5);
+    // 16 MB of zeros behind a header that claims one step: a few KB on the wire.
+    const bomb = Buffer.concat([Buffer.from(raw.subarray(0, 16)), deflateRawSync(Buffer.alloc(16 << 20))]);
+    bomb.writeUInt16LE(1, 4);
+    bomb.writeUInt16LE(1, 14);
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    expect(await sendAll(push, [uploadMessage('a', 0, bomb, { registration: 1 })])).toBe(1);
+    await until(() => (l.intake.rejected.BAD_LENGTH ?? 0) >= 1, 3000, 'the bomb rejection');
+    expect(l.registry.get('a')!.stepsLocal).toBe(0);
+    const m = l.model;
+    const dims = { numEnvs: 2, obsSize: m.inputShape.reduce((x, y) => x * y, 1), numActions: m.numActions };
+    const packed = encodeStepBlock(decodeStepBlock(raw, dims), 'deflate');
+    expect(packed.readUInt16LE(14)).toBe(1);
+    expect(await sendAll(push, [uploadMessage('a', 1, packed, { registration: 1 })])).toBe(1);
+    await until(() => l.registry.get('a')!.stepsLocal > 0, 3000, 'the deflated unroll');
+    push.close();
+    expect(l.registry.get('a')!.stepsLocal).toBe(2 * (l.config.hyper.unrollLength + 1));
   });
 });
 

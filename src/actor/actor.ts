@@ -27,6 +27,7 @@ import {
   makeLink,
   parseLearnerContract,
   type RegisterReply,
+  type StepBlockEncoding,
   TransportError,
   UploadPusher,
 } from '../transport/index.js';
@@ -73,6 +74,8 @@ export interface ActorOptions {
   inference?: InferenceChoice;
   /** Stop after this many steps (tests); default: run until stopped. */
   maxSteps?: number;
+  /** How trajectory uploads travel: 'deflate' (default; the learner takes both) or 'none'. */
+  uploadEncoding?: StepBlockEncoding;
   /** Run the head layers on a cooperative site (started once the network is known). */
   site?: (model: PolicyModel) => Promise<SiteHead>;
   log?: (msg: string) => void;
@@ -190,7 +193,7 @@ export class Actor {
     };
     this.client = this.learnerClient();
     let env: VectorEnv | undefined;
-    const block = (this.block = new UploadBlock(o.numEnvs, probe.numActions));
+    const block = (this.block = new UploadBlock(o.numEnvs, probe.numActions, o.uploadEncoding ?? 'deflate'));
     try {
       await this.connect(first);
       const c = this.contract!;

@@ -3,7 +3,7 @@
  * y = K steps) collect in a block of consecutive steps, shipped as one ZeroMQ upload. At most a few
  * uploads are in flight, so memory stays flat when the link is slow.
  */
-import { type BlockStep, encodeStepBlock, type UploadPusher } from '../transport/index.js';
+import { type BlockStep, encodeStepBlock, type StepBlockEncoding, type UploadPusher } from '../transport/index.js';
 
 const MAX_IN_FLIGHT = 4;
 
@@ -17,6 +17,7 @@ export class UploadBlock {
   constructor(
     private readonly numEnvs: number,
     private readonly numActions: number,
+    private readonly encoding: StepBlockEncoding = 'deflate',
   ) {}
 
   /** Adds a step; a block holds consecutive steps only, so a gap ships what came before. */
@@ -31,7 +32,7 @@ export class UploadBlock {
     if (this.steps.length > 0) {
       const steps = this.steps;
       this.steps = [];
-      const data = encodeStepBlock({ numEnvs: this.numEnvs, obsSize: steps[0].obs!.length / this.numEnvs, numActions: this.numActions, steps });
+      const data = encodeStepBlock({ numEnvs: this.numEnvs, obsSize: steps[0].obs!.length / this.numEnvs, numActions: this.numActions, steps }, this.encoding);
       this.inFlight.push(pusher.upload(data, { ...meta, firstStep: steps[0].step }));
     }
     // An upload to a learner that is gone never completes: cancel() ends the wait.

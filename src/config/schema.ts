@@ -90,6 +90,8 @@ export const distributedSchema = z.strictObject({
   envsPerActor: z.number().int().positive().default(4),
   /** Env groups per actor process, each with its own stream, sharing the actor's link (hides latency). */
   streamsPerActor: z.number().int().positive().default(1),
+  /** How spawned actors send trajectory uploads (`coknight actor --upload-compression`); the learner takes both. */
+  uploadCompression: z.enum(['deflate', 'none']).default('deflate'),
   /** Learner gRPC address; port 0 picks a free port. */
   listen: z.string().default('127.0.0.1:0'),
   /** Host actors use to reach the learner's ZeroMQ sockets (default: the listen host, or 127.0.0.1). */

@@ -41,6 +41,8 @@ export function actorArgs(config: RunConfig, address: string, i: number): string
     String(config.distributed.streamsPerActor),
     '--inference',
     config.inference,
+    '--upload-compression',
+    config.distributed.uploadCompression,
     '--final-stats',
     '--exit-with-parent',
   ];

@@ -1,5 +1,5 @@
 import { fstatSync, readFileSync } from 'node:fs';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Actor, contractEnvOptions, type SiteHead } from '../../actor/actor.js';
 import type { PolicyModel } from '../../model/index.js';
 // Light imports only: the model library (and tfjs) loads when the actor first runs layers itself.
@@ -34,6 +34,7 @@ interface ActorFlags {
   deviceFlops?: number;
   linkBytesPerSec?: number;
   maxSteps?: number;
+  uploadCompression: 'deflate' | 'none';
   streams: number;
   finalStats?: boolean;
   giveUpAfter: number;
@@ -59,6 +60,11 @@ export function registerActor(program: Command): void {
     .option('--device-flops <n>', 'device FLOP/s reported to the partition planner (default: measured)', parseNumberArg('--device-flops', 1))
     .option('--link-bytes-per-sec <n>', 'link speed reported to the partition planner', parseNumberArg('--link-bytes-per-sec', 1))
     .option('--max-steps <n>', 'stop after this many steps', parseIntArg('--max-steps', 1))
+    .addOption(
+      new Option('--upload-compression <how>', 'how trajectory uploads travel (MinAtar frames deflate 70-190x)')
+        .choices(['deflate', 'none'])
+        .default('deflate'),
+    )
     .option(
       '--streams <n>',
       'independent env groups, each with its own stream to the learner, sharing this link: one sends while another waits for its reply',
@@ -148,6 +154,7 @@ export function registerActor(program: Command): void {
             tls,
             profile: { flops, ...(f.linkBytesPerSec ? { linkBytesPerSec: f.linkBytesPerSec } : {}) },
             maxSteps: f.maxSteps,
+            uploadEncoding: f.uploadCompression,
             inference: f.inference,
             giveUpAfterMs,
             initBackend: startBackend,

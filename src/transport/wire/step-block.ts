@@ -8,11 +8,23 @@
  *    with step t's data, by whichever path step t took, so it is counted exactly once).
  *
  * Layout (little-endian): u32 firstStep, u16 count, u16 numEnvs, u32 obsSize, u16 numActions,
- * u16 reserved, then per step: u8 flags (1 = observations, 2 = local), 3 bytes pad, u32 version,
+ * u16 encoding (0: the steps follow as they are; 1: they follow deflate-compressed, raw deflate), then
+ * per step: u8 flags (1 = observations, 2 = local), 3 bytes pad, u32 version,
  * [obs numEnvs·obsSize], pad to 4, [if local: i32 actions numEnvs, f32 logits numEnvs·A,
  * f32 prevRewards numEnvs, u8 prevDones numEnvs, pad to 4].
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { align4, fail, Reader, Writer } from './bytes.js';
+
+/**
+ * How a block's steps travel. Observations dominate an upload (28 KB per 84×84×4 frame) and compress
+ * well (stacked frames repeat, backgrounds are flat): deflate at level 1 costs well under a
+ * millisecond per block and is what `coknight actor` sends unless told otherwise.
+ */
+export type StepBlockEncoding = 'none' | 'deflate';
+const ENCODING_IDS: Record<StepBlockEncoding, number> = { none: 0, deflate: 1 };
+/** The most an inflated block may hold, whatever its header claims (a deflate bomb stops here). */
+export const MAX_INFLATED_BLOCK_BYTES = 64 * 1024 * 1024;
 
 export interface BlockStep {
   readonly step: number;
@@ -46,7 +58,8 @@ export function stepBlockBytes(b: StepBlock): number {
   return n;
 }
 
-export function encodeStepBlock(b: StepBlock): Buffer {
+/** Encodes a block; with 'deflate' the steps are compressed unless that would not make them smaller. */
+export function encodeStepBlock(b: StepBlock, encoding: StepBlockEncoding = 'none'): Buffer {
   if (b.steps.length === 0) fail('BAD_FIELD', 'step block: steps is empty');
   const w = new Writer(stepBlockBytes(b), 0);
   w.u32(b.steps[0].step);
@@ -54,7 +67,7 @@ export function encodeStepBlock(b: StepBlock): Buffer {
   w.u16(b.numEnvs);
   w.u32(b.obsSize);
   w.u16(b.numActions);
-  w.u16(0);
+  w.u16(ENCODING_IDS.none);
   b.steps.forEach((s, i) => {
     if (s.step !== b.steps[0].step + i) fail('BAD_SEQUENCE', `step block: steps must be consecutive (index ${i} is step ${s.step})`);
     w.u8((s.obs ? 1 : 0) | (s.local ? 2 : 0));
@@ -81,18 +94,53 @@ export function encodeStepBlock(b: StepBlock): Buffer {
       put(l.prevDones, b.numEnvs, 'prevDones');
     }
   });
-  return w.body();
+  const raw = w.body();
+  if (encoding === 'none') return raw;
+  const packed = deflateRawSync(raw.subarray(HEAD), { level: 1 });
+  if (packed.length >= raw.length - HEAD) return raw;
+  const out = Buffer.allocUnsafe(HEAD + packed.length);
+  raw.copy(out, 0, 0, HEAD);
+  out.writeUInt16LE(ENCODING_IDS.deflate, 14);
+  packed.copy(out, HEAD);
+  return out;
+}
+
+/** The largest body a block of `count` steps with these sizes can have (every step with obs and local data). */
+function maxBodyBytes(count: number, e: { numEnvs: number; obsSize: number; numActions: number }): number {
+  const perStep = 8 + align4(e.numEnvs * e.obsSize) + 4 * e.numEnvs + 4 * e.numEnvs * e.numActions + 4 * e.numEnvs + align4(e.numEnvs);
+  return Math.min(MAX_INFLATED_BLOCK_BYTES, count * perStep);
+}
+
+/** The block with its steps inflated (a raw block as it is); a corrupt or oversized stream is BAD_LENGTH. */
+function inflated(data: Uint8Array, expect: { numEnvs: number; obsSize: number; numActions: number }): Uint8Array {
+  if (data.byteLength < HEAD) return data; // the reader reports the short header
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const encoding = view.getUint16(14, true);
+  if (encoding === ENCODING_IDS.none) return data;
+  if (encoding !== ENCODING_IDS.deflate) fail('BAD_FIELD', `step block: unknown encoding ${encoding} (0 = none, 1 = deflate)`);
+  const limit = maxBodyBytes(view.getUint16(4, true), expect);
+  let body: Buffer;
+  try {
+    body = inflateRawSync(data.subarray(HEAD), { maxOutputLength: Math.max(1, limit) });
+  } catch (e) {
+    fail('BAD_LENGTH', `step block: the deflate stream is corrupt or inflates beyond the ${limit} bytes its header allows (${(e as Error).message})`);
+  }
+  const out = new Uint8Array(HEAD + body.length);
+  out.set(data.subarray(0, HEAD));
+  out.set(body, HEAD);
+  return out;
 }
 
 /** Decodes and validates a block (copying: the upload buffer is not kept); `expect` pins the sizes the learner knows for this actor. */
-export function decodeStepBlock(data: Uint8Array, expect: { numEnvs: number; obsSize: number; numActions: number }): StepBlock {
+export function decodeStepBlock(wire: Uint8Array, expect: { numEnvs: number; obsSize: number; numActions: number }): StepBlock {
+  const data = inflated(wire, expect);
   const r = new Reader(Buffer.from(data.buffer, data.byteOffset, data.byteLength), 'StepBlock', 0);
   const first = r.u32('firstStep');
   const count = r.u16('count');
   const numEnvs = r.u16('numEnvs');
   const obsSize = r.u32('obsSize');
   const numActions = r.u16('numActions');
-  r.u16('reserved');
+  r.u16('encoding');
   if (numEnvs !== expect.numEnvs || obsSize !== expect.obsSize || numActions !== expect.numActions) {
     fail(
       'BAD_SHAPE',
