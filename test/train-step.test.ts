@@ -6,7 +6,7 @@ import { sliceBatchColumns } from '../src/learner/batch.js';
 import { clipByGlobalNorm, clipScale, globalNorm } from '../src/learner/grad-clip.js';
 import { DEFAULT_LEARNER_HYPERPARAMS, resolveLearnerHyperParams } from '../src/learner/hyperparams.js';
 import { linearAnnealedLr } from '../src/learner/schedule.js';
-import { TrainStep } from '../src/learner/train-step.js';
+import { outOfMemoryHint, TrainStep } from '../src/learner/train-step.js';
 import type { TrainBatch } from '../src/learner/batch.js';
 import { createModel, type PolicyModel } from '../src/model/index.js';
 import { Rng } from '../src/util/rng.js';
@@ -266,5 +266,42 @@ describe('TrainStep', () => {
     await expect(step.step(batch)).rejects.toThrow(/rewards must hold T·B = 4·2 = 8 values/);
     step.dispose();
     model.dispose();
+  });
+});
+
+describe('outOfMemoryHint', () => {
+  it('turns the bare RangeError of an exhausted wasm heap into the fix, and passes everything else through', () => {
+    expect(outOfMemoryHint(() => 7, 32, 20)).toBe(7);
+    const heap = () =>
+      outOfMemoryHint(
+        () => {
+          throw new RangeError('Invalid typed array length: 75866112');
+        },
+        32,
+        20,
+      );
+    expect(heap).toThrow(
+      "a training step on 32 × 21 frames ran out of the backend's memory (Invalid typed array length: 75866112): set hyper.microBatchSize to 8 " +
+        '(the update accumulates its gradients over chunks of that many unrolls: same update, less memory) or lower hyper.batchSize',
+    );
+    const other = new RangeError('rho must be positive');
+    expect(() =>
+      outOfMemoryHint(
+        () => {
+          throw other;
+        },
+        32,
+        20,
+      ),
+    ).toThrow(other);
+    expect(() =>
+      outOfMemoryHint(
+        () => {
+          throw new TypeError('Invalid typed array length: 1');
+        },
+        2,
+        5,
+      ),
+    ).toThrow(TypeError);
   });
 });

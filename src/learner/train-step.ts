@@ -204,7 +204,7 @@ export class TrainStep implements Trainer {
     let summed: tf.Tensor[] | null = null;
     let sums: tf.Tensor1D | null = null;
     for (let b0 = 0; b0 < B; b0 += micro) {
-      const { grads, stats } = this.chunkGradients(batch, b0, Math.min(B, b0 + micro));
+      const { grads, stats } = outOfMemoryHint(() => this.chunkGradients(batch, b0, Math.min(B, b0 + micro)), micro, T);
       if (summed === null || sums === null) {
         [summed, sums] = [grads, stats];
       } else {
@@ -356,5 +356,23 @@ export class TrainStep implements Trainer {
         throw new RangeError(`train batch: ${field} must hold ${dims} = ${n} values (time-major, unrollLength ${T}, batchSize ${B}), got ${String(got)}`);
       }
     }
+  }
+}
+
+/**
+ * A batch whose activations do not fit the backend's memory (the wasm heap stops at 4 GiB) fails deep
+ * inside a kernel with a bare RangeError; say what to change instead.
+ */
+export function outOfMemoryHint<T>(f: () => T, micro: number, T: number): T {
+  try {
+    return f();
+  } catch (e) {
+    const m = (e as Error).message ?? '';
+    if (!(e instanceof RangeError) || !/Invalid typed array length|Array buffer allocation failed|out of memory/i.test(m)) throw e;
+    throw new RangeError(
+      `a training step on ${micro} × ${T + 1} frames ran out of the backend's memory (${m}): set hyper.microBatchSize to ${Math.max(1, Math.floor(micro / 4))} ` +
+        '(the update accumulates its gradients over chunks of that many unrolls: same update, less memory) or lower hyper.batchSize',
+      { cause: e },
+    );
   }
 }
