@@ -145,8 +145,13 @@ function launch(args: string[], ns: string | null, procsFiles: string[], log: (m
   return p;
 }
 
+/** Calibrated quotas by device class and env: hosts of one class are identical processes, so one calibration serves all. */
+export type QuotaCache = Map<string, { quota: number; flops: number | undefined; by: string }>;
+
 export interface TestbedRunOptions {
   readonly runDir: string;
+  /** Calibrations to reuse and extend (a study running many testbeds on one host passes one cache to all). */
+  readonly quotaCache?: QuotaCache;
   readonly log?: (msg: string) => void;
   readonly signal?: AbortSignal;
 }
@@ -175,6 +180,20 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
   testbedDown(t.name, cap); // leftovers of an earlier crash
   const procs: Proc[] = [];
   const workerProcs: Proc[] = [];
+  const quotas: QuotaCache = opts.quotaCache ?? (new Map() as QuotaCache);
+  const calibrated = async (plan: CgroupPlan, a: TestbedActor): Promise<number> => {
+    const key = `${a.group.class}|${t.train.env}`;
+    const known = quotas.get(key);
+    if (known) {
+      if (known.quota < 1) setQuota(cap.cgroup!, plan, known.quota);
+      a.calibratedFlops = known.flops;
+      log(`  ${a.name}: ${(100 * known.quota).toFixed(1)}% of a core, as calibrated on ${known.by} (same class)`);
+      return known.quota;
+    }
+    const quota = await calibrateQuota(cap.cgroup!, plan, a, t.train.env, log);
+    quotas.set(key, { quota, flops: a.calibratedFlops, by: a.name });
+    return quota;
+  };
   let learner: Proc | undefined;
   const stop = (): void => {
     learner?.child.kill('SIGINT');
@@ -217,14 +236,14 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
     if (real)
       for (const w of workers) {
         const plan = createGroups(cap.cgroup!, t.name, w.name, w.target.quota, t.actorCpus);
-        w.quota = await calibrateQuota(cap.cgroup!, plan, w, t.train.env, log);
+        w.quota = await calibrated(plan, w);
         workerGroups.push([w, plan]);
       }
     for (const a of actors) {
       let groups: string[] = [];
       if (real) {
         const plan = createGroups(cap.cgroup!, t.name, a.name, a.target.quota, t.actorCpus);
-        a.quota = await calibrateQuota(cap.cgroup!, plan, a, t.train.env, log);
+        a.quota = await calibrated(plan, a);
         groups = plan.procsFiles;
       }
       const args = ['actor', '--learner', listen, '--actor-id', a.name, '--envs', String(a.group.envs), '--streams', String(a.group.streams)];
