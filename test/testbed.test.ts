@@ -15,7 +15,7 @@ import { initBackend } from '../src/backend/index.js';
 import { calibrate, DEVICE_CLASSES, hostPeak } from '../src/testbed/classes.js';
 import { testbedHost } from './helpers/testbed.js';
 import { actorHost, leftovers, shapingCommands, subnetFor } from '../src/testbed/network.js';
-import { runTestbed } from '../src/testbed/testbed.js';
+import { cpuCount, runTestbed } from '../src/testbed/testbed.js';
 import { parseTopology, siteDeviceId, siteWorkersOf } from '../src/testbed/topology.js';
 
 describe('testbed topology and calibration', () => {
@@ -36,6 +36,10 @@ describe('testbed topology and calibration', () => {
     expect(c.flops).toBeCloseTo(6e9, -3);
     expect(c.quota).toBeCloseTo(0.3, 9);
     expect(calibrate(DEVICE_CLASSES.host, 20e9, 2500)).toEqual({ flops: 20e9, quota: 1 });
+  });
+
+  it('counts the CPUs of a cpuset list', () => {
+    expect([cpuCount('1'), cpuCount('0-3'), cpuCount('1,3-4'), cpuCount('0,2,4')]).toEqual([1, 4, 3, 3]);
   });
 
   it('shapes each direction with tbf at the link rate, netem under it only for delay or loss', () => {
@@ -89,6 +93,8 @@ describe.skipIf(why !== null)(`the testbed on this host, and a site on it${why ?
     const dir = mkdtempSync(join(tmpdir(), 'ck-testbed-'));
     const r = await runTestbed(t, 'test', { runDir: dir, log: (m) => logs.push(m) });
     expect(r.emulation).toMatch(/network namespaces/);
+    // What the devices' quotas ask of the actor CPU (one core, "1"), for the report's warning.
+    expect(r.actorCpuShare).toEqual({ quotas: r.actors[0].quota + r.actors[1].quota, cpus: 1 });
     expect((r.summary as { frames: number }).frames).toBeGreaterThanOrEqual(800);
     for (const a of r.actors) {
       // Each link runs full at its rate. The actor counts its messages' bytes; tbf counts whole packets

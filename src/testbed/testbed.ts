@@ -45,6 +45,8 @@ export interface TestbedActor {
 export interface TestbedReport {
   readonly topology: string;
   readonly emulation: string;
+  /** Σ of the devices' calibrated quotas against the actor CPUs (a share above 1 means they cannot all run at their class at once), or null without cgroups. */
+  readonly actorCpuShare: { quotas: number; cpus: number } | null;
   readonly hostFlops: number;
   readonly learnerAddress: string;
   readonly metrics: string | null;
@@ -260,6 +262,12 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
       args.push('--retry-for', '180');
       workerProcs.push(launch(args, actorHost(t, w.index).ns, plan.procsFiles, log, `[${w.name}]`));
     }
+    const share = real ? { quotas: [...actors, ...workers].reduce((q, a) => q + a.quota, 0), cpus: cpuCount(t.actorCpus) } : null;
+    if (share && share.quotas > share.cpus)
+      log(
+        `testbed: the devices' quotas add up to ${(100 * share.quotas).toFixed(0)}% of a core on ${share.cpus} actor CPU(s) (${t.actorCpus}): ` +
+          'busy together they get less than their class; give actorCpus more cores or use fewer or weaker devices',
+      );
     const code = await learner.exit;
     const exited = (p: Proc): Promise<number | null> => Promise.race([p.exit, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
     const exits = await Promise.all(procs.map(exited));
@@ -271,6 +279,7 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
     const report: TestbedReport = {
       topology: source,
       emulation,
+      actorCpuShare: share,
       hostFlops,
       learnerAddress: listen,
       metrics: real ? `http://${metrics}/metrics (from this host via ${hostAddress(t)})` : null,
@@ -449,4 +458,12 @@ function readJoins(runDir: string): Map<string, { flops: number | null; splitPoi
     }
   }
   return out;
+}
+
+/** CPUs in a cpuset list such as "1", "0-3" or "1,3-4". */
+export function cpuCount(list: string): number {
+  return list.split(',').reduce((n, part) => {
+    const [a, b] = part.split('-').map(Number);
+    return n + (b === undefined ? 1 : b - a + 1);
+  }, 0);
 }
