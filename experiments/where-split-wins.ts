@@ -25,6 +25,7 @@ import { codecRows } from './lib/codecs.js';
 import type { NetworkSpec as ModelSpec } from '../src/model/networks.js';
 import { writeStudy, type Figure } from './lib/results.js';
 import { describePlan, latencyWindow, splitTable, sweepCell, type SweepCell } from './lib/split-sweep.js';
+import { uploadBytesPerStep } from './lib/upload-size.js';
 
 const WINNERS = ['seed', 'seed = coknight', 'coknight', 'impala = coknight', 'impala'];
 const mbps = (b: number): string => `${b / 1e6 >= 1 ? (b / 1e6).toFixed(0) : (b / 1e6).toFixed(1)} MB/s`;
@@ -81,6 +82,9 @@ async function main(): Promise<void> {
   console.log(
     `host ${(hostFlops / 1e9).toFixed(2)} GFLOP/s at ${mhz} MHz; devices: ${devices.map((d) => `${d} ${(deviceFlops[d] / 1e9).toFixed(2)}G`).join(', ')}`,
   );
+  // Actors deflate their trajectory uploads (src/transport/wire/step-block.ts): priced at what they send.
+  const uploadBytes = uploadBytesPerStep('minatar-pixels/breakout');
+  console.log(`training upload: ${uploadBytes.toFixed(0)} B per env step deflated (28,224 raw)`);
   const nets = [impalaShallowNetwork(6), impalaDeepNetwork(6)];
   const cells: SweepCell[] = [];
   const figures: Figure[] = [];
@@ -92,7 +96,7 @@ async function main(): Promise<void> {
         for (const learnerFlops of axes.learners)
           for (const device of devices)
             for (const link of axes.links)
-              mine.push(sweepCell({ net, device, deviceFlops: deviceFlops[device], linkBytesPerSec: link, learnerFlops, actors, codec }));
+              mine.push(sweepCell({ net, device, deviceFlops: deviceFlops[device], linkBytesPerSec: link, learnerFlops, actors, codec, uploadBytes }));
         cells.push(...mine);
         figures.push(await gridFigure(net, mine, axes, devices, actors, codec.name));
       }
@@ -177,6 +181,7 @@ async function main(): Promise<void> {
     hostFlops,
     mhz,
     deviceFlops,
+    uploadBytesPerStep: uploadBytes,
     axes,
     codecs: [...rows].map(([network, cs]) => ({ network, rows: cs.map((c) => ({ name: c.name, description: c.description })) })),
     summary,

@@ -28,6 +28,11 @@ describe('experiments/lib/throughput-model', () => {
     expect(y1.bytes).toBe(1600);
     // y=K: device 3 ms, only the upload on the link.
     expect(stepCost(sys, a, 2)).toEqual({ device: 3e-3, learner: 0, link: 1e-3, bytes: 1000 });
+    // A deflated upload of 40 B per step instead of the raw 1000: y = 1 sends 500 + 100 + 40, y = K 40, y = 0 is unchanged.
+    expect(stepCost(sys, a, 1, IDENTITY_CODEC, 40).bytes).toBe(640);
+    expect(stepCost(sys, a, 2, IDENTITY_CODEC, 40)).toEqual({ device: 3e-3, learner: 0, link: 4e-5, bytes: 40 });
+    expect(stepCost(sys, a, 0, IDENTITY_CODEC, 40)).toEqual(stepCost(sys, a, 0));
+    expect(planThroughput(sys, [a], [2], 0, IDENTITY_CODEC, 40).totalStepsPerSec).toBeCloseTo(1 / (3e-3 + 4e-5), 9);
   });
 
   it('planThroughput holds every actor back in proportion once the learner is saturated', () => {
@@ -168,5 +173,15 @@ describe('experiments/lib/codecs: src/codec rows', () => {
     expect(coded.defp).toBeGreaterThan(1.01 * Math.max(coded.seed, coded.impala));
     // the quick run's numbers (steps/s): 2160.8 vs Seed-RL 2106.3 vs IMPALA 1650.5
     expect([coded.defp, coded.seed, coded.impala].map((v) => Math.round(v * 10) / 10)).toEqual([2160.8, 2106.3, 1650.5]);
+  });
+});
+
+describe('experiments/lib/upload-size', () => {
+  it('a minatar-pixels/breakout upload deflates to a few hundred bytes per env step (28,224 raw), and repeats exactly with its seed', async () => {
+    const { uploadBytesPerStep } = await import('../experiments/lib/upload-size.js');
+    const a = uploadBytesPerStep('minatar-pixels/breakout', { blocks: 3 });
+    expect(a).toBeGreaterThan(16 / 40); // at least the header's share
+    expect(a).toBeLessThan(28_224 / 20);
+    expect(uploadBytesPerStep('minatar-pixels/breakout', { blocks: 3 })).toBe(a);
   });
 });

@@ -20,6 +20,8 @@ export interface SweepCellSpec {
   readonly learnerFlops: number;
   readonly actors: number;
   readonly codec?: SplitCodec;
+  /** Training-upload bytes per step at y > 0 (default b_0: raw observations). */
+  readonly uploadBytes?: number;
 }
 
 export interface SweepCell {
@@ -95,12 +97,12 @@ export function sweepCell(c: SweepCellSpec): SweepCell {
   const base = systemOf(c.net, c.learnerFlops);
   const train = trainFlopsPerStep(base);
   const actors: DeviceLink[] = Array.from({ length: c.actors }, () => ({ flops: c.deviceFlops, linkBytesPerSec: c.linkBytesPerSec }));
-  const localStep = stepCost(base, actors[0], K, codec);
+  const localStep = stepCost(base, actors[0], K, codec, c.uploadBytes);
   const computeBudget = Math.max(1, c.learnerFlops * (localStep.device + localStep.link) - c.actors * train);
   const sys = systemOf(c.net, c.learnerFlops, computeBudget);
   const inst: PartitionInstance = { ...withCodec(sys, codec), actors: actors.map((a, i) => ({ id: `a${i}`, ...a })) };
   const defpPlan = solveDefp(inst).assignment; // strategy indices, which withCodec keeps equal to split points
-  const rate = (plan: readonly number[]) => planThroughput(sys, actors, plan, train, codec);
+  const rate = (plan: readonly number[]) => planThroughput(sys, actors, plan, train, codec, c.uploadBytes);
   const uniform = Array.from({ length: K + 1 }, (_, y) => rate(actors.map(() => y)).totalStepsPerSec);
   const d = rate(defpPlan);
   const seed = uniform[0];

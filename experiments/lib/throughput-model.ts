@@ -5,9 +5,10 @@
  *  - an actor steps n envs per request, synchronously: one request = n·C_d(y)/f_d on the device, and
  *    for y < K n·C_e(y)/f_e on the learner plus n·(b_y + b_K)/tr on the link (Eq. 6 at batch n);
  *  - training needs raw observations at the learner whatever the split: for y > 0 the actor also
- *    uploads b_0 per step over the same link (y = 0: the learner already has it). The paced link
- *    serialises both, so a step costs  t(y) = C_d(y)/f_d + [y<K]·C_e(y)/f_e + bytes(y)/tr  with
- *    bytes(y) = [y<K]·(b_y + b_K) + [y>0]·b_0;
+ *    uploads them, u bytes per step over the same link (y = 0: the learner already has them; u = b_0
+ *    raw, or what the actor's deflated upload blocks measure per step). The paced link serialises
+ *    both, so a step costs  t(y) = C_d(y)/f_d + [y<K]·C_e(y)/f_e + bytes(y)/tr  with
+ *    bytes(y) = [y<K]·(b_y + b_K) + [y>0]·u;
  *  - the learner spends C_e(y) per inference step and `trainFlopsPerStep` per trained step; when the
  *    actors' demand exceeds f_e, every actor is held back in proportion (the 'wait' queue policy).
  *
@@ -31,14 +32,14 @@ export interface StepCost {
   readonly bytes: number;
 }
 
-/** What one step costs an actor at split y (see the module comment). */
-export function stepCost(sys: PartitionSystem, a: DeviceLink, y: number, codec: SplitCodec = IDENTITY_CODEC): StepCost {
+/** What one step costs an actor at split y (see the module comment); `uploadBytes` is u (default b_0, raw). */
+export function stepCost(sys: PartitionSystem, a: DeviceLink, y: number, codec: SplitCodec = IDENTITY_CODEC, uploadBytes = sys.inputBytes): StepCost {
   const K = sys.layers.length;
   const raw = splitBytes(sys, y);
   const by = y > 0 && y < K ? codec.bytes(y, raw) : raw;
   const enc = y > 0 && y < K ? codec.encodeFlops(y, raw) : 0;
   const bK = sys.layers[K - 1].outBytes;
-  const bytes = (y < K ? by + bK : 0) + (y > 0 ? sys.inputBytes : 0);
+  const bytes = (y < K ? by + bK : 0) + (y > 0 ? uploadBytes : 0);
   return {
     device: (deviceFlops(sys, y) + enc) / a.flops,
     learner: y < K ? (edgeFlops(sys, y) + enc) / sys.edge.flops : 0,
@@ -64,10 +65,11 @@ export function planThroughput(
   plan: readonly number[],
   trainFlopsPerStep: number,
   codec: SplitCodec = IDENTITY_CODEC,
+  uploadBytes = sys.inputBytes,
 ): Throughput {
   if (plan.length !== actors.length) throw new RangeError(`plan has ${plan.length} split points for ${actors.length} actors`);
   const free = actors.map((a, i) => {
-    const c = stepCost(sys, a, plan[i], codec);
+    const c = stepCost(sys, a, plan[i], codec, uploadBytes);
     return 1 / (c.device + c.learner + c.link);
   });
   // Learner FLOPs demanded per second at the free rates: inference tails plus training.
