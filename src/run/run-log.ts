@@ -3,6 +3,21 @@ import { join } from 'node:path';
 import { AppendFile } from '../util/append-file.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
+/** The records of a JSON-lines file ([] when it does not exist; a torn last line from a kill mid-write is skipped). */
+export function readJsonl(path: string): Record<string, unknown>[] {
+  if (!existsSync(path)) return [];
+  const out: Record<string, unknown>[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      /* torn line */
+    }
+  }
+  return out;
+}
+
 /** Append-only JSON-lines log in the run directory (one object per line, with a wall-clock stamp). */
 export class JsonlLog {
   readonly path: string;
@@ -24,17 +39,7 @@ export class JsonlLog {
 
   /** Every record so far (a torn last line from a kill mid-write is skipped). */
   read(): Record<string, unknown>[] {
-    if (!existsSync(this.path)) return [];
-    const out: Record<string, unknown>[] = [];
-    for (const line of readFileSync(this.path, 'utf8').split('\n')) {
-      if (!line) continue;
-      try {
-        out.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        /* torn line */
-      }
-    }
-    return out;
+    return readJsonl(this.path);
   }
 
   /** Rewrites the log with only the records `keep` accepts (atomically); returns what was kept. */
