@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { measureDeviceFlops } from '../actor/profile.js';
 import { makeEnv } from '../env/index.js';
 import { resolveNetworkSpec } from '../model/index.js';
+import { readJsonl } from '../run/run-log.js';
 import { parseBandwidth } from '../util/bandwidth.js';
 import { calibrate, DEVICE_CLASSES } from './classes.js';
 import { type CgroupPlan, createGroups, removeGroups, setQuota } from './cgroups.js';
@@ -446,16 +447,10 @@ function lastJson(out: string): Record<string, unknown> | null {
 /** Each actor's last join event in train.jsonl: the FLOP/s it measured (under its limit) and its split point. */
 function readJoins(runDir: string): Map<string, { flops: number | null; splitPoint: number }> {
   const out = new Map<string, { flops: number | null; splitPoint: number }>();
-  const path = join(runDir, 'train.jsonl');
-  if (!existsSync(path)) return out;
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.includes('"join"')) continue;
-    try {
-      const e = JSON.parse(line) as { actor: string; splitPoint: number; profile?: { flops?: number } };
-      out.set(e.actor, { flops: e.profile?.flops ?? null, splitPoint: e.splitPoint });
-    } catch {
-      /* torn line */
-    }
+  for (const r of readJsonl(join(runDir, 'train.jsonl'))) {
+    if (r.event !== 'join') continue;
+    const e = r as { actor: string; splitPoint: number; profile?: { flops?: number } };
+    out.set(e.actor, { flops: e.profile?.flops ?? null, splitPoint: e.splitPoint });
   }
   return out;
 }
