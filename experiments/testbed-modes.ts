@@ -149,7 +149,8 @@ export async function runOnce(
       actorCpus: '1',
       devices: [{ id: 'dev', class: CLASS, count: ACTORS, envs: 2, streams, link: { rate: cap, delayMs: 2 } }],
       // tfjs (wasm) heads: the kernels the testbed's calibration probe measures, so a device runs at its
-      // class's FLOP/s (onnxruntime's AVX2 kernels made the "rpi3" actors ~2.5× faster than the class).
+      // class's FLOP/s (with onnxruntime's AVX2 kernels the "rpi3" actors ran the deep net at ~8 GFLOP/s,
+      // 1.7× their class).
       train: { env: ENV, mode: v.mode, frames, set: ['run.logEverySeconds=1', ...v.set], actorInference: 'tfjs' },
     },
     `testbed-modes ${v.label} ${network} ${cap}`,
