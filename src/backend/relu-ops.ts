@@ -4,7 +4,8 @@
 // IMPALA training step. These run the fused forward kernel under the tape as well, and the
 // gradient masks dy by y > 0 in one pass. Each input's gradient is computed only when the tape
 // asks for it: the first conv's input (the observations) never needs one. A backend may register
-// RELU_GRAD (inputs dy, y) to do the masking in one pass; the native backend does.
+// RELU_GRAD (inputs dy, y) to do the masking in one pass; the native backend does. Conv + bias
+// without an activation (CONV_BIAS) is fused the same way, for the feature codec's 1×1 convs.
 import {
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
@@ -31,6 +32,8 @@ import {
 export const CONV_RELU = 'CoknightConvRelu';
 export const DENSE_RELU = 'CoknightDenseRelu';
 export const RELU_GRAD = 'CoknightReluGrad';
+/** conv + bias without an activation (the feature codec's 1×1 convs), fused the same way. */
+export const CONV_BIAS = 'CoknightConvBias';
 
 /** Backends whose own fused kernels these forward to. */
 const BACKENDS = ['wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
@@ -57,6 +60,7 @@ const convAttrs = (a: NamedAttrMap): NamedAttrMap => ({
   dilations: 1,
   activation: 'relu',
 });
+const convBiasAttrs = (a: NamedAttrMap): NamedAttrMap => ({ ...convAttrs(a), activation: 'linear' });
 const denseAttrs = (): NamedAttrMap => ({ transposeA: false, transposeB: false, activation: 'relu' });
 
 /** dy · [y > 0] (relu'(0) = 0, as tfjs's Step): one kernel where a backend has RELU_GRAD (native does). */
@@ -82,21 +86,32 @@ export function registerReluOps(): void {
   for (const name of BACKENDS) {
     registerKernel({ kernelName: CONV_RELU, backendName: name, kernelFunc: forwardTo(FusedConv2D, name, convAttrs) });
     registerKernel({ kernelName: DENSE_RELU, backendName: name, kernelFunc: forwardTo(_FusedMatMul, name, denseAttrs) });
+    registerKernel({ kernelName: CONV_BIAS, backendName: name, kernelFunc: forwardTo(FusedConv2D, name, convBiasAttrs) });
   }
+  const convGrads = (d: Tensor4D, x: Tensor4D, filter: Tensor4D, attrs: NamedAttrMap) => {
+    const { strides, pad } = attrs as unknown as ConvAttrs;
+    const common = { strides, pad, dataFormat: 'NHWC' };
+    return {
+      x: () => engine().runKernel(Conv2DBackpropInput, { dy: d, filter }, { ...common, inputShape: x.shape }) as Tensor,
+      filter: () => engine().runKernel(Conv2DBackpropFilter, { x, dy: d }, { ...common, filterShape: filter.shape }) as Tensor,
+      bias: () => sum(d, [0, 1, 2]),
+    };
+  };
   registerGradient({
     kernelName: CONV_RELU,
     inputsToSave: ['x', 'filter'],
     outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
       const [x, filter, y] = saved as [Tensor4D, Tensor4D, Tensor4D];
-      const { strides, pad } = attrs as unknown as ConvAttrs;
-      const d = reluGrad(dy as Tensor, y) as Tensor4D;
-      const common = { strides, pad, dataFormat: 'NHWC' };
-      return {
-        x: () => engine().runKernel(Conv2DBackpropInput, { dy: d, filter }, { ...common, inputShape: x.shape }) as Tensor,
-        filter: () => engine().runKernel(Conv2DBackpropFilter, { x, dy: d }, { ...common, filterShape: filter.shape }) as Tensor,
-        bias: () => sum(d, [0, 1, 2]),
-      };
+      return convGrads(reluGrad(dy as Tensor, y) as Tensor4D, x, filter, attrs);
+    },
+  });
+  registerGradient({
+    kernelName: CONV_BIAS,
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter] = saved as [Tensor4D, Tensor4D];
+      return convGrads(dy as Tensor4D, x, filter, attrs);
     },
   });
   registerGradient({
@@ -116,6 +131,13 @@ export function convRelu(x: Tensor4D, filter: Tensor4D, bias: Tensor, strides: n
   if (!enabled) return fused.conv2d({ x, filter, strides, pad, bias, activation: 'relu' });
   registerReluOps();
   return engine().runKernel(CONV_RELU, { x, filter, bias }, { strides, pad }) as Tensor4D;
+}
+
+/** conv2d(x, filter) + bias, NHWC, square stride, one fused kernel forward (the bias gradient is one Sum). */
+export function convBias(x: Tensor4D, filter: Tensor4D, bias: Tensor, strides: number, pad: Padding): Tensor4D {
+  if (!enabled) return fused.conv2d({ x, filter, strides, pad, bias });
+  registerReluOps();
+  return engine().runKernel(CONV_BIAS, { x, filter, bias }, { strides, pad }) as Tensor4D;
 }
 
 /** relu(a · b + bias), one fused kernel forward and backward. */

@@ -1,10 +1,11 @@
 /**
  * MAHPPO's channel reduction (§2.2) as tfjs ops on explicit variables: a 1×1 conv ch → ch′ on the
  * actor (encoder) and ch′ → ch on the learner (decoder). A [f] vector feature is treated as a 1×1 map
- * with f channels, where the 1×1 conv is a dense layer. `fakeQuantize` is the training-time stand-in
- * for Eqs. 1–2: the forward pass rounds, the backward pass is the identity (straight-through).
+ * with f channels, where the 1×1 conv is a dense layer. The training-time quantiser is in
+ * training-ops.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { convBias } from '../backend/relu-ops.js';
 import { Rng } from '../util/rng.js';
 import { featureGrid } from './spec.js';
 
@@ -27,7 +28,7 @@ export function conv1x1(x: tf.Tensor, shape: readonly number[], w: ConvWeights):
   return tf.tidy(() => {
     const [h, wd, c] = asMap(shape);
     const x4 = tf.reshape(x, [-1, h, wd, c]) as tf.Tensor4D;
-    return tf.add(tf.conv2d(x4, w.kernel, 1, 'valid'), w.bias) as tf.Tensor4D;
+    return convBias(x4, w.kernel, w.bias, 1, 'valid');
   });
 }
 
@@ -49,14 +50,3 @@ export function selectConv1x1(inCh: number, outCh: number): ConvWeights {
   for (let i = 0; i < Math.min(inCh, outCh); i++) k[i * outCh + i] = 1;
   return { kernel: tf.tensor4d(k, [1, 1, inCh, outCh]), bias: tf.zeros([outCh]) };
 }
-
-/** Rounds to the quantiser's grid (clamped to its range) forward, identity backward. */
-export const fakeQuantize = (x: tf.Tensor, scale: number, offset: number, bits: number): tf.Tensor => {
-  const levels = (1 << bits) - 1;
-  const op = tf.customGrad((...inputs) => {
-    const v = inputs[0] as tf.Tensor;
-    const q = tf.tidy(() => tf.add(tf.mul(tf.clipByValue(tf.round(tf.div(tf.sub(v, offset), scale)), 0, levels), scale), offset));
-    return { value: q, gradFunc: (dy: tf.Tensor) => tf.clone(dy) };
-  });
-  return op(x);
-};

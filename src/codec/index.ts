@@ -6,4 +6,5 @@ export * from './running-range.js';
 export * from './spec.js';
 export * from './payload.js';
 export * from './autoencoder.js';
+export * from './training-ops.js';
 export * from './feature-codec.js';

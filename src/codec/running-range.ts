@@ -24,6 +24,12 @@ export function updateRange(stats: RangeStats, x: Float32Array, momentum = 0.99)
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
+  return foldExtremes(stats, lo, hi, momentum);
+}
+
+/** Folds one batch's extremes lo, hi (found elsewhere, e.g. on the backend) into the statistics. */
+export function foldExtremes(stats: RangeStats, lo: number, hi: number, momentum = 0.99): RangeStats {
+  if (!(momentum >= 0 && momentum < 1)) throw new RangeError(`range momentum must be in [0, 1), got ${momentum}`);
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new RangeError('updateRange: feature holds a non-finite value');
   if (stats.count === 0) return { min: lo, max: hi, count: 1 };
   return { min: momentum * stats.min + (1 - momentum) * lo, max: momentum * stats.max + (1 - momentum) * hi, count: stats.count + 1 };

@@ -11,8 +11,7 @@
  * train the codec alone with the backbone frozen, then everything at `fineTuneLrScale` × the learning rate.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readFloats } from '../backend/read-floats.js';
-import { fakeQuantize, type FeatureCodec, updateRange } from '../codec/index.js';
+import { fakeQuantize, foldExtremes, relativeSquaredError, tensorExtremes, type FeatureCodec } from '../codec/index.js';
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel, PolicyOutput } from '../model/index.js';
 import { clipScale, squaredGlobalNorm } from './grad-clip.js';
@@ -32,11 +31,6 @@ export const DEFAULT_CODEC_TRAINING: CodecTrainingOptions = { mode: 'joint', rec
 
 /** EMA momentum of the quantiser range during training: fast enough to follow a backbone that is still learning. */
 const RANGE_MOMENTUM = 0.9;
-
-const stopGradientOp = tf.customGrad((...inputs) => {
-  const x = inputs[0] as tf.Tensor;
-  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
-});
 
 export class CodecTrainer {
   /** Updates seen (drives the two-stage schedule). */
@@ -81,14 +75,11 @@ export class CodecTrainer {
     const z = c.encodeTensor(h);
     const q = c.quantParams();
     const zq = q ? fakeQuantize(z, q.scale, q.offset, c.spec.bits!) : z;
-    const n = h.shape[0];
-    const hh = c.decodeTensor(zq, n);
+    const hh = c.decodeTensor(zq, h.shape[0]);
     // Relative to the feature's energy: the backbone may rescale h while it learns, and a plain MSE
-    // would then swamp (or vanish beside) the IMPALA loss.
-    const target = stopGradientOp(h);
-    const energy = tf.add(tf.mean(tf.square(target)), 1e-8);
-    const reconstruction = tf.div(tf.mean(tf.square(tf.sub(hh, target))), energy) as tf.Scalar;
-    if (q) c.range = updateRange(c.range, z.dataSync() as Float32Array, RANGE_MOMENTUM);
+    // would then swamp (or vanish beside) the IMPALA loss. h is the target: no gradient through it.
+    const reconstruction = relativeSquaredError(hh, h);
+    if (q) c.range = foldExtremes(c.range, ...tensorExtremes(z), RANGE_MOMENTUM);
     this.lastReconstruction = reconstruction.dataSync()[0];
     return { out: this.model.tail(hh, this.y), reconstruction: tf.mul(reconstruction, this.opts.reconstructionWeight) as tf.Scalar };
   }
@@ -103,12 +94,11 @@ export class CodecTrainer {
     const c = this.codec;
     const h = tf.tidy(() => this.model.head(x, this.y));
     const q = c.quantParams();
-    if (q)
-      c.range = updateRange(
-        c.range,
-        readFloats(() => c.encodeTensor(h)),
-        RANGE_MOMENTUM,
-      );
+    if (q) {
+      const z = c.encodeTensor(h);
+      c.range = foldExtremes(c.range, ...tensorExtremes(z), RANGE_MOMENTUM);
+      if (z !== h) z.dispose();
+    }
     const vars = this.variables();
     let loss = 0;
     if (vars.length > 0) {
@@ -116,8 +106,7 @@ export class CodecTrainer {
       const { value, grads } = tf.variableGrads(() => {
         const z = c.encodeTensor(h);
         const zq = qq ? fakeQuantize(z, qq.scale, qq.offset, c.spec.bits!) : z;
-        const energy = tf.add(tf.mean(tf.square(h)), 1e-8);
-        return tf.div(tf.mean(tf.square(tf.sub(c.decodeTensor(zq, h.shape[0]), h))), energy) as tf.Scalar;
+        return relativeSquaredError(c.decodeTensor(zq, h.shape[0]), h);
       }, vars);
       loss = value.dataSync()[0];
       const g = vars.map((v) => grads[v.name]);

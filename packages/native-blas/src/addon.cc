@@ -116,6 +116,42 @@ Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// fakeQuant(heap, n, xOff, outOff, scale, offset, levels)
+Napi::Value FakeQuantFn(const Napi::CallbackInfo& info) {
+  const Heap h = heapOf(info);
+  const int64_t n = num(info, 1);
+  auto f = [&](size_t i) { return static_cast<float>(info[i].As<Napi::Number>().DoubleValue()); };
+  for (size_t i = 4; i <= 6; i++) num(info, i);  // type checks
+  nb::fakeQuant(at(info, h, num(info, 2), n, "x"), at(info, h, num(info, 3), n, "out"), n, f(4), f(5), f(6));
+  return info.Env().Undefined();
+}
+
+// extremes(heap, n, xOff, outOff): out = {min, max}; n > 0.
+Napi::Value ExtremesFn(const Napi::CallbackInfo& info) {
+  const Heap h = heapOf(info);
+  const int64_t n = num(info, 1);
+  if (n <= 0) throw Napi::RangeError::New(info.Env(), "extremes: n must be > 0");
+  nb::extremes(at(info, h, num(info, 2), n, "x"), n, at(info, h, num(info, 3), 2, "out"));
+  return info.Env().Undefined();
+}
+
+// squaredErrorSums(heap, n, aOff, bOff, outOff): out = {Σ(a − b)², Σ b²}.
+Napi::Value SquaredErrorSumsFn(const Napi::CallbackInfo& info) {
+  const Heap h = heapOf(info);
+  const int64_t n = num(info, 1);
+  nb::squaredErrorSums(at(info, h, num(info, 2), n, "a"), at(info, h, num(info, 3), n, "b"), n, at(info, h, num(info, 4), 2, "out"));
+  return info.Env().Undefined();
+}
+
+// scaledDifference(heap, n, aOff, bOff, kOff, outOff): out = heap[kOff]·(a − b).
+Napi::Value ScaledDifferenceFn(const Napi::CallbackInfo& info) {
+  const Heap h = heapOf(info);
+  const int64_t n = num(info, 1);
+  const float k = *at(info, h, num(info, 4), 1, "k");
+  nb::scaledDifference(at(info, h, num(info, 2), n, "a"), at(info, h, num(info, 3), n, "b"), k, at(info, h, num(info, 5), n, "out"), n);
+  return info.Env().Undefined();
+}
+
 // rmsprop(heap, n, vOff, msOff, momOff, gOff, lr, decay, momentum, epsilon, scale)
 Napi::Value RmsPropFn(const Napi::CallbackInfo& info) {
   const Heap h = heapOf(info);
@@ -158,6 +194,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("columnSums", Napi::Function::New(env, ColumnSums));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
   exports.Set("rmsprop", Napi::Function::New(env, RmsPropFn));
+  exports.Set("fakeQuant", Napi::Function::New(env, FakeQuantFn));
+  exports.Set("extremes", Napi::Function::New(env, ExtremesFn));
+  exports.Set("squaredErrorSums", Napi::Function::New(env, SquaredErrorSumsFn));
+  exports.Set("scaledDifference", Napi::Function::New(env, ScaledDifferenceFn));
   exports.Set("setDirectConv", Napi::Function::New(env, SetDirectConvFn));
   exports.Set("setThreads", Napi::Function::New(env, SetThreadsFn));
   exports.Set("describe", Napi::Function::New(env, Describe));

@@ -165,6 +165,88 @@ void reluGrad(const float* __restrict dy, const float* __restrict y, float* __re
   }
 }
 
+// Rounds t in [0, 2^22) to the nearest integer, ties to even, as tf.round does: adding 1.5·2^23
+// leaves no fraction bits in the sum. Vectorises, unlike std::nearbyint without SSE4.1.
+static inline float roundHalfEven(float t) {
+  const float magic = 12582912.0f;
+  return (t + magic) - magic;
+}
+
+void fakeQuant(const float* __restrict x, float* __restrict out, int64_t n, float scale, float offset, float levels) {
+  // Clamping before rounding gives the same codes as after (the bounds are integers) and keeps the
+  // argument in roundHalfEven's range; a NaN stays NaN.
+  const float inv = 1.0f / scale;
+  for (int64_t i = 0; i < n; i++) {
+    const float t = (x[i] - offset) * inv;
+    out[i] = roundHalfEven(t < 0.0f ? 0.0f : t > levels ? levels : t) * scale + offset;
+  }
+}
+
+// Independent lanes so that the reductions below vectorise without -ffast-math.
+constexpr int kLanes = 8;
+
+void extremes(const float* __restrict x, int64_t n, float* out) {
+  float lo[kLanes], hi[kLanes];
+  int nan[kLanes] = {};
+  for (int l = 0; l < kLanes; l++) lo[l] = hi[l] = x[0];
+  const int64_t whole = n / kLanes * kLanes;
+  for (int64_t i = 0; i < whole; i += kLanes) {
+    for (int l = 0; l < kLanes; l++) {
+      const float v = x[i + l];
+      lo[l] = v < lo[l] ? v : lo[l];
+      hi[l] = v > hi[l] ? v : hi[l];
+      nan[l] |= v != v;
+    }
+  }
+  float a = lo[0], b = hi[0];
+  bool anyNan = false;
+  for (int l = 0; l < kLanes; l++) {
+    a = lo[l] < a ? lo[l] : a;
+    b = hi[l] > b ? hi[l] : b;
+    anyNan = anyNan || nan[l] != 0;
+  }
+  for (int64_t i = whole; i < n; i++) {
+    a = x[i] < a ? x[i] : a;
+    b = x[i] > b ? x[i] : b;
+    anyNan = anyNan || x[i] != x[i];
+  }
+  // a NaN anywhere makes the range NaN, as tf.min/tf.max do: the caller rejects it
+  out[0] = anyNan ? NAN : a;
+  out[1] = anyNan ? NAN : b;
+}
+
+void squaredErrorSums(const float* __restrict a, const float* __restrict b, int64_t n, float* out) {
+  // float lanes over blocks of 1024, each block's sums added in double
+  double se = 0, e = 0;
+  for (int64_t start = 0; start < n; start += 1024) {
+    const int64_t end = std::min<int64_t>(n, start + 1024);
+    float s1[kLanes] = {}, s2[kLanes] = {};
+    int64_t i = start;
+    for (; i + kLanes <= end; i += kLanes) {
+      for (int l = 0; l < kLanes; l++) {
+        const float d = a[i + l] - b[i + l];
+        s1[l] += d * d;
+        s2[l] += b[i + l] * b[i + l];
+      }
+    }
+    for (; i < end; i++) {
+      const float d = a[i] - b[i];
+      s1[0] += d * d;
+      s2[0] += b[i] * b[i];
+    }
+    for (int l = 0; l < kLanes; l++) {
+      se += s1[l];
+      e += s2[l];
+    }
+  }
+  out[0] = static_cast<float>(se);
+  out[1] = static_cast<float>(e);
+}
+
+void scaledDifference(const float* __restrict a, const float* __restrict b, float k, float* __restrict out, int64_t n) {
+  for (int64_t i = 0; i < n; i++) out[i] = k * (a[i] - b[i]);
+}
+
 void rmsprop(float* __restrict v, float* __restrict ms, float* __restrict mom, const float* __restrict g, int64_t n, const RmsProp& p) {
   // The order of tf.RMSPropOptimizer's ops, so float results agree with it.
   const float keep = p.decay, add = 1.0f - p.decay;

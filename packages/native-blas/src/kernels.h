@@ -36,6 +36,16 @@ void rmsprop(float* v, float* ms, float* mom, const float* g, int64_t n, const R
 // out = dy where y > 0, else 0 (the ReLU gradient through its output).
 void reluGrad(const float* dy, const float* y, float* out, int64_t n);
 
+// The feature codec's training ops (src/codec/training-ops.ts), one pass each.
+// out = clamp(round_half_even((x − offset)/scale), 0, levels)·scale + offset (NaN stays NaN).
+void fakeQuant(const float* x, float* out, int64_t n, float scale, float offset, float levels);
+// out = {min x, max x} (n > 0).
+void extremes(const float* x, int64_t n, float* out);
+// out = {Σ(a − b)², Σ b²}, summed in double.
+void squaredErrorSums(const float* a, const float* b, int64_t n, float* out);
+// out = k·(a − b).
+void scaledDifference(const float* a, const float* b, float k, float* out, int64_t n);
+
 struct ConvGeometry {
   int64_t batch, inH, inW, inC, outH, outW, outC, fh, fw, sh, sw, padTop, padLeft;
 };

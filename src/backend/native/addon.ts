@@ -51,6 +51,14 @@ export interface NativeBlas {
   ): void;
   /** out = dy where y > 0, else 0, over n floats. */
   reluGrad(heap: Float32Array, n: number, dyOff: number, yOff: number, outOff: number): void;
+  /** out = clamp(round_half_even((x − offset)/scale), 0, levels)·scale + offset over n floats. */
+  fakeQuant(heap: Float32Array, n: number, xOff: number, outOff: number, scale: number, offset: number, levels: number): void;
+  /** out[0..1] = min, max of n > 0 floats (NaN if any is NaN). */
+  extremes(heap: Float32Array, n: number, xOff: number, outOff: number): void;
+  /** out[0..1] = Σ(a − b)², Σ b² over n floats (in double). */
+  squaredErrorSums(heap: Float32Array, n: number, aOff: number, bOff: number, outOff: number): void;
+  /** out = heap[kOff]·(a − b) over n floats. */
+  scaledDifference(heap: Float32Array, n: number, aOff: number, bOff: number, kOff: number, outOff: number): void;
   /** 1 (default): conv forward and filter gradient by implicit GEMM on AVX2 where outC % 8 = 0; 0: always im2col + sgemm. */
   setDirectConv(on: number): void;
   /** Sets OpenBLAS's thread count; false when the library is another CBLAS. */

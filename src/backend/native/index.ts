@@ -24,6 +24,8 @@ import { nativeSum } from './native-sum.js';
 import { nativeReluGrad } from './native-relu.js';
 import { rmsPropStep, type RmsPropStep } from './native-rmsprop.js';
 import { RELU_GRAD } from '../relu-ops.js';
+import { CODEC_KERNELS } from '../codec-kernels.js';
+import { nativeCodecKernels } from './native-codec.js';
 
 type Make = (addon: NativeBlas, fallback: () => KernelFunc) => KernelFunc;
 
@@ -57,6 +59,7 @@ export function installNativeKernels(addon: NativeBlas): void {
   }
   // A kernel of our own (no wasm one to replace); an addon built before it lacks reluGrad.
   if (typeof addon.reluGrad === 'function') registerKernel({ kernelName: RELU_GRAD, backendName: 'wasm', kernelFunc: nativeReluGrad(addon) });
+  for (const [kernelName, kernelFunc] of nativeCodecKernels(addon) ?? []) registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
 }
 
 /** Puts back the wasm kernels (for benchmarks and tests that compare the two). */
@@ -65,7 +68,7 @@ export function uninstallNativeKernels(): void {
     unregisterKernel(name, 'wasm');
     registerKernel(previous);
   }
-  if (replaced.size > 0 && getKernel(RELU_GRAD, 'wasm')) unregisterKernel(RELU_GRAD, 'wasm');
+  for (const name of [RELU_GRAD, ...CODEC_KERNELS]) if (replaced.size > 0 && getKernel(name, 'wasm')) unregisterKernel(name, 'wasm');
   replaced.clear();
 }
 
