@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { modesFigures, modesRow, profileCells, steadyWindow, variantSettings, type ModesRow, type ModesRun } from '../experiments/testbed-modes.js';
+import { modesFigures, modesRow, profileCells, runKey, steadyWindow, variantSettings, type ModesRow, type ModesRun } from '../experiments/testbed-modes.js';
 
 describe('experiments/testbed-modes: the steady window of a testbed run', () => {
   const lines = [
@@ -64,9 +64,17 @@ describe('experiments/testbed-modes: the steady window of a testbed run', () => 
     expect(variantSettings('seed', 'impala-shallow')).toEqual({ label: 'seed', mode: 'seed', set: ['model="impala-shallow"'] });
   });
 
-  it('plots the committed full run: a frames/s and a busy chart per network, every variant of every link in them', async () => {
+  it('names each run for --resume: rpi3 cells keep their earlier keys, other classes add theirs', () => {
+    const [rpi3, , zero] = profileCells(true);
+    expect(zero.deviceClass).toBe('rpi-zero');
+    expect(runKey('full', rpi3, '20MB/s', 'coknight+ae4q4', 2)).toBe('full-impala-shallow-20MBps-coknight+ae4q4-r2');
+    expect(runKey('full', zero, '2MB/s', 'fixed', 1)).toBe('full-impala-shallow-rpi-zero-2MBps-fixed-r1');
+  });
+
+  it('plots the committed full run: a frames/s and a busy chart per network and class, every variant of every link in them', async () => {
     const json = JSON.parse(readFileSync('experiments/results/testbed-modes/full/testbed-modes.json', 'utf8')) as { data: { rows: ModesRow[] } };
     const rows = json.data.rows;
+    // Written before the rpi-zero cell existed: its rows lack a class (rpi3) and that cell has none.
     expect(rows).toHaveLength(15);
     const figures = await modesFigures(rows, profileCells(true), 2);
     expect(figures.map((f) => f.name)).toEqual([
@@ -78,5 +86,33 @@ describe('experiments/testbed-modes: the steady window of a testbed run', () => 
     for (const label of ['seed', 'impala', 'coknight', 'coknight+ae4q4', 'y1+ae4q4']) expect(figures[0].svg).toContain(label);
     expect(figures[2].svg).toContain('y4+ae4q4');
     expect(figures[0].caption).toMatch(/median of 2 runs\) at 20MB\/s, 2MB\/s: 6 rpi3-class actors/);
+  });
+
+  it('a cell of another class gets its own charts, named and captioned for the class', async () => {
+    const run: ModesRun = {
+      trainFramesPerSec: 1000,
+      learnerBusy: 0.5,
+      inferenceBusy: 0.2,
+      trainingBusy: 0.3,
+      envStepsPerSec: 1000,
+      bytesPerEnvStep: 351,
+      splitPoints: [3],
+      calibratedFlops: [1.9e9],
+      windowSeconds: 10,
+    };
+    const rows = [
+      modesRow('impala-shallow', 'impala', '2MB/s', [run]),
+      modesRow('impala-shallow', 'impala', '2MB/s', [{ ...run, trainFramesPerSec: 700 }], 'rpi-zero'),
+    ];
+    const figures = await modesFigures(rows, profileCells(false), 1);
+    expect(figures.map((f) => f.name)).toEqual([
+      'train-frames-impala-shallow',
+      'learner-busy-impala-shallow',
+      'train-frames-impala-shallow-rpi-zero',
+      'learner-busy-impala-shallow-rpi-zero',
+    ]);
+    expect(figures[2].caption).toMatch(/one run\) at 2MB\/s: 6 rpi-zero-class actors/);
+    expect(figures[2].svg).toContain('6 rpi-zero actors');
+    expect(figures[0].svg).toContain('6 rpi3 actors');
   });
 });

@@ -21,7 +21,7 @@ import { parseTopology, siteDeviceId, siteWorkersOf } from '../src/testbed/topol
 describe('testbed topology and calibration', () => {
   it('validates a topology, naming the bad field', () => {
     expect(() => parseTopology({ name: 'x', devices: [{ id: 'a', class: 'toaster', link: { rate: '1MB/s' } }] }, 't.yaml')).toThrow(
-      /devices\.0\.class: one of rpi3, rpi4/,
+      /devices\.0\.class: one of rpi3, rpi-zero, rpi4/,
     );
     expect(() => parseTopology({ name: 'x', devices: [{ id: 'a', class: 'rpi4', link: { rate: '1XB/s' } }] }, 't.yaml')).toThrow(
       /devices\.0\.link\.rate: .*unknown unit/,

@@ -1,6 +1,6 @@
 /**
  * Device classes of the testbed, by the single-core fp32 peak a 128-bit SIMD unit gives (the width
- * tfjs's wasm backend uses): FLOP/cycle × clock, from the cores' published microarchitecture.
+ * tfjs's wasm backend uses; the Pi Zero's scalar FPU for it): FLOP/cycle × clock, from the cores' published microarchitecture.
  * The testbed does not guess what a device reaches on the policy network: it measures this host's
  * effective FLOP/s on the real layers, assumes the same fraction of peak on the device, and limits
  * each device's CPU quota so that it measures that much (checked in test/testbed.test.ts).
@@ -21,6 +21,14 @@ export const DEVICE_CLASSES: Record<string, DeviceClass> = {
     description: 'Raspberry Pi 3 B+: Cortex-A53 @ 1.4 GHz (64-bit NEON datapath, one FMA per cycle: 4 FLOP/cycle)',
     flopPerCycle: 4,
     ghz: 1.4,
+  },
+  // Scalar VFP: the class the testbed studies use for devices too weak to run the whole net at the
+  // learner's training rate (Node runs there from the unofficial armv6l builds).
+  'rpi-zero': {
+    name: 'rpi-zero',
+    description: 'Raspberry Pi Zero W: ARM1176JZF-S @ 1 GHz (VFPv2, no NEON: one pipelined single-precision multiply-accumulate per cycle, 2 FLOP/cycle)',
+    flopPerCycle: 2,
+    ghz: 1,
   },
   rpi4: { name: 'rpi4', description: 'Raspberry Pi 4 B: Cortex-A72 @ 1.5 GHz (128-bit NEON FMA: 8 FLOP/cycle)', flopPerCycle: 8, ghz: 1.5 },
   'jetson-nano': { name: 'jetson-nano', description: 'Jetson Nano CPU: Cortex-A57 @ 1.43 GHz (128-bit NEON FMA: 8 FLOP/cycle)', flopPerCycle: 8, ghz: 1.43 },
