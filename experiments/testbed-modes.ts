@@ -21,7 +21,7 @@
  * learner's run directory (train.jsonl), over the updates after the last actor joined; bytes per env
  * step from its summary; env steps/s from the actors' own final statistics (null where one is missing).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
@@ -307,8 +307,10 @@ async function main(): Promise<void> {
         for (const variant of VARIANT_NAMES) {
           const key = runKey(args.profile, cell, c, variant, r + 1);
           if (stop.signal.aborted) break;
+          // With --resume each run's testbed log (the learner's and the actors' output) is kept beside its result.
+          const log = args.resume ? (m: string) => appendFileSync(join(args.resume!, `${key}.log`), `${m}\n`) : () => {};
           const run = await kept
-            .get(key, () => runOnce(variant, network, c, frames, quotas, () => {}, STREAMS, stop.signal, deviceClass))
+            .get(key, () => runOnce(variant, network, c, frames, quotas, log, STREAMS, stop.signal, deviceClass))
             .catch((err: unknown) => {
               if (stop.signal.aborted) return undefined;
               throw err;
