@@ -4,7 +4,14 @@ import { Actor, contractEnvOptions, type SiteHead } from '../../actor/actor.js';
 import type { PolicyModel } from '../../model/index.js';
 // Light imports only: the model library (and tfjs) loads when the actor first runs layers itself.
 import { INFERENCE_CHOICES, type InferenceChoice } from '../../model/inference-choice.js';
-import { fetchLearnerContract, type LearnerContract, makeLink, parseLearnerContract } from '../../transport/index.js';
+import {
+  fetchLearnerContract,
+  type LearnerContract,
+  makeLink,
+  parseLearnerContract,
+  STEP_BLOCK_ENCODINGS,
+  type StepBlockEncoding,
+} from '../../transport/index.js';
 import { parseDurationArg, parseIntArg, parseNumberArg } from '../args.js';
 import { tokenFromFlags } from '../run-flags.js';
 
@@ -34,7 +41,7 @@ interface ActorFlags {
   deviceFlops?: number;
   linkBytesPerSec?: number;
   maxSteps?: number;
-  uploadCompression: 'deflate' | 'none';
+  uploadCompression: StepBlockEncoding;
   streams: number;
   finalStats?: boolean;
   giveUpAfter: number;
@@ -62,7 +69,7 @@ export function registerActor(program: Command): void {
     .option('--max-steps <n>', 'stop after this many steps', parseIntArg('--max-steps', 1))
     .addOption(
       new Option('--upload-compression <how>', 'how trajectory uploads travel (MinAtar frames deflate 70-190x)')
-        .choices(['deflate', 'none'])
+        .choices([...STEP_BLOCK_ENCODINGS])
         .default('deflate'),
     )
     .option(

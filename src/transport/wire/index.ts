@@ -6,6 +6,7 @@ export {
   decodeStepBlock,
   stepBlockBytes,
   MAX_INFLATED_BLOCK_BYTES,
+  STEP_BLOCK_ENCODINGS,
   type BlockStep,
   type StepBlock,
   type StepBlockEncoding,

@@ -21,7 +21,8 @@ import { align4, fail, Reader, Writer } from './bytes.js';
  * well (stacked frames repeat, backgrounds are flat): deflate at level 1 costs well under a
  * millisecond per block and is what `coknight actor` sends unless told otherwise.
  */
-export type StepBlockEncoding = 'none' | 'deflate';
+export const STEP_BLOCK_ENCODINGS = ['none', 'deflate'] as const;
+export type StepBlockEncoding = (typeof STEP_BLOCK_ENCODINGS)[number];
 const ENCODING_IDS: Record<StepBlockEncoding, number> = { none: 0, deflate: 1 };
 /** The most an inflated block may hold, whatever its header claims (a deflate bomb stops here). */
 export const MAX_INFLATED_BLOCK_BYTES = 64 * 1024 * 1024;
@@ -47,15 +48,16 @@ export interface StepBlock {
 
 const HEAD = 16;
 
+type BlockSizes = { readonly numEnvs: number; readonly obsSize: number; readonly numActions: number };
+
+/** Encoded size of one step: its flags and version, then the observations and the local data it carries. */
+function stepBytes(e: BlockSizes, obs: boolean, local: boolean): number {
+  return 8 + (obs ? align4(e.numEnvs * e.obsSize) : 0) + (local ? 4 * e.numEnvs + 4 * e.numEnvs * e.numActions + 4 * e.numEnvs + align4(e.numEnvs) : 0);
+}
+
 /** Encoded size of a block, exactly (the uploader budgets memory with it). */
 export function stepBlockBytes(b: StepBlock): number {
-  let n = HEAD;
-  for (const s of b.steps) {
-    n += 8;
-    if (s.obs) n += align4(b.numEnvs * b.obsSize);
-    if (s.local) n += 4 * b.numEnvs + 4 * b.numEnvs * b.numActions + 4 * b.numEnvs + align4(b.numEnvs);
-  }
-  return n;
+  return b.steps.reduce((n, s) => n + stepBytes(b, Boolean(s.obs), Boolean(s.local)), HEAD);
 }
 
 /** Encodes a block; with 'deflate' the steps are compressed unless that would not make them smaller. */
@@ -106,13 +108,12 @@ export function encodeStepBlock(b: StepBlock, encoding: StepBlockEncoding = 'non
 }
 
 /** The largest body a block of `count` steps with these sizes can have (every step with obs and local data). */
-function maxBodyBytes(count: number, e: { numEnvs: number; obsSize: number; numActions: number }): number {
-  const perStep = 8 + align4(e.numEnvs * e.obsSize) + 4 * e.numEnvs + 4 * e.numEnvs * e.numActions + 4 * e.numEnvs + align4(e.numEnvs);
-  return Math.min(MAX_INFLATED_BLOCK_BYTES, count * perStep);
+function maxBodyBytes(count: number, e: BlockSizes): number {
+  return Math.min(MAX_INFLATED_BLOCK_BYTES, count * stepBytes(e, true, true));
 }
 
 /** The block with its steps inflated (a raw block as it is); a corrupt or oversized stream is BAD_LENGTH. */
-function inflated(data: Uint8Array, expect: { numEnvs: number; obsSize: number; numActions: number }): Uint8Array {
+function inflated(data: Uint8Array, expect: BlockSizes): Uint8Array {
   if (data.byteLength < HEAD) return data; // the reader reports the short header
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const encoding = view.getUint16(14, true);
