@@ -136,17 +136,23 @@ export function steadyWindow(
   };
 }
 
+/** How one run is placed and watched; every field has the study's default. */
+export interface RunOptions {
+  readonly log?: (m: string) => void;
+  readonly signal?: AbortSignal;
+  readonly deviceClass?: string;
+  /** Env groups (streams) per device, and envs in each. */
+  readonly streams?: number;
+  readonly envs?: number;
+}
+
 export async function runOnce(
   variant: Variant,
   network: Network,
   cap: string,
   frames: number,
   quotas: QuotaCache,
-  log: (m: string) => void = () => {},
-  streams = STREAMS,
-  signal?: AbortSignal,
-  deviceClass: string = CLASS,
-  envs = ENVS,
+  { log = () => {}, signal, deviceClass = CLASS, streams = STREAMS, envs = ENVS }: RunOptions = {},
 ): Promise<ModesRun> {
   const v = variantSettings(variant, network);
   const topology = parseTopology(
@@ -310,7 +316,7 @@ async function main(): Promise<void> {
           // With --resume each run's testbed log (the learner's and the actors' output) is kept beside its result.
           const log = args.resume ? (m: string) => appendFileSync(join(args.resume!, `${key}.log`), `${m}\n`) : () => {};
           const run = await kept
-            .get(key, () => runOnce(variant, network, c, frames, quotas, log, STREAMS, stop.signal, deviceClass))
+            .get(key, () => runOnce(variant, network, c, frames, quotas, { log, signal: stop.signal, deviceClass }))
             .catch((err: unknown) => {
               if (stop.signal.aborted) return undefined;
               throw err;
