@@ -132,6 +132,8 @@ export class Actor {
   private codec = '';
   private wantedCodec = '';
   private stopping = false;
+  /** The learner's stream dropped (the client reconnects by itself): our unfinished unrolls are gone. */
+  private linkLost = false;
   private failure: TransportError | undefined;
   /** The upload block of the running loop (stop() and a failed link cancel its waits). */
   private block: UploadBlock | undefined;
@@ -244,6 +246,7 @@ export class Actor {
         this.block?.cancel();
       },
       onStateChange: (s, detail) => {
+        if (s === 'backoff') this.linkLost = true;
         if (s === 'backoff' || s === 'failed') this.log(`link to learner: ${s} (${detail})`);
       },
     });
@@ -267,6 +270,7 @@ export class Actor {
     this.server?.close(); // a registration starts on the learner; it moves us to a server if it wants
     this.server = undefined;
     this.serverAddress = this.wantedServer = '';
+    this.linkLost = false;
     const r = await this.client!.ready();
     const c = parseLearnerContract(r.learnerConfig);
     if (c.env.id !== expected.env.id || c.model !== expected.model) {
@@ -357,9 +361,30 @@ export class Actor {
       this.stats.siteHeadSeconds += r.seconds;
       return { out: r.out, version: siteWeights.version };
     };
+    // The learner restarted, the link dropped, or our inference server failed: the learner forgets our
+    // unfinished unrolls when we register again, so start over.
+    const restart = async (why: string, viaServer = false): Promise<void> => {
+      this.stats.reconnects++;
+      this.log(why);
+      block.clear();
+      if (viaServer) {
+        this.client!.close();
+        this.client = this.learnerClient();
+      }
+      await this.connect(this.contract!);
+      obs = Uint8Array.from(env.reset());
+      prevRewards = new Float32Array(n);
+      prevDones = new Uint8Array(n);
+      step = 0;
+    };
     const t0 = performance.now();
     try {
       while (!this.stopping && (this.opts.maxSteps === undefined || this.stats.steps < this.opts.maxSteps)) {
+        // An actor at y = K sends no requests, so a dropped stream shows only here.
+        if (this.linkLost) {
+          await restart('lost the learner stream; registering again');
+          continue;
+        }
         if (this.wantedSplit !== this.splitPoint || this.wantedCodec !== this.codec) await this.switchSplit();
         this.params!.refresh();
         const y = this.splitPoint;
@@ -400,24 +425,12 @@ export class Actor {
           } catch (e) {
             const viaServer = this.serverAddress !== '' && e instanceof TransportError && e.runEnded === undefined && !this.stopping;
             if (!viaServer && !(e instanceof TransportError && e.retryable && !this.stopping)) throw e;
-            // The learner restarted, the link dropped, or our inference server failed: the learner forgets
-            // our unfinished unrolls when we register again, so start over.
-            this.stats.reconnects++;
-            this.log(
+            await restart(
               viaServer
                 ? `lost the inference server at ${this.serverAddress} (${(e as Error).message}); registering with the learner again`
                 : `lost the learner (${(e as Error).message}); reconnecting`,
+              viaServer,
             );
-            block.clear();
-            if (viaServer) {
-              this.client!.close();
-              this.client = this.learnerClient();
-            }
-            await this.connect(this.contract!);
-            obs = Uint8Array.from(env.reset());
-            prevRewards = new Float32Array(n);
-            prevDones = new Uint8Array(n);
-            step = 0;
             continue;
           }
         } else {
@@ -432,6 +445,11 @@ export class Actor {
           actions = out.actions;
           const local = { version, actions, logits: out.logits, prevRewards, prevDones };
           await block.record(this.pusher!, meta(), { step, obs, local });
+          // Nothing in a local step need wait on I/O (tfjs acts synchronously, a ZeroMQ send that fits its
+          // queue resolves at once), and a loop of resolved promises never lets libuv poll: parameter
+          // updates and the learner's keepalive pings would wait until the learner's queue pushed back.
+          // One turn of the event loop per step lets them in.
+          await new Promise<void>((r) => setImmediate(r));
         }
         // Observation kT closes unroll k−1: ship the block that holds it now rather than T steps later.
         if (step % T === 0 && step > 0) await block.flush(this.pusher!, meta(), false);
