@@ -93,9 +93,9 @@ describe('wire version 2: the codec of a split, per actor', () => {
     const buf = Buffer.from(encode({ ...rep, newSplitPoint: 1, newCodec: 'ae4q4' }));
     buf[12 + 14 + 2 + 4] = 0;
     expect(codeOf(() => decode(buf))).toBe('BAD_FIELD');
-    expect(PROTOCOL_VERSION).toBe(2);
+    expect(PROTOCOL_VERSION).toBe(3);
     const old = encode({ type: 'SplitPointChange', splitPoint: 1, fromStepId: 0, reason: '' }, 1);
-    expect(() => decode(old)).toThrow(/protocolVersion is 1, this side speaks 2: upgrade the older side/);
+    expect(() => decode(old)).toThrow(new RegExp(`protocolVersion is 1, this side speaks ${PROTOCOL_VERSION}: upgrade the older side`));
     expect(codeOf(() => decode(old))).toBe('VERSION_MISMATCH');
   });
 });

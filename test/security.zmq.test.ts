@@ -52,7 +52,8 @@ describe('ZeroMQ channels are authenticated and encrypted (CURVE)', () => {
   });
 
   it('an unauthenticated subscriber receives no parameters; the registered actor does', async () => {
-    fx.svc = await startLearner();
+    // IMPALA mode: the actor holds all K layers, so the learner publishes its head.
+    fx.svc = await startLearner({ mode: 'impala' });
     const a0 = await register(fx.svc, 'a0');
     fx.clients.push(a0);
     const addr = a0.reply.paramsAddress;

@@ -4,7 +4,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Rng } from '../src/util/rng.js';
 import { LinkStats, Pacer } from '../src/transport/pacer.js';
 import { encode, type ParamUpdate } from '../src/transport/wire/index.js';
-import { chunkLayout, ParamPublisher, ParamSubscriber, paramTopic, UploadPuller, UploadPusher } from '../src/transport/index.js';
+import {
+  ALL_PARAMS_TOPIC,
+  chunkLayout,
+  codecKey,
+  codecStatesBlob,
+  headTopic,
+  layerBlobs,
+  ParamPublisher,
+  ParamSubscriber,
+  readCodecStates,
+  UploadPuller,
+  UploadPusher,
+} from '../src/transport/index.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -19,24 +31,50 @@ function blob(n: number, seed: number): Uint8Array {
 }
 
 /** PUB/SUB joins late (the "slow joiner"): publish a probe until the subscriber has it. */
-async function untilSubscribed(pub: ParamPublisher, sub: ParamSubscriber, topic: string): Promise<void> {
-  for (let i = 0; i < 200 && sub.version(topic) < 0; i++) {
-    await pub.publish(topic, 0, []);
+async function untilSubscribed(pub: ParamPublisher, sub: ParamSubscriber): Promise<void> {
+  for (let i = 0; i < 200 && sub.version() < 0; i++) {
+    await pub.publish(sub.topic, 0, []);
     await sleep(10);
   }
-  expect(sub.version(topic)).toBe(0);
+  expect(sub.version()).toBe(0);
+}
+
+/** Both ends conflate (a newer queued message replaces an older one): send one, wait until it is taken. */
+async function oneByOne(sub: ParamSubscriber, send: () => Promise<unknown>): Promise<void> {
+  const n = sub.counters.received;
+  await send();
+  for (let i = 0; i < 1000 && sub.counters.received === n; i++) await sleep(5);
+  expect(sub.counters.received).toBe(n + 1);
 }
 
 describe('parameter PUB/SUB', () => {
-  it('delivers versioned per-layer blobs; keeps the newest, drops stale and foreign topics', async () => {
+  it('headTopic: one topic per (split point, codec), none a prefix of another', () => {
+    expect(headTopic(3)).toBe('head/3/-/');
+    expect(headTopic(3, 'ae4q4')).toBe('head/3/ae4q4/');
+    const topics = [headTopic(1), headTopic(10), headTopic(1, 'q8'), headTopic(1, 'q8z'), headTopic(10, 'q8'), ALL_PARAMS_TOPIC];
+    for (const a of topics) for (const b of topics) if (a !== b) expect(b.startsWith(a), `${a} prefixes ${b}`).toBe(false);
+    expect(() => headTopic(0)).toThrow(/split point >= 1/);
+    expect(() => headTopic(2, 'Q-8')).toThrow(/codec id/);
+  });
+
+  it('codec states travel as blob 0 of the message, keyed "<y>/<id>"; layers are the other blobs', () => {
+    const states = new Map([[codecKey(2, 'ae4q4'), { range: [0, 1] }]]);
+    const u: ParamUpdate = { type: 'ParamUpdate', version: 4, layers: [{ index: 1, data: new Uint8Array([1]) }, codecStatesBlob(states)] };
+    expect(readCodecStates(u)).toEqual(states);
+    expect(layerBlobs(u).map((l) => l.index)).toEqual([1]);
+    expect(readCodecStates({ ...u, layers: [] }).size).toBe(0);
+    expect(() => readCodecStates({ ...u, layers: [{ index: 0, data: new TextEncoder().encode('[1]') }] })).toThrow(/not a JSON object/);
+  });
+
+  it('delivers versioned blobs on one topic; keeps the newest, drops stale and foreign topics', async () => {
     const pub = await ParamPublisher.bind({ address: 'tcp://127.0.0.1:*' });
     cleanups.push(() => pub.close());
-    const head = paramTopic(1, 2);
+    const head = headTopic(2);
     const updates: number[] = [];
     const stats = new LinkStats();
-    const sub = ParamSubscriber.connect({ address: pub.endpoint, topics: [head], stats, onUpdate: (_t, u) => updates.push(u.version) });
+    const sub = ParamSubscriber.connect({ address: pub.endpoint, topic: head, stats, onUpdate: (u) => updates.push(u.version) });
     cleanups.push(() => sub.close());
-    await untilSubscribed(pub, sub, head);
+    await untilSubscribed(pub, sub);
 
     const l1 = blob(1000, 1);
     const l2 = blob(2_000_000, 2); // a 2 MB layer
@@ -44,39 +82,71 @@ describe('parameter PUB/SUB', () => {
       { index: 1, data: l1 },
       { index: 2, data: l2 },
     ]);
-    await pub.publish(head, 3, [{ index: 1, data: l1 }]); // stale: older than 5
-    await pub.publish(head, 5, [{ index: 1, data: l1 }]); // stale: same version
-    // "params/1-20" starts with "params/1-2": ZeroMQ's prefix filter lets it through, the exact check drops it.
-    await pub.publish(paramTopic(1, 20), 99, []);
-    await pub.publish(paramTopic(1, 4), 100, []); // not subscribed at all
-    const got: ParamUpdate = await sub.waitForVersion(head, 5, 5000);
+    const got: ParamUpdate = await sub.waitForVersion(5, 5000);
+    await oneByOne(sub, () => pub.publish(head, 3, [{ index: 1, data: l1 }])); // stale: older than 5
+    await oneByOne(sub, () => pub.publish(head, 5, [{ index: 1, data: l1 }])); // stale: same version
+    await pub.publish(headTopic(2, 'q8'), 99, []); // other heads' topics: filtered by the publisher
+    await pub.publish(headTopic(1), 100, []);
     await pub.publish(head, 6, [{ index: 1, data: l1 }]);
-    await sub.waitForVersion(head, 6, 5000);
+    await sub.waitForVersion(6, 5000);
 
     expect(got.layers.map((l) => l.index)).toEqual([1, 2]);
     expect(Buffer.from(got.layers[1].data).equals(Buffer.from(l2))).toBe(true);
     expect(updates).toEqual([0, 5, 6]);
     expect(sub.counters.stale).toBe(2);
-    expect(sub.counters.rejected.WRONG_TOPIC).toBe(1);
-    expect(sub.version(head)).toBe(6);
+    expect(sub.counters.rejected).toEqual({});
+    expect(sub.version()).toBe(6);
     // take() hands out each version once.
-    expect(sub.take(head)?.version).toBe(6);
-    expect(sub.take(head)).toBeUndefined();
+    expect(sub.take()?.version).toBe(6);
+    expect(sub.take()).toBeUndefined();
     // Bytes counted on both ends of the params channel.
     expect(stats.snapshot().params.receivedBytes).toBeGreaterThan(2_000_000);
     expect(pub.stats.snapshot().params.sentBytes).toBeGreaterThanOrEqual(stats.snapshot().params.receivedBytes);
   });
 
-  it('a subscriber that falls behind ends on the newest version', async () => {
+  it('a malformed message on the topic is rejected and counted, and the next good one still applies', async () => {
+    const raw = new zmq.Publisher({ linger: 0 });
+    await raw.bind('tcp://127.0.0.1:*');
+    cleanups.push(() => raw.close());
+    const head = headTopic(1);
+    const sub = ParamSubscriber.connect({ address: raw.lastEndpoint!, topic: head });
+    cleanups.push(() => sub.close());
+    const good = Buffer.concat([Buffer.from(head), encode({ type: 'ParamUpdate', version: 0, layers: [] })]);
+    for (let i = 0; i < 200 && sub.version() < 0; i++) {
+      await raw.send(good);
+      await sleep(10);
+    }
+    // A broken body, the topic alone, and a message of another type: each counted, none applied.
+    await oneByOne(sub, () => raw.send(Buffer.concat([Buffer.from(head), Buffer.from('not a message')])));
+    await oneByOne(sub, () => raw.send(Buffer.from(head)));
+    await oneByOne(sub, () =>
+      raw.send(
+        Buffer.concat([
+          Buffer.from(head),
+          encode({ type: 'UploadChunk', actorId: 'a', uploadId: 1, chunkIndex: 0, chunkCount: 1, totalBytes: 0, offset: 0, data: new Uint8Array(0) }),
+        ]),
+      ),
+    );
+    await raw.send(Buffer.concat([Buffer.from(head), encode({ type: 'ParamUpdate', version: 2, layers: [] })]));
+    await sub.waitForVersion(2, 5000);
+    expect(Object.values(sub.counters.rejected).reduce((a, b) => a + b, 0)).toBe(3);
+    expect(sub.counters.accepted).toBe(2);
+  });
+
+  it('a subscriber behind a slow link gets the newest version, not the backlog', async () => {
     const pub = await ParamPublisher.bind({ address: 'tcp://127.0.0.1:*' });
     cleanups.push(() => pub.close());
-    const sub = ParamSubscriber.connect({ address: pub.endpoint, topics: [paramTopic(1, 4)] });
+    const topic = headTopic(4);
+    // 200 kB per message through a 1 MB/s downlink: in order, 30 of them would take 6 s.
+    const sub = ParamSubscriber.connect({ address: pub.endpoint, topic, pacer: new Pacer(1_000_000) });
     cleanups.push(() => sub.close());
-    await untilSubscribed(pub, sub, paramTopic(1, 4));
-    for (let v = 1; v <= 30; v++) void pub.publish(paramTopic(1, 4), v, [{ index: 1, data: blob(10_000, v) }]);
-    const u = await sub.waitForVersion(paramTopic(1, 4), 30, 5000);
+    await untilSubscribed(pub, sub);
+    for (let v = 1; v <= 30; v++) void pub.publish(topic, v, [{ index: 1, data: blob(200_000, v) }]);
+    const u = await sub.waitForVersion(30, 5000);
     expect(u.version).toBe(30);
-    expect(Buffer.from(u.layers[0].data).equals(Buffer.from(blob(10_000, 30)))).toBe(true);
+    expect(Buffer.from(u.layers[0].data).equals(Buffer.from(blob(200_000, 30)))).toBe(true);
+    // Conflated on both ends: a few messages crossed, not 30.
+    expect(sub.counters.received).toBeLessThan(15);
   });
 });
 

@@ -1,8 +1,7 @@
 /** The feature codecs a contract says the learner holds, one per (split point, codec id), keyed "<y>/<id>". */
 import { FeatureCodec } from '../codec/index.js';
 import type { PolicyModel } from '../model/index.js';
-import type { LearnerContract } from '../transport/index.js';
-import { codecKey } from './param-cache.js';
+import { codecKey, type LearnerContract } from '../transport/index.js';
 
 export function actorCodecs(c: LearnerContract, model: PolicyModel): Map<string, FeatureCodec> {
   const out = new Map<string, FeatureCodec>();

@@ -1,16 +1,13 @@
 /**
- * An actor's copy of the head layers 1..y: subscribes to one topic per layer (all K at y = K), applies
- * the newest version of each between steps, and knows the version of its head — the behaviour
- * policy's age that the learner needs for V-trace and the policy lag. With a feature codec (the one
- * the learner assigned it at y) it also takes that codec's state (encoder weights, quantiser range)
- * from the codec's own topic, and only that one.
+ * An actor's copy of the head layers 1..y: subscribes to its head's one topic (headTopic(y, codec):
+ * all K layers at y = K), applies the newest version between steps, and knows the version of its
+ * head — the behaviour policy's age that the learner needs for V-trace and the policy lag. With a
+ * feature codec (the one the learner assigned it at y) the same message carries that codec's state
+ * (encoder weights, quantiser range).
  */
 import type { CodecState, FeatureCodec } from '../codec/index.js';
 import type { PolicyModel } from '../model/index.js';
-import { codecTopic, type CurveClientKeys, type Link, ParamSubscriber, paramTopic, type ParamUpdate } from '../transport/index.js';
-
-/** Key of codec `id` at split point y in an actor's codec map (here, not in codecs.ts: that one loads tfjs). */
-export const codecKey = (y: number, id: string): string => `${y}/${id}`;
+import { codecKey, type CurveClientKeys, headTopic, layerBlobs, type Link, ParamSubscriber, type ParamUpdate, readCodecStates } from '../transport/index.js';
 
 export class ParamCache {
   private sub: ParamSubscriber | null = null;
@@ -53,13 +50,16 @@ export class ParamCache {
       this.subscribedUpTo = y;
       this.subscribedCodec = codec;
       if (y > 0) {
-        const topics = Array.from({ length: y }, (_, i) => paramTopic(i + 1, i + 1));
-        if (c) topics.push(codecTopic(y, codec));
-        this.sub = ParamSubscriber.connect({ address: this.address, topics, stats: this.link.stats, pacer: this.link.down, curve: this.curve });
+        this.sub = ParamSubscriber.connect({
+          address: this.address,
+          topic: headTopic(y, codec),
+          stats: this.link.stats,
+          pacer: this.link.down,
+          curve: this.curve,
+        });
       }
     }
-    for (let k = 1; k <= y; k++) this.apply(await this.sub!.waitForVersion(paramTopic(k, k), this.layerVersion[k] ?? 0, timeoutMs));
-    if (c) this.applyCodec(c, await this.sub!.waitForVersion(codecTopic(y, codec), 0, timeoutMs));
+    if (y > 0) this.apply(await this.sub!.waitForVersion(this.headVersion(y, 0), timeoutMs));
   }
 
   /** The codec the actor encodes with at its current split (undefined: float32). */
@@ -69,14 +69,8 @@ export class ParamCache {
 
   /** Applies whatever arrived since the last step. */
   refresh(): void {
-    if (!this.sub) return;
-    for (let k = 1; k <= this.subscribedUpTo; k++) {
-      const u = this.sub.take(paramTopic(k, k));
-      if (u) this.apply(u);
-    }
-    const codec = this.currentCodec();
-    const cu = codec && this.sub.take(codecTopic(this.subscribedUpTo, this.subscribedCodec));
-    if (codec && cu) this.applyCodec(codec, cu);
+    const u = this.sub?.take();
+    if (u) this.apply(u);
   }
 
   /** Oldest version among layers 1..y (`fallback` when y = 0). */
@@ -98,17 +92,20 @@ export class ParamCache {
     await sub?.close();
   }
 
-  private applyCodec(codec: FeatureCodec, u: ParamUpdate): void {
-    if (u.layers.length !== 1) throw new Error(`codec update carries ${u.layers.length} blobs, 1 expected`);
-    const state = JSON.parse(new TextDecoder().decode(u.layers[0].data)) as CodecState;
-    codec.load(state, `codec state of split point ${u.layers[0].index}`);
-  }
-
+  /** Layers 1..y and, with a codec, its state: a message without the codec's state is refused before anything is applied. */
   private apply(u: ParamUpdate): void {
-    for (const l of u.layers) {
+    const codec = this.currentCodec();
+    let state: CodecState | undefined;
+    if (codec) {
+      const key = codecKey(this.subscribedUpTo, this.subscribedCodec);
+      state = readCodecStates(u).get(key) as CodecState | undefined;
+      if (!state) throw new Error(`parameters v${u.version} on ${headTopic(this.subscribedUpTo, this.subscribedCodec)} carry no state for codec ${key}`);
+    }
+    for (const l of layerBlobs(u)) {
       if ((this.layerVersion[l.index] ?? -1) >= u.version) continue;
       this.model().setLayerWeights(l.data);
       this.layerVersion[l.index] = u.version;
     }
+    if (codec && state) codec.load(state, `codec state of split point ${this.subscribedUpTo}`);
   }
 }

@@ -349,7 +349,7 @@ export class Learner {
   async publishParams(): Promise<void> {
     if (!this.channels) return;
     this.lastPublishAt = performance.now();
-    await publishParams(this.channels, this.model, this.registry, this.codecs);
+    await publishParams(this.channels, this.model, this.registry, this.codecs, this.servers.size);
   }
 
   /**

@@ -23,10 +23,12 @@ import {
   type ClientTls,
   type InferenceServer,
   type LearnerContract,
-  codecTopic,
+  ALL_PARAMS_TOPIC,
+  codecKey,
+  layerBlobs,
   ParamSubscriber,
-  paramTopic,
   type ParamUpdate,
+  readCodecStates,
   parseLearnerContract,
   ProtocolError,
   ServeClient,
@@ -175,45 +177,41 @@ export class ServeRole {
     });
     this.client = client;
     const curve = parseLearnerContract(reply.learnerConfig).curve;
-    const codecTopics = new Map((this.codecs?.all() ?? []).map(({ y, codec }) => [codecTopic(y, codec.spec.id), { y, id: codec.spec.id }]));
-    this.sub = ParamSubscriber.connect({
-      address: reply.paramsAddress,
-      topics: [...Array.from({ length: K }, (_, i) => paramTopic(i + 1, i + 1)), ...codecTopics.keys()],
-      curve,
-      onUpdate: (topic, u) => {
-        const at = codecTopics.get(topic);
-        if (at) this.applyCodec(at.y, at.id, u);
-        else this.applyParams(u.version, u.layers);
-      },
-    });
-    for (let k = 1; k <= K; k++) await this.sub.waitForVersion(paramTopic(k, k), 0, 60_000);
-    for (const topic of codecTopics.keys()) await this.sub.waitForVersion(topic, 0, 60_000);
+    this.sub = ParamSubscriber.connect({ address: reply.paramsAddress, topic: ALL_PARAMS_TOPIC, curve, onUpdate: (u) => this.applyUpdate(u) });
+    await this.sub.waitForVersion(0, 60_000);
     this.log(
       `inference server ${this.opts.serverId} serving for ${this.opts.learner} at ${this.address} (${c.env.id}, ${c.model} K=${K}, ${this.runner.detail})`,
     );
   }
 
-  private applyParams(version: number, layers: readonly { index: number; data: Uint8Array }[]): void {
-    for (const l of layers) {
-      if ((this.layerVersion[l.index] ?? -1) >= version) continue;
+  /** All K layers and every codec's state (a bad codec state is logged and skipped: the previous one stays). */
+  private applyUpdate(u: ParamUpdate): void {
+    for (const l of layerBlobs(u)) {
+      if ((this.layerVersion[l.index] ?? -1) >= u.version) continue;
       this.model.setLayerWeights(l.data);
-      this.layerVersion[l.index] = version;
+      this.layerVersion[l.index] = u.version;
     }
     // The tail's age is that of its oldest layer (what the learner's V-trace and policy lag need).
     let v = Infinity;
     for (let k = 1; k <= this.model.K; k++) v = Math.min(v, this.layerVersion[k] ?? 0);
     this.model.version = v;
-  }
-
-  /** A codec state from the learner: a bad one is logged and skipped (the previous state stays). */
-  private applyCodec(y: number, id: string, u: ParamUpdate): void {
+    if (!this.codecs) return;
+    let states: Map<string, unknown>;
     try {
-      if (u.layers.length !== 1) throw new Error(`codec update carries ${u.layers.length} blobs, 1 expected`);
-      this.codecs!.load(y, id, JSON.parse(new TextDecoder().decode(u.layers[0].data)) as CodecState);
+      states = readCodecStates(u);
     } catch (e) {
-      this.log(`ignored a codec state for "${id}" at split point ${y}: ${(e as Error).message}`);
+      this.log(`ignored the codec states of parameters v${u.version}: ${(e as Error).message}`);
+      return;
     }
-    for (const w of this.codecWaiters.splice(0)) w();
+    for (const { y, codec } of this.codecs.all()) {
+      const state = states.get(codecKey(y, codec.spec.id));
+      if (!state) continue;
+      try {
+        this.codecs.load(y, codec.spec.id, state as CodecState);
+      } catch (e) {
+        this.log(`ignored a codec state for "${codec.spec.id}" at split point ${y}: ${(e as Error).message}`);
+      }
+    }
   }
 
   /**

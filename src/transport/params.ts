@@ -1,8 +1,13 @@
 /**
- * Parameters over ZeroMQ: learner PUB → actor SUB. A message is two frames, [topic, ParamUpdate];
- * the topic names a layer range (paramTopic(1, 3) = "params/1-3"; the learner publishes one topic
- * per layer). ZeroMQ filters by prefix, so subscribers also compare the topic exactly. A subscriber
- * keeps only the newest version per topic and counts (and drops) anything not newer than it holds.
+ * Parameters over ZeroMQ: learner PUB → actor SUB, newest only. Each subscriber takes exactly one
+ * topic, and one message on it carries everything that subscriber holds: an actor at split point y
+ * takes headTopic(y, codec) (layers 1..y and its codec's state), an inference server ALL_PARAMS_TOPIC
+ * (all K layers and every codec's state). Both ends conflate (ZMQ_CONFLATE): a link slower than the
+ * learner publishes keeps only the newest message queued for that subscriber, so what it receives is
+ * at most a message or two old and the learner's memory does not grow with its backlog (with a queue
+ * per subscriber, a 2 MB/s actor fell further behind at every update and never caught up). Conflation
+ * keeps single-frame messages only: a message is the topic's bytes followed by a ParamUpdate. Topics
+ * end in a character no other topic has in that place, so ZeroMQ's prefix filter is an exact match.
  * Bytes are counted in a LinkStats ('params') and paced by the actor's downlink Pacer.
  */
 import * as zmq from 'zeromq';
@@ -11,23 +16,43 @@ import { type Pacer, LinkStats } from './pacer.js';
 import { countInto, SendQueue } from './send-queue.js';
 import { decodeAs, encode, type LayerBlob, type ParamUpdate, ProtocolError } from './wire/index.js';
 
-/** Topic for the parameters of layers from..to (1-based, inclusive). */
 /**
- * Topic of the state (encoder/decoder weights, quantiser range) of codec `id` at split point y:
- * "codec/<y>/<id>/". The closing slash keeps one codec's subscription from prefix-matching another's
- * (q8 and q8z), so an actor's link carries only the codec it uses.
+ * Topic of the head an actor at split point y holds: layers 1..y and, with feature codec `codec`, that
+ * codec's state: "head/<y>/<codec>/", "head/<y>/-/" without one ('-' is no codec id, so the float32
+ * head's topic is not a prefix of a coded one's).
  */
-export function codecTopic(y: number, id: string): string {
-  if (!Number.isInteger(y) || y < 1) throw new RangeError(`codecTopic needs an integer split point >= 1, got ${y}`);
-  if (!/^[a-z0-9]+$/.test(id)) throw new RangeError(`codecTopic needs a codec id (letters and digits), got "${id}"`);
-  return `codec/${y}/${id}/`;
+export function headTopic(y: number, codec = ''): string {
+  if (!Number.isInteger(y) || y < 1) throw new RangeError(`headTopic needs an integer split point >= 1, got ${y}`);
+  if (codec !== '' && !/^[a-z0-9]+$/.test(codec)) throw new RangeError(`headTopic needs a codec id (letters and digits) or '', got "${codec}"`);
+  return `head/${y}/${codec || '-'}/`;
 }
 
-export function paramTopic(from: number, to: number): string {
-  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to < from) {
-    throw new RangeError(`paramTopic needs integers 1 <= from <= to, got from=${from}, to=${to}`);
-  }
-  return `params/${from}-${to}`;
+/** Topic of all K layers and every codec's state (inference servers, which serve every tail). */
+export const ALL_PARAMS_TOPIC = 'all/';
+
+/** Index of the blob holding codec states in a parameter message (layers are numbered from 1). */
+export const CODEC_STATES_BLOB = 0;
+
+/** Key of codec `id` at split point y among a parameter message's codec states (and an actor's codecs). */
+export const codecKey = (y: number, id: string): string => `${y}/${id}`;
+
+/** The blob of codec states: one JSON object keyed by codecKey(y, id). */
+export function codecStatesBlob(states: ReadonlyMap<string, unknown>): LayerBlob {
+  return { index: CODEC_STATES_BLOB, data: new TextEncoder().encode(JSON.stringify(Object.fromEntries(states))) };
+}
+
+/** The codec states a parameter message carries (empty without that blob); throws on a blob that is not a JSON object. */
+export function readCodecStates(u: ParamUpdate): Map<string, unknown> {
+  const b = u.layers.find((l) => l.index === CODEC_STATES_BLOB);
+  if (!b) return new Map();
+  const o: unknown = JSON.parse(new TextDecoder().decode(b.data));
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('the codec states blob of a parameter message is not a JSON object');
+  return new Map(Object.entries(o));
+}
+
+/** The layer blobs of a parameter message (without the codec states). */
+export function layerBlobs(u: ParamUpdate): LayerBlob[] {
+  return u.layers.filter((l) => l.index !== CODEC_STATES_BLOB);
 }
 
 export interface ParamPublisherOptions {
@@ -57,7 +82,12 @@ export class ParamPublisher {
 
   static async bind(opts: ParamPublisherOptions): Promise<ParamPublisher> {
     // Inbound on a PUB socket are only subscriptions (a topic of a few bytes).
-    const socket = new zmq.Publisher({ linger: 0, maxMessageSize: 4096, ...(opts.curve ? curveServerOptions(opts.curve.secretKey, opts.curve.domain) : {}) });
+    const socket = new zmq.Publisher({
+      linger: 0,
+      conflate: true,
+      maxMessageSize: 4096,
+      ...(opts.curve ? curveServerOptions(opts.curve.secretKey, opts.curve.domain) : {}),
+    });
     try {
       await socket.bind(opts.address);
     } catch (e) {
@@ -67,15 +97,14 @@ export class ParamPublisher {
     return new ParamPublisher(socket, socket.lastEndpoint ?? opts.address, opts.stats, opts.pacer);
   }
 
-  /** Publish one version of some layers; resolves with the bytes sent. */
+  /** Publish one version on `topic` (a subscriber's whole message); resolves with the bytes sent. */
   publish(topic: string, version: number, layers: LayerBlob[]): Promise<number> {
-    const body = encode({ type: 'ParamUpdate', version, layers });
-    const bytes = body.length + Buffer.byteLength(topic);
+    const message = Buffer.concat([Buffer.from(topic), encode({ type: 'ParamUpdate', version, layers })]);
     return this.queue.run(async () => {
-      await this.pacer?.acquire(bytes);
-      await this.socket.send([topic, body]);
-      this.stats.sent('params', bytes);
-      return bytes;
+      await this.pacer?.acquire(message.length);
+      await this.socket.send(message);
+      this.stats.sent('params', message.length);
+      return message.length;
     });
   }
 
@@ -87,11 +116,12 @@ export class ParamPublisher {
 export interface ParamSubscriberOptions {
   /** Publisher endpoint, e.g. "tcp://127.0.0.1:5555". */
   address: string;
-  topics: string[];
+  /** The one topic: headTopic(y, codec) or ALL_PARAMS_TOPIC. */
+  topic: string;
   stats?: LinkStats;
   pacer?: Pacer;
   /** Called for each accepted (newer) update. */
-  onUpdate?: (topic: string, update: ParamUpdate) => void;
+  onUpdate?: (update: ParamUpdate) => void;
   /** CURVE keys from the learner's registration. */
   curve?: CurveClientKeys;
   /** Largest message accepted (default 256 MiB). */
@@ -110,9 +140,10 @@ export interface ParamSubscriberStats {
 export class ParamSubscriber {
   readonly stats: LinkStats;
   readonly counters: ParamSubscriberStats = { received: 0, accepted: 0, stale: 0, rejected: {} };
-  private readonly newest = new Map<string, ParamUpdate>();
-  private readonly taken = new Map<string, number>();
-  private waiters: { topic: string; minVersion: number; resolve: (u: ParamUpdate) => void; reject: (e: Error) => void }[] = [];
+  private newest: ParamUpdate | undefined;
+  private taken = -1;
+  private waiters: { minVersion: number; resolve: (u: ParamUpdate) => void; reject: (e: Error) => void }[] = [];
+  private readonly topicBytes: Buffer;
   private readonly loop: Promise<void>;
   private closed = false;
 
@@ -121,46 +152,52 @@ export class ParamSubscriber {
     private readonly opts: ParamSubscriberOptions,
   ) {
     this.stats = opts.stats ?? new LinkStats();
+    this.topicBytes = Buffer.from(opts.topic);
     this.loop = this.receiveLoop();
   }
 
   static connect(opts: ParamSubscriberOptions): ParamSubscriber {
-    if (opts.topics.length === 0) throw new RangeError('ParamSubscriber needs at least one topic (e.g. paramTopic(1, y) or ALL_PARAMS_TOPIC)');
+    if (opts.topic === '') throw new RangeError('ParamSubscriber needs a topic (headTopic(y, codec) or ALL_PARAMS_TOPIC)');
     const socket = new zmq.Subscriber({
       linger: 0,
+      // Newest only here too: with the application pacer (no tc), messages wait on this side of the link.
+      conflate: true,
       maxMessageSize: opts.maxMessageBytes ?? DEFAULT_PARAM_MESSAGE_BYTES,
       ...(opts.curve ? curveClientOptions(opts.curve) : {}),
     });
     socket.connect(opts.address);
-    for (const t of opts.topics) socket.subscribe(t);
+    socket.subscribe(opts.topic);
     return new ParamSubscriber(socket, opts);
   }
 
-  /** Newest accepted update of a topic. */
-  latest(topic: string): ParamUpdate | undefined {
-    return this.newest.get(topic);
+  get topic(): string {
+    return this.opts.topic;
   }
 
-  /** Version held for a topic, -1 if none yet. */
-  version(topic: string): number {
-    return this.newest.get(topic)?.version ?? -1;
+  /** Newest accepted update. */
+  latest(): ParamUpdate | undefined {
+    return this.newest;
+  }
+
+  /** Version held, -1 if none yet. */
+  version(): number {
+    return this.newest?.version ?? -1;
   }
 
   /** The newest update not handed out by take() before (for actors applying params between steps). */
-  take(topic: string): ParamUpdate | undefined {
-    const u = this.newest.get(topic);
-    if (!u || (this.taken.get(topic) ?? -1) >= u.version) return undefined;
-    this.taken.set(topic, u.version);
+  take(): ParamUpdate | undefined {
+    const u = this.newest;
+    if (!u || this.taken >= u.version) return undefined;
+    this.taken = u.version;
     return u;
   }
 
-  /** Resolve with the first held update of `topic` whose version is >= minVersion. */
-  waitForVersion(topic: string, minVersion: number, timeoutMs: number): Promise<ParamUpdate> {
-    const u = this.newest.get(topic);
+  /** Resolve with the first held update whose version is >= minVersion. */
+  waitForVersion(minVersion: number, timeoutMs: number): Promise<ParamUpdate> {
+    const u = this.newest;
     if (u && u.version >= minVersion) return Promise.resolve(u);
     return new Promise((resolve, reject) => {
       const w = {
-        topic,
         minVersion,
         resolve: (x: ParamUpdate) => {
           clearTimeout(t);
@@ -173,7 +210,7 @@ export class ParamSubscriber {
       };
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new Error(`no parameters for ${topic} at version >= ${minVersion} within ${timeoutMs} ms (holding ${this.version(topic)})`));
+        reject(new Error(`no parameters on ${this.opts.topic} at version >= ${minVersion} within ${timeoutMs} ms (holding ${this.version()})`));
       }, timeoutMs);
       this.waiters.push(w);
     });
@@ -191,38 +228,39 @@ export class ParamSubscriber {
   private async receiveLoop(): Promise<void> {
     try {
       for await (const frames of this.socket) {
-        const [topicFrame, body] = frames;
         const bytes = frames.reduce((a, f) => a + f.length, 0);
         this.stats.received('params', bytes);
         await this.opts.pacer?.acquire(bytes);
         this.counters.received++;
-        this.handle(topicFrame?.toString() ?? '', body, frames.length);
+        this.handle(frames);
       }
     } catch (e) {
       if (!this.closed) throw e;
     }
   }
 
-  private handle(topic: string, body: Buffer | undefined, nFrames: number): void {
-    if (nFrames !== 2 || body === undefined || !this.opts.topics.includes(topic)) {
+  private handle(frames: Buffer[]): void {
+    const t = this.topicBytes;
+    const m = frames[0];
+    if (frames.length !== 1 || m.length < t.length || !m.subarray(0, t.length).equals(t)) {
       countInto(this.counters.rejected, 'WRONG_TOPIC');
       return;
     }
     let update: ParamUpdate;
     try {
-      update = decodeAs(body, 'ParamUpdate');
+      update = decodeAs(m.subarray(t.length), 'ParamUpdate');
     } catch (e) {
       countInto(this.counters.rejected, e instanceof ProtocolError ? e.code : 'UNKNOWN');
       return;
     }
-    if (update.version <= this.version(topic)) {
+    if (update.version <= this.version()) {
       this.counters.stale++;
       return;
     }
-    this.newest.set(topic, update);
+    this.newest = update;
     this.counters.accepted++;
-    this.opts.onUpdate?.(topic, update);
-    const ready = this.waiters.filter((w) => w.topic === topic && update.version >= w.minVersion);
+    this.opts.onUpdate?.(update);
+    const ready = this.waiters.filter((w) => update.version >= w.minVersion);
     this.waiters = this.waiters.filter((w) => !ready.includes(w));
     for (const w of ready) w.resolve(update);
   }

@@ -20,9 +20,11 @@
 
 /**
  * 2: RegisterReply, SplitPointChange and StepReply name the codec of the split they assign (a codec
- * per actor). A peer speaking another version is refused at its first message (VERSION_MISMATCH).
+ * per actor). 3: parameters travel as one conflated message per subscriber (params.ts: a head's
+ * layers and codec state together), not one message per layer. A peer speaking another version is
+ * refused at its first message (VERSION_MISMATCH).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 export const MAGIC = 0x434b4e54;
 export const HEADER_BYTES = 12;
 
