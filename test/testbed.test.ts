@@ -15,7 +15,7 @@ import { initBackend } from '../src/backend/index.js';
 import { calibrate, DEVICE_CLASSES, hostPeak } from '../src/testbed/classes.js';
 import { testbedHost } from './helpers/testbed.js';
 import { actorHost, leftovers, shapingCommands, subnetFor } from '../src/testbed/network.js';
-import { cpuCount, runTestbed } from '../src/testbed/testbed.js';
+import { cpuCount, type QuotaCache, runTestbed } from '../src/testbed/testbed.js';
 import { parseTopology, siteDeviceId, siteWorkersOf } from '../src/testbed/topology.js';
 
 describe('testbed topology and calibration', () => {
@@ -111,6 +111,28 @@ describe.skipIf(why !== null)(`the testbed on this host, and a site on it${why ?
     expect(leftovers(t.name)).toEqual({ namespaces: [], links: [] });
     expect(existsSync(join(cap.cgroup!.cpuRoot, 'coknight', t.name))).toBe(false);
     expect(existsSync(join(dir, 'testbed.json'))).toBe(true);
+  });
+
+  it('stops a run whose learner logs no update within stallMs, fails it with that reason, and leaves nothing behind', { timeout: 120_000 }, async () => {
+    const t = parseTopology(
+      {
+        name: `s${process.pid % 10000}`,
+        devices: [{ id: 'one', class: 'rpi4', envs: 1, streams: 1, link: { rate: '1MB/s' } }],
+        // 2 unrolls of 1000 steps from one env behind a 1 MB/s link (28 KB a step): no update for about a minute.
+        train: { env: 'minatar-pixels/breakout', mode: 'seed', frames: 100_000, set: ['hyper.batchSize=2', 'hyper.unrollLength=1000'] },
+      },
+      'test',
+    );
+    const logs: string[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'ck-testbed-'));
+    // A known quota: no calibration, the watch starts as soon as the actor does.
+    const quotaCache: QuotaCache = new Map([['rpi4|minatar-pixels/breakout', { quota: 0.3, flops: undefined, by: 'test' }]]);
+    await expect(runTestbed(t, 'test', { runDir: dir, log: (m) => logs.push(m), quotaCache, stallMs: 6000 })).rejects.toThrow(
+      /the learner logged no update for \d+ s/,
+    );
+    expect(logs.some((l) => /testbed: the learner logged no update .*: stopping the run/.test(l))).toBe(true);
+    expect(leftovers(t.name)).toEqual({ namespaces: [], links: [] });
+    expect(existsSync(join(cap.cgroup!.cpuRoot, 'coknight', t.name))).toBe(false);
   });
 
   // A cooperative-inference site (issue 20). Calibration is a measurement on a host the other test

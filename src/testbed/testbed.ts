@@ -9,7 +9,7 @@
  * says so in testbed.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureDeviceFlops } from '../actor/profile.js';
@@ -21,6 +21,7 @@ import { calibrate, DEVICE_CLASSES } from './classes.js';
 import { type CgroupPlan, createGroups, removeGroups, setQuota } from './cgroups.js';
 import { type HostCapabilities, probeHost } from './host.js';
 import { actorHost, buildNetwork, hostAddress, learnerAddress, leftovers, learnerHost, netemAvailable, removeNetwork } from './network.js';
+import { type ProgressWatch, watchProgress } from './progress-watch.js';
 import { actorsOf, type SiteGroup, siteDeviceId, siteWorkersOf, type Topology, type TopologyHost } from './topology.js';
 
 const BIN = fileURLToPath(new URL('../../bin/coknight.js', import.meta.url));
@@ -157,7 +158,11 @@ export interface TestbedRunOptions {
   readonly quotaCache?: QuotaCache;
   readonly log?: (msg: string) => void;
   readonly signal?: AbortSignal;
+  /** Once every actor is started, a learner that logs no update for this long is stopped and the run fails (default 300 s). */
+  readonly stallMs?: number;
 }
+
+const STALL_MS = 300_000;
 
 /** Builds the testbed, runs the topology's training on it, tears it down and reports. */
 export async function runTestbed(t: Topology, source: string, opts: TestbedRunOptions): Promise<TestbedReport> {
@@ -198,6 +203,8 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
     return quota;
   };
   let learner: Proc | undefined;
+  let watch: ProgressWatch | undefined;
+  let stalled = '';
   const stop = (): void => {
     learner?.child.kill('SIGINT');
   };
@@ -269,7 +276,19 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
         `testbed: the devices' quotas add up to ${(100 * share.quotas).toFixed(0)}% of a core on ${share.cpus} actor CPU(s) (${t.actorCpus}): ` +
           'busy together they get less than their class; give actorCpus more cores or use fewer or weaker devices',
       );
+    const trainLog = join(runDir, 'train.jsonl');
+    const stallMs = opts.stallMs ?? STALL_MS;
+    watch = watchProgress(
+      () => (existsSync(trainLog) ? statSync(trainLog).size : -1),
+      stallMs,
+      (idle) => {
+        stalled = `the learner logged no update for ${Math.round(idle / 1000)} s (${trainLog}); the actors' output above says why`;
+        log(`testbed: ${stalled}: stopping the run`);
+        stop();
+      },
+    );
     const code = await learner.exit;
+    watch.stop();
     const exited = (p: Proc): Promise<number | null> => Promise.race([p.exit, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
     const exits = await Promise.all(procs.map(exited));
     const workerExits = await Promise.all(workerProcs.map(exited));
@@ -316,8 +335,10 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
       summary,
     };
     writeFileSync(join(runDir, 'testbed.json'), `${JSON.stringify(report, null, 2)}\n`);
+    if (stalled) throw new Error(`testbed ${t.name}: ${stalled}`);
     return report;
   } finally {
+    watch?.stop();
     opts.signal?.removeEventListener('abort', stop);
     for (const p of [learner, ...procs, ...workerProcs]) if (p && p.child.exitCode === null) p.child.kill('SIGKILL');
     testbedDown(t.name, cap);
