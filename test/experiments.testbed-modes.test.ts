@@ -74,14 +74,17 @@ describe('experiments/testbed-modes: the steady window of a testbed run', () => 
   it('plots the committed full run: a frames/s and a busy chart per network and class, every variant of every link in them', async () => {
     const json = JSON.parse(readFileSync('experiments/results/testbed-modes/full/testbed-modes.json', 'utf8')) as { data: { rows: ModesRow[] } };
     const rows = json.data.rows;
-    // Written before the rpi-zero cell existed: its rows lack a class (rpi3) and that cell has none.
-    expect(rows).toHaveLength(15);
+    // Three rpi3 cells and the rpi-zero cell, five variants each.
+    expect(rows).toHaveLength(20);
+    expect(rows.filter((r) => r.deviceClass === 'rpi-zero')).toHaveLength(5);
     const figures = await modesFigures(rows, profileCells(true), 2);
     expect(figures.map((f) => f.name)).toEqual([
       'train-frames-impala-shallow',
       'learner-busy-impala-shallow',
       'train-frames-impala-deep',
       'learner-busy-impala-deep',
+      'train-frames-impala-shallow-rpi-zero',
+      'learner-busy-impala-shallow-rpi-zero',
     ]);
     for (const label of ['seed', 'impala', 'coknight', 'coknight+ae4q4', 'y1+ae4q4']) expect(figures[0].svg).toContain(label);
     expect(figures[2].svg).toContain('y4+ae4q4');
