@@ -201,7 +201,7 @@ export class ServeRole {
       states = readCodecStates(u);
     } catch (e) {
       this.log(`ignored the codec states of parameters v${u.version}: ${(e as Error).message}`);
-      return;
+      states = new Map();
     }
     for (const { y, codec } of this.codecs.all()) {
       const state = states.get(codecKey(y, codec.spec.id));
@@ -212,6 +212,8 @@ export class ServeRole {
         this.log(`ignored a codec state for "${codec.spec.id}" at split point ${y}: ${(e as Error).message}`);
       }
     }
+    // Steps coded with a codec version this server had not received yet wait for it (CODEC_CATCH_UP_MS).
+    for (const w of this.codecWaiters.splice(0)) w();
   }
 
   /**
