@@ -1,6 +1,6 @@
 /** The flags `coknight train` and `coknight learner` share, and how they become config overrides. */
 import type { Command } from 'commander';
-import { type ConfigOverrides, deepMerge, describeConfig, type ResolvedConfig, resolveConfig, setPath } from '../config/load.js';
+import { type ConfigOverrides, deepMerge, describeConfig, overridesFromSets, type ResolvedConfig, resolveConfig, setPath } from '../config/load.js';
 import { readTokenFile } from '../util/token-file.js';
 import { parseIntArg, parseNumberArg } from './args.js';
 
@@ -22,19 +22,6 @@ export interface RunFlags {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-/** "key=value" with value parsed as JSON where it parses (numbers, booleans, arrays), else a string. */
-function parseSet(item: string): [string, unknown] {
-  const eq = item.indexOf('=');
-  if (eq <= 0) throw new Error(`--set expects key=value (e.g. --set hyper.learningRate=0.001), got "${item}"`);
-  const key = item.slice(0, eq);
-  const raw = item.slice(eq + 1);
-  try {
-    return [key, JSON.parse(raw)];
-  } catch {
-    return [key, raw];
-  }
 }
 
 export function addRunFlags(cmd: Command): Command {
@@ -65,10 +52,7 @@ export function overridesFromFlags(flags: RunFlags): ConfigOverrides {
   if (flags.romDir !== undefined) setPath(o, 'env.romDir', flags.romDir);
   if (flags.runDir !== undefined) setPath(o, 'run.dir', flags.runDir);
   if (flags.progress !== undefined) setPath(o, 'run.progress', flags.progress);
-  for (const item of flags.set) {
-    const [k, v] = parseSet(item);
-    setPath(o, k, v);
-  }
+  overridesFromSets(flags.set, o);
   if (flags.resume && flags.runDir === undefined) setPath(o, 'run.dir', flags.resume);
   return o;
 }

@@ -38,6 +38,25 @@ export function setPath(obj: Record<string, unknown>, path: string, value: unkno
   cur[keys[keys.length - 1]] = value;
 }
 
+/** "key=value" (`--set`, a topology's `train.set`): the value parsed as JSON where it parses (numbers, booleans, arrays), else a string. */
+export function parseSetItem(item: string): [string, unknown] {
+  const eq = item.indexOf('=');
+  if (eq <= 0) throw new ConfigError(`--set expects key=value (e.g. --set hyper.learningRate=0.001), got "${item}"`);
+  const key = item.slice(0, eq);
+  const raw = item.slice(eq + 1);
+  try {
+    return [key, JSON.parse(raw)];
+  } catch {
+    return [key, raw];
+  }
+}
+
+/** Overrides from a list of key=value items, later items winning. */
+export function overridesFromSets(items: readonly string[], into: ConfigOverrides = {}): ConfigOverrides {
+  for (const item of items) setPath(into, ...parseSetItem(item));
+  return into;
+}
+
 function formatIssues(error: z.ZodError, source: string): string {
   const lines = error.issues.map((i) => {
     const path = i.path.length > 0 ? i.path.join('.') : '(top level)';

@@ -1,6 +1,6 @@
 /**
  * CPU limits for the testbed's processes: one cgroup per actor whose quota is its class's share of a
- * core (a 10 ms period, so a ~200 ms FLOP/s measurement sees the limit and not its bursts), and
+ * core (a 10 ms period, longer only for shares under 10%: a ~200 ms FLOP/s measurement sees the limit and not its bursts), and
  * cpusets that keep the learner on its own core(s) and the actors on theirs. v1 and v2 both.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,31 @@ import { join } from 'node:path';
 import type { HostCapabilities } from './host.js';
 
 const PERIOD_US = 10_000;
+/** The kernel's smallest CFS quota per period (v1 and v2 both refuse less than 1 ms). */
+const MIN_QUOTA_US = 1000;
+const MAX_PERIOD_US = 1_000_000;
+
+/**
+ * The CFS quota and period that give `quota` of a core (null: unlimited). The period is 10 ms unless
+ * the share needs a longer one to reach the kernel's 1 ms minimum quota: at 10 ms every share under
+ * 10% would be clamped to 10% (a 4.8% device measured the same as a 9.6% one).
+ */
+export function cpuLimit(quota: number): { quotaUs: number; periodUs: number } | null {
+  if (!(quota > 0)) throw new RangeError(`cpu quota must be a fraction of a core > 0, got ${quota}`);
+  if (quota >= 1) return null;
+  const periodUs = Math.min(MAX_PERIOD_US, Math.max(PERIOD_US, Math.ceil(MIN_QUOTA_US / quota)));
+  return { quotaUs: Math.max(MIN_QUOTA_US, Math.round(quota * periodUs)), periodUs };
+}
+
+function writeLimit(cap: NonNullable<HostCapabilities['cgroup']>, cpuDir: string, quota: number): void {
+  const l = cpuLimit(quota);
+  if (cap.version === 1) {
+    write(join(cpuDir, 'cpu.cfs_period_us'), String(l?.periodUs ?? PERIOD_US));
+    write(join(cpuDir, 'cpu.cfs_quota_us'), l ? String(l.quotaUs) : '-1');
+  } else {
+    write(join(cpuDir, 'cpu.max'), l ? `${l.quotaUs} ${l.periodUs}` : `max ${PERIOD_US}`);
+  }
+}
 
 export interface CgroupPlan {
   /** Files a process writes its pid to, to join its groups. */
@@ -28,8 +53,7 @@ export function createGroups(cap: NonNullable<HostCapabilities['cgroup']>, testb
     const cpuDir = join(base(cap.cpuRoot), proc);
     mkdirSync(cpuDir, { recursive: true });
     dirs.push(cpuDir);
-    write(join(cpuDir, 'cpu.cfs_period_us'), String(PERIOD_US));
-    write(join(cpuDir, 'cpu.cfs_quota_us'), quota >= 1 ? '-1' : String(Math.max(1000, Math.round(quota * PERIOD_US))));
+    writeLimit(cap, cpuDir, quota);
     procsFiles.push(join(cpuDir, 'cgroup.procs'));
     if (cap.cpusetRoot) {
       // v1 cpusets need cpus and mems set at every level before a task may join.
@@ -52,7 +76,7 @@ export function createGroups(cap: NonNullable<HostCapabilities['cgroup']>, testb
       dir = join(dir, part);
       mkdirSync(dir, { recursive: true });
     }
-    write(join(dir, 'cpu.max'), quota >= 1 ? `max ${PERIOD_US}` : `${Math.max(1000, Math.round(quota * PERIOD_US))} ${PERIOD_US}`);
+    writeLimit(cap, dir, quota);
     if (cap.cpusetRoot) write(join(dir, 'cpuset.cpus'), cpus);
     dirs.push(dir);
     procsFiles.push(join(dir, 'cgroup.procs'));
@@ -62,9 +86,7 @@ export function createGroups(cap: NonNullable<HostCapabilities['cgroup']>, testb
 
 /** Changes the cpu quota of a group made by createGroups (its first directory is the cpu group). */
 export function setQuota(cap: NonNullable<HostCapabilities['cgroup']>, plan: CgroupPlan, quota: number): void {
-  const q = quota >= 1 ? null : Math.max(1000, Math.round(quota * PERIOD_US));
-  if (cap.version === 1) write(join(plan.dirs[0], 'cpu.cfs_quota_us'), q === null ? '-1' : String(q));
-  else write(join(plan.dirs[0], 'cpu.max'), `${q ?? 'max'} ${PERIOD_US}`);
+  writeLimit(cap, plan.dirs[0], quota);
 }
 
 /** Pids still in a group directory (and its children). */

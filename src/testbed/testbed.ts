@@ -12,9 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measureDeviceFlops } from '../actor/profile.js';
-import { makeEnv } from '../env/index.js';
-import { resolveNetworkSpec } from '../model/index.js';
+import { loadConfig, overridesFromSets } from '../config/load.js';
 import { readJsonl } from '../run/run-log.js';
 import { parseBandwidth } from '../util/bandwidth.js';
 import { calibrate, DEVICE_CLASSES } from './classes.js';
@@ -110,12 +108,15 @@ function siteArgs(site: SiteGroup, coordinatorAddress: string | null): string[] 
   return args;
 }
 
-/** This host's FLOP/s on the network the run trains (best of 3, one thread, like an actor). */
+/** The network the run trains (`model` after the env's presets and the topology's train.set; 'auto' resolves by the observation). */
+export function trainedNetwork(t: Topology): string {
+  return loadConfig(undefined, overridesFromSets(t.train.set, { env: { id: t.train.env }, mode: t.train.mode })).model;
+}
+
+/** This host's FLOP/s on the network the run trains, with the devices' backend (best of 3 unlimited probes, one thread, like an actor). */
 export async function measureHostFlops(t: Topology): Promise<number> {
-  const env = makeEnv(t.train.env, { seed: 0 });
-  const spec = resolveNetworkSpec('auto', env.observationShape);
   let best = 0;
-  for (let i = 0; i < 3; i++) best = Math.max(best, await measureDeviceFlops(t.train.env, spec));
+  for (let i = 0; i < 3; i++) best = Math.max(best, await probeFlops([], t));
   return best;
 }
 
@@ -149,8 +150,13 @@ function launch(args: string[], ns: string | null, procsFiles: string[], log: (m
   return p;
 }
 
-/** Calibrated quotas by device class and env: hosts of one class are identical processes, so one calibration serves all. */
+/** Calibrated quotas by device class, env, network and backend: hosts of one class are identical processes, so one calibration serves all. */
 export type QuotaCache = Map<string, { quota: number; flops: number | undefined; by: string }>;
+
+/** A class's key in a QuotaCache: what the calibration measured (env, network, the devices' backend). */
+export function quotaKey(deviceClass: string, t: Topology): string {
+  return `${deviceClass}|${t.train.env}|${trainedNetwork(t)}|${t.train.deviceBackend}`;
+}
 
 export interface TestbedRunOptions {
   readonly runDir: string;
@@ -190,7 +196,7 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
   const workerProcs: Proc[] = [];
   const quotas: QuotaCache = opts.quotaCache ?? (new Map() as QuotaCache);
   const calibrated = async (plan: CgroupPlan, a: TestbedActor): Promise<number> => {
-    const key = `${a.group.class}|${t.train.env}`;
+    const key = quotaKey(a.group.class, t);
     const known = quotas.get(key);
     if (known) {
       if (known.quota < 1) setQuota(cap.cgroup!, plan, known.quota);
@@ -198,7 +204,7 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
       log(`  ${a.name}: ${(100 * known.quota).toFixed(1)}% of a core, as calibrated on ${known.by} (same class)`);
       return known.quota;
     }
-    const quota = await calibrateQuota(cap.cgroup!, plan, a, t.train.env, log);
+    const quota = await calibrateQuota(cap.cgroup!, plan, a, t, log);
     quotas.set(key, { quota, flops: a.calibratedFlops, by: a.name });
     return quota;
   };
@@ -257,7 +263,7 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
         groups = plan.procsFiles;
       }
       const args = ['actor', '--learner', listen, '--actor-id', a.name, '--envs', String(a.group.envs), '--streams', String(a.group.streams)];
-      args.push('--inference', t.train.actorInference);
+      args.push('--inference', t.train.actorInference, '--backend', t.train.deviceBackend);
       args.push('--link-bytes-per-sec', String(parseBandwidth(a.group.link.rate)), '--final-stats', '--exit-with-parent', '--give-up-after', '120s');
       if (!real) args.push('--bandwidth', a.group.link.rate, '--device-flops', String(a.target.flops));
       if (a.site) args.push(...siteArgs(a.site, real ? actorHost(t, a.index).address : null));
@@ -267,7 +273,7 @@ export async function runTestbed(t: Topology, source: string, opts: TestbedRunOp
     for (const [w, plan] of workerGroups) {
       const coordinator = actors.find((a) => a.site === w.site)!;
       const args = ['site-worker', '--connect', `${actorHost(t, coordinator.index).address}:${SITE_PORT}`, '--id', siteDeviceId(w.site!, w.worker!)];
-      args.push('--retry-for', '180');
+      args.push('--retry-for', '180', '--backend', t.train.deviceBackend);
       workerProcs.push(launch(args, actorHost(t, w.index).ns, plan.procsFiles, log, `[${w.name}]`));
     }
     const share = real ? { quotas: [...actors, ...workers].reduce((q, a) => q + a.quota, 0), cpus: cpuCount(t.actorCpus) } : null;
@@ -397,14 +403,18 @@ export async function testbedUp(t: Topology, log: (m: string) => void): Promise<
   return [...actors, ...workers];
 }
 
-/** FLOP/s measured by a short process inside the group (what the actor will measure at start-up). */
-function probeFlops(procsFiles: string[], envId: string): Promise<number> {
+/**
+ * FLOP/s measured by a short process inside the groups (none: the host unlimited), on the network the
+ * run trains with the devices' backend: what the actor will measure at start-up.
+ */
+function probeFlops(procsFiles: string[], t: Topology): Promise<number> {
   // The built package (also when this module runs from src/ under a test runner).
   const dist = join(BIN, '..', '..', 'dist');
+  const network = trainedNetwork(t);
   const script = `const { initBackend } = await import(${JSON.stringify(join(dist, 'backend/index.js'))});
-    await initBackend({ prefer: 'wasm', log: () => {}, gradients: false });
+    await initBackend({ prefer: ${JSON.stringify(t.train.deviceBackend)}, log: () => {}, gradients: false });
     const { measureDeviceFlops } = await import(${JSON.stringify(join(dist, 'actor/profile.js'))});
-    console.log(await measureDeviceFlops(${JSON.stringify(envId)}));`;
+    console.log(await measureDeviceFlops(${JSON.stringify(t.train.env)}, ${network === 'auto' ? 'undefined' : JSON.stringify(network)}));`;
   return new Promise((resolveFlops, reject) => {
     const child = spawn('sh', ['-c', 'for f in $CK_PROCS; do echo $$ > "$f"; done; exec "$@"', 'sh', process.execPath, '--input-type=module', '-e', script], {
       env: { ...process.env, CK_PROCS: procsFiles.join(' ') },
@@ -432,7 +442,7 @@ async function calibrateQuota(
   cap: NonNullable<HostCapabilities['cgroup']>,
   plan: CgroupPlan,
   a: TestbedActor,
-  envId: string,
+  t: Topology,
   log: (m: string) => void,
 ): Promise<number> {
   let quota = a.target.quota;
@@ -442,7 +452,7 @@ async function calibrateQuota(
   for (let round = 0; round < 8; round++) {
     // Best of three: a neighbour on the core can only lower a measurement, never raise it.
     let measured = 0;
-    for (let i = 0; i < 3; i++) measured = Math.max(measured, await probeFlops(plan.procsFiles, envId)); // one at a time: they share the quota
+    for (let i = 0; i < 3; i++) measured = Math.max(measured, await probeFlops(plan.procsFiles, t)); // one at a time: they share the quota
     a.calibratedFlops = measured;
     log(`  ${a.name}: ${(100 * quota).toFixed(1)}% of a core measures ${(measured / 1e9).toFixed(3)} GFLOP/s (target ${(a.target.flops / 1e9).toFixed(3)})`);
     if (Math.abs(measured / a.target.flops - 1) <= 0.1) break;
@@ -471,7 +481,11 @@ function readJoins(runDir: string): Map<string, { flops: number | null; splitPoi
   for (const r of readJsonl(join(runDir, 'train.jsonl'))) {
     if (r.event !== 'join') continue;
     const e = r as { actor: string; splitPoint: number; profile?: { flops?: number } };
-    out.set(e.actor, { flops: e.profile?.flops ?? null, splitPoint: e.splitPoint });
+    const entry = { flops: e.profile?.flops ?? null, splitPoint: e.splitPoint };
+    out.set(e.actor, entry);
+    // Streams of a device (dev-0.0, dev-0.1) measured once, in its process: the device's entry.
+    const device = /^(.+)\.\d+$/.exec(e.actor)?.[1];
+    if (device !== undefined) out.set(device, entry);
   }
   return out;
 }

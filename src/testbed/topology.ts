@@ -81,6 +81,12 @@ export const topologySchema = z.strictObject({
       set: z.array(z.string()).default([]),
       /** Who runs every actor's head layers (`coknight actor --inference`); tfjs makes a single actor use the kernels site workers use. */
       actorInference: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
+      /**
+       * The tfjs backend of every device process (actors, site workers) and of the calibration probe.
+       * wasm by default: the device classes are defined by 128-bit SIMD peaks, the width of its kernels;
+       * with 'native' (this host's OpenBLAS) a device measures ~4× its wasm FLOP/s at the same quota.
+       */
+      deviceBackend: z.enum(['wasm', 'native', 'auto']).default('wasm'),
     })
     .prefault({}),
 });
