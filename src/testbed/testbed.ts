@@ -391,13 +391,13 @@ export async function testbedUp(t: Topology, log: (m: string) => void): Promise<
   for (const a of actors) {
     const site = a.site ? ` ${siteArgs(a.site, actorHost(t, a.index).address).join(' ')}` : '';
     log(
-      `${a.name}: ip netns exec ${actorHost(t, a.index).ns} coknight actor --learner ${learnerAddress(t)}:${PORT}${site} … (cgroup coknight/${t.name}/${a.name})`,
+      `${a.name}: ip netns exec ${actorHost(t, a.index).ns} coknight actor --learner ${learnerAddress(t)}:${PORT} --backend ${t.train.deviceBackend}${site} … (cgroup coknight/${t.name}/${a.name})`,
     );
   }
   for (const w of workers) {
     const c = actors.find((a) => a.site === w.site)!;
     log(
-      `${w.name}: ip netns exec ${actorHost(t, w.index).ns} coknight site-worker --connect ${actorHost(t, c.index).address}:${SITE_PORT} --id ${siteDeviceId(w.site!, w.worker!)} --retry-for 180 (cgroup coknight/${t.name}/${w.name})`,
+      `${w.name}: ip netns exec ${actorHost(t, w.index).ns} coknight site-worker --connect ${actorHost(t, c.index).address}:${SITE_PORT} --id ${siteDeviceId(w.site!, w.worker!)} --retry-for 180 --backend ${t.train.deviceBackend} (cgroup coknight/${t.name}/${w.name})`,
     );
   }
   return [...actors, ...workers];
