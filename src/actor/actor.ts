@@ -34,6 +34,7 @@ import {
 import { Rng } from '../util/rng.js';
 import type { FeatureCodec } from '../codec/index.js';
 import { ParamCache } from './param-cache.js';
+import { proposeSplit } from './proposal.js';
 import { UploadBlock } from './upload-block.js';
 
 /** A site re-sends its weights only after this many times the last sync's duration (see loop()). */
@@ -191,7 +192,7 @@ export class Actor {
       obsShape: [...probe.observationShape],
       numActions: probe.numActions,
       splitPoint: 0,
-      profile: o.profile,
+      profile: this.proposing(first),
     };
     this.client = this.learnerClient();
     let env: VectorEnv | undefined;
@@ -225,6 +226,17 @@ export class Actor {
     } else if (f && !this.abort.signal.aborted) throw f;
     else if (this.abort.signal.aborted) this.ended = 'stopped';
     return this.stats;
+  }
+
+  /** The device profile for Hello, with this actor's own request when the learner plans decentralised. */
+  private proposing(c: LearnerContract): DeviceProfile | undefined {
+    const profile = this.opts.profile;
+    if (!c.planning || !profile) return profile;
+    const proposal = proposeSplit(c.planning, profile);
+    if (!proposal) return profile;
+    const where = proposal.server < 0 ? 'local (y = K)' : `split ${proposal.y}${proposal.codec ? ` with ${proposal.codec}` : ''}, share ${proposal.q}`;
+    this.log(`my policy asks for ${where} (decentralised plan, ${c.planning.actors} actor(s) registered before me)`);
+    return { ...profile, proposal };
   }
 
   private learnerClient(): InferenceClient {

@@ -226,9 +226,14 @@ export const partitionSchema = z.strictObject({
   defaultActorFlops: z.number().positive().default(2e9),
   /** Improvement passes of DEFP per join/leave. */
   passesPerEvent: z.number().int().min(0).default(10),
-  /** coknight mode's live planner: DEFP, or a MAHPPO policy trained by `coknight planner train`. */
-  planner: z.enum(['defp', 'mahppo']).default('defp'),
-  /** The MAHPPO planner file (required with planner: mahppo). */
+  /**
+   * coknight mode's live planner: DEFP; a MAHPPO policy trained by `coknight planner train`, run by the
+   * learner for every actor; or 'shielded-marl' (SROLE-style): each actor runs the policy on its own
+   * observation and asks for a strategy, the learner's shield grants or substitutes it (train the file
+   * with `coknight planner train --shield`).
+   */
+  planner: z.enum(['defp', 'mahppo', 'shielded-marl']).default('defp'),
+  /** The MAHPPO planner file (required with planner mahppo or shielded-marl). */
   plannerCheckpoint: z.string().min(1).optional(),
   /** The learner's ingress in bytes/s that actors' committed rates share (MAHPPO planner; default unlimited). */
   ingressBytesPerSec: z.number().positive().optional(),
@@ -271,7 +276,7 @@ export const configSchema = z
         path: ['distributed', 'serverAssign'],
         message: `'plan' chooses split points as well as servers, so it needs mode coknight (mode is ${c.mode}): use 'balance' or 'manual' in ${c.mode} mode`,
       });
-    if (c.distributed.serverAssign === 'plan' && c.partition.planner === 'mahppo')
+    if (c.distributed.serverAssign === 'plan' && c.partition.planner !== 'defp')
       ctx.addIssue({
         code: 'custom',
         path: ['partition', 'planner'],
@@ -285,12 +290,11 @@ export const configSchema = z
         message:
           'partition.multi.solver is mahppo but no plannerCheckpoints are given: train one per server count with `coknight planner train --servers N --out <file>` and list the files',
       });
-    if (c.partition.planner === 'mahppo' && c.partition.plannerCheckpoint === undefined)
+    if (c.partition.planner !== 'defp' && c.partition.plannerCheckpoint === undefined)
       ctx.addIssue({
         code: 'custom',
         path: ['partition', 'plannerCheckpoint'],
-        message:
-          'partition.planner is mahppo but no plannerCheckpoint is given: train one with `coknight planner train --out <file>` and set partition.plannerCheckpoint to it',
+        message: `partition.planner is ${c.partition.planner} but no plannerCheckpoint is given: train one with \`coknight planner train${c.partition.planner === 'shielded-marl' ? ' --shield' : ''} --out <file>\` and set partition.plannerCheckpoint to it`,
       });
     if (c.distributed.codec !== undefined && c.distributed.codecs !== undefined) {
       ctx.addIssue({

@@ -198,7 +198,14 @@ export class Learner {
     return `tcp://${this.advertise}:${socketEndpoint.slice(socketEndpoint.lastIndexOf(':') + 1)}`;
   }
 
+  /** The Contract call's reply: what the learner trains, and for actors that plan for themselves, what they plan from. */
   private contractReply(): RegisterResult {
+    const c = this.baseContract();
+    const planning = this.planner.planningContext?.();
+    return planning ? { ...c, learnerConfig: { ...c.learnerConfig, planning } } : c;
+  }
+
+  private baseContract(): RegisterResult {
     return {
       splitPoint: 0,
       numLayers: this.K,
@@ -211,7 +218,7 @@ export class Learner {
 
   /** An inference server's registration: the contract, the parameter endpoint and its own CURVE keys. */
   private serverContract(serverId: string): RegisterResult {
-    const c = this.contractReply();
+    const c = this.baseContract();
     const curve = this.channels!.subscriber(serverId);
     return { ...c, paramsAddress: this.endpoint(this.channels!.publisher.endpoint), learnerConfig: { ...c.learnerConfig, curve } };
   }

@@ -1,22 +1,50 @@
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel } from '../model/index.js';
-import { evaluateMulti, LOCAL, parseMultiInstance, type MultiInstance } from '../partition/multi/index.js';
-import { checkpointMismatch, planFromCheckpoint, type PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
-import { type Hello, parseDeviceProfile } from '../transport/index.js';
-import type { PlanChange, PlanDescription, SplitPlanner } from './planner-types.js';
+import {
+  codecOf,
+  evaluateMulti,
+  LOCAL,
+  parseMultiInstance,
+  sameStrategy,
+  shieldActions,
+  strategies,
+  type MultiInstance,
+  type Strategy,
+} from '../partition/multi/index.js';
+import { checkpointMismatch, planFromCheckpoint, proposeFromCheckpoint, type PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
+import { type Hello, parseDeviceProfile, ProtocolError } from '../transport/index.js';
+import type { PlanChange, PlanDescription, PlanningContext, SplitPlanner } from './planner-types.js';
 import { plannedCodec, plannerLayers } from './planner-layers.js';
 import type { SplitCodecs } from './split-codecs.js';
 
 const UNLIMITED = 1e18;
 
+/** An actor as the planner sees it; `proposal` is its standing request (decentralised), `own` whether it sent it. */
+interface Entry {
+  flops: number;
+  link: number;
+  proposal?: Strategy;
+  own: boolean;
+}
+
+/** The policy weights an actor needs to propose (the critic stays with the learner). */
+const POLICY_WEIGHTS = /^(a1|a2|server|split|codec|mu)\./;
+
 /**
- * Coknight mode with a learned planner: on every join and leave the MAHPPO policy (one server: this
- * learner) re-plans every actor from their reported profiles, and the shield keeps the plan inside the
- * learner's compute budget and ingress. Split points and codecs (with the run's feature codecs) reach the
- * actors; the share each actor commits is part of the plan's latency model.
+ * Coknight mode with a learned planner (one server: this learner), in one of two ways:
+ * - central (partition.planner mahppo): on every join and leave the MAHPPO policy re-plans every actor
+ *   from their reported profiles, with the current actor count;
+ * - decentralised (partition.planner shielded-marl, SROLE-style): each actor runs the policy on its own
+ *   observation when it joins (the Contract reply carries the policy and the planning instance) and
+ *   sends its request in Hello.profile.proposal; the learner never re-decides a request, and computes one
+ *   only for an actor that sent none (no measured FLOP/s, or an older actor).
+ * Either way the shield keeps the joint plan inside the learner's compute budget and ingress: on every
+ * join and leave it grants the standing requests, largest gain first, and substitutes the nearest safe
+ * strategy for those that collide (a leave can give a substituted actor back what it asked for).
  */
 export class MahppoPlanner implements SplitPlanner {
-  private readonly actors = new Map<string, { flops: number; link: number }>();
+  private readonly actors = new Map<string, Entry>();
+  private substituted = 0;
   /** Split point and codec ('' = float32) per actor. */
   private assigned = new Map<string, { y: number; codec: string }>();
   private latencyReduction = 0;
@@ -28,6 +56,7 @@ export class MahppoPlanner implements SplitPlanner {
     edgeFlops: number,
     private readonly checkpoint: PlannerCheckpoint,
     codecs?: SplitCodecs,
+    private readonly decentralised = false,
   ) {
     const p = config.partition;
     this.base = {
@@ -53,10 +82,42 @@ export class MahppoPlanner implements SplitPlanner {
     });
   }
 
+  /** What the Contract reply carries when actors propose (LearnerContract.planning). */
+  planningContext(): PlanningContext | undefined {
+    if (!this.decentralised) return undefined;
+    const weights = Object.fromEntries(Object.entries(this.checkpoint.weights).filter(([k]) => POLICY_WEIGHTS.test(k)));
+    return { planner: 'shielded-marl', checkpoint: { ...this.checkpoint, weights }, instance: this.base, actors: this.actors.size };
+  }
+
+  /** The joint plan: the policy for everyone now (central), or the standing requests (decentralised); behind the shield. */
+  private plan(ids: readonly string[], inst: MultiInstance): Strategy[] {
+    if (!this.decentralised) return planFromCheckpoint(this.checkpoint, inst, { shield: true });
+    const r = shieldActions(
+      inst,
+      ids.map((id) => this.actors.get(id)!.proposal!),
+    );
+    this.substituted = r.substituted;
+    return r.assignment;
+  }
+
+  /** An actor's own request, checked against this plan's strategies (a hostile or stale one is refused by name). */
+  private request(e: Entry, p: NonNullable<ReturnType<typeof parseDeviceProfile>['proposal']>): Strategy {
+    const inst = this.alone(e);
+    const s: Strategy = { server: p.server, y: p.y, q: p.q, ...(p.codec ? { codec: p.codec } : {}) };
+    if (!strategies(inst).some((x) => sameStrategy(x, s)))
+      throw new ProtocolError(
+        'BAD_FIELD',
+        `Hello.profile.proposal (server ${s.server}, y ${s.y}, codec ${codecOf(s)}, share ${s.q}) is not a strategy of this learner's plan ` +
+          `(server 0 or −1 with y = K, y ≤ ${inst.layers.length}, share 1..${inst.shareLevels}, a codec offered at y): propose from the learner's Contract reply`,
+      );
+    return s;
+  }
+
   private replan(): PlanChange[] {
     const ids = [...this.actors.keys()];
     const inst = this.instance(ids);
-    const plan = ids.length ? planFromCheckpoint(this.checkpoint, inst, { shield: true }) : [];
+    this.substituted = 0;
+    const plan = ids.length ? this.plan(ids, inst) : [];
     const local = evaluateMulti(
       inst,
       ids.map(() => LOCAL(inst)),
@@ -73,9 +134,34 @@ export class MahppoPlanner implements SplitPlanner {
     return changes;
   }
 
-  join(actorId: string, hello: Hello): { splitPoint: number; codec: string; changes: PlanChange[] } {
+  /** Before anything is allocated for a Hello: its request must be one of this plan's strategies. */
+  check(actorId: string, hello: Hello): void {
+    if (!this.decentralised) return;
     const prof = parseDeviceProfile(hello.profile);
-    this.actors.set(actorId, { flops: prof.flops ?? this.defaultFlops, link: prof.linkBytesPerSec ?? UNLIMITED });
+    if (!prof.proposal) return;
+    this.request(this.entry(hello), prof.proposal);
+  }
+
+  private entry(hello: Hello): Entry {
+    const prof = parseDeviceProfile(hello.profile);
+    return { flops: prof.flops ?? this.defaultFlops, link: prof.linkBytesPerSec ?? UNLIMITED, own: false };
+  }
+
+  /** The plan's instance with one actor alone (what a proposing actor sees of itself). */
+  private alone(e: Entry): MultiInstance {
+    return parseMultiInstance({ ...this.base, actors: [{ id: 'self', flops: e.flops, links: [e.link] }] });
+  }
+
+  join(actorId: string, hello: Hello): { splitPoint: number; codec: string; changes: PlanChange[] } {
+    const entry = this.entry(hello);
+    if (this.decentralised) {
+      const asked = parseDeviceProfile(hello.profile).proposal;
+      entry.own = asked !== undefined;
+      // An actor that sent none gets what its policy would have asked, computed here the same way.
+      const others = this.actors.size - (this.actors.has(actorId) ? 1 : 0);
+      entry.proposal = asked ? this.request(entry, asked) : proposeFromCheckpoint(this.checkpoint, this.alone(entry), 0, others + 1);
+    }
+    this.actors.set(actorId, entry);
     this.assigned.delete(actorId);
     const changes = this.replan();
     const a = this.assigned.get(actorId)!;
@@ -90,7 +176,9 @@ export class MahppoPlanner implements SplitPlanner {
 
   describe(): PlanDescription {
     return {
-      planner: 'mahppo (shielded)',
+      planner: this.decentralised
+        ? `shielded marl (decentralised: ${[...this.actors.values()].filter((a) => a.own).length} of ${this.actors.size} requests from the actors, ${this.substituted} substituted by the shield)`
+        : 'mahppo (shielded)',
       assignment: Object.fromEntries([...this.assigned].map(([id, a]) => [id, a.y])),
       latencyReduction: this.latencyReduction,
     };

@@ -50,6 +50,7 @@ export class Membership {
         `Hello.numEnvs ${hello.numEnvs} exceeds this learner's limit of ${maxEnvs} envs per actor (distributed.maxEnvsPerActor)`,
       );
     }
+    this.planner.check?.(hello.actorId, hello);
   }
 
   /** Registers an actor at the split point the plan gives it; throws ProtocolError to refuse it. */
@@ -81,10 +82,13 @@ export class Membership {
     if (!a) return undefined;
     this.registry.detach(a);
     this.dropUnrolls(a);
-    this.apply(this.planner.leave(a.id), a.id);
+    const t0 = performance.now();
+    const changes = this.planner.leave(a.id);
+    const planMs = performance.now() - t0;
+    this.apply(changes, a.id);
     this.planChanged(a);
     if (!quiet) this.sink.log(`actor ${a.id} left (${details})`);
-    this.sink.event({ event: 'leave', actor: a.id, details });
+    this.sink.event({ event: 'leave', actor: a.id, details, planMs, moved: changes.length });
     return a;
   }
 
@@ -96,14 +100,25 @@ export class Membership {
       this.dropUnrolls(a);
       this.planner.leave(a.id);
     } else this.metrics.actorJoined(a.id);
+    const t0 = performance.now();
     const plan = this.planner.join(hello.actorId, hello);
+    const planMs = performance.now() - t0;
     a.splitPoint = plan.splitPoint;
     a.codec = this.codecAt(plan.splitPoint, plan.codec);
     this.apply(plan.changes, a.id);
     this.planChanged(a);
     const withCodec = a.codec ? ` with codec ${a.codec}` : '';
     this.sink.log(`actor ${a.id} joined (${hello.numEnvs} envs, peer ${ctx.peer}) at split point ${a.splitPoint}/${this.model.K}${withCodec}`);
-    this.sink.event({ event: 'join', actor: a.id, splitPoint: a.splitPoint, codec: a.codec, profile: hello.profile ?? {}, plan: this.planner.describe() });
+    this.sink.event({
+      event: 'join',
+      actor: a.id,
+      splitPoint: a.splitPoint,
+      codec: a.codec,
+      profile: hello.profile ?? {},
+      plan: this.planner.describe(),
+      planMs,
+      moved: plan.changes.length,
+    });
     return a;
   }
 

@@ -1,4 +1,7 @@
-import type { Hello } from '../transport/index.js';
+import type { Hello, LearnerContract } from '../transport/index.js';
+
+/** What actors that plan for themselves are told in the Contract reply (LearnerContract.planning). */
+export type PlanningContext = NonNullable<LearnerContract['planning']>;
 
 /** One actor's new split point, and the codec there (absent: the learner's default at that split). */
 export interface PlanChange {
@@ -23,4 +26,8 @@ export interface SplitPlanner {
   join(actorId: string, hello: Hello): { splitPoint: number; codec?: string; changes: PlanChange[] };
   leave(actorId: string): PlanChange[];
   describe(): PlanDescription;
+  /** Refuses a Hello before the learner allocates anything for it (throws ProtocolError naming the field). */
+  check?(actorId: string, hello: Hello): void;
+  /** Decentralised planners: the policy and instance actors propose from (sent in the Contract reply). */
+  planningContext?(): PlanningContext | undefined;
 }

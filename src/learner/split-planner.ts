@@ -152,9 +152,10 @@ export function plannerFor(config: RunConfig, model: PolicyModel, edgeFlops: num
     return new FixedPlanner(pickY, name, pickCodec);
   }
   if (config.distributed.serverAssign === 'plan') return new MultiServerPlanner(model, config, edgeFlops, highs, codecs, policies);
-  if (config.partition.planner === 'mahppo') {
-    if (!mahppo) throw new Error('partition.planner is mahppo but no planner checkpoint was loaded (set partition.plannerCheckpoint)');
-    return new MahppoPlanner(model, config, edgeFlops, mahppo, codecs);
+  const learned = config.partition.planner;
+  if (learned !== 'defp') {
+    if (!mahppo) throw new Error(`partition.planner is ${learned} but no planner checkpoint was loaded (set partition.plannerCheckpoint)`);
+    return new MahppoPlanner(model, config, edgeFlops, mahppo, codecs, learned === 'shielded-marl');
   }
   return new DefpPlanner(model, config, edgeFlops, codecs);
 }

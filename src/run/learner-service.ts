@@ -76,7 +76,7 @@ export class LearnerService {
     const multi = config.partition.multi;
     const plan = d.serverAssign === 'plan';
     const loaded: LoadedPlanners = {
-      mahppo: config.partition.planner === 'mahppo' ? loadPlannerCheckpoint(config.partition.plannerCheckpoint!) : undefined,
+      mahppo: config.partition.planner !== 'defp' ? loadPlannerCheckpoint(config.partition.plannerCheckpoint!) : undefined,
       policies:
         plan && multi.solver === 'mahppo'
           ? multi.plannerCheckpoints.map((f, i) => loadPlannerCheckpoint(f, `partition.multi.plannerCheckpoints[${i}]`))

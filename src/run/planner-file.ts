@@ -18,7 +18,7 @@ export function loadPlannerCheckpoint(path: string, field = 'partition.plannerCh
 export async function writePlannerCheckpoint(
   path: string,
   policy: HybridPolicy,
-  meta: { network: string; servers: number; shareLevels: number },
+  meta: { network: string; servers: number; shareLevels: number; trainedThroughShields?: boolean },
 ): Promise<void> {
   const file = { format: 'coknight-mahppo/1', ...meta, shape: policy.shape, weights: await policy.save() };
   writeFileAtomic(path, `${JSON.stringify(file)}\n`);

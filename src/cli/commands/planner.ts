@@ -76,7 +76,12 @@ export function registerPlanner(program: Command): void {
               );
           },
         );
-        await writePlannerCheckpoint(o.out, policy, { network: network.name, servers: o.servers, shareLevels: o.shareLevels });
+        await writePlannerCheckpoint(o.out, policy, {
+          network: network.name,
+          servers: o.servers,
+          shareLevels: o.shareLevels,
+          trainedThroughShields: o.shield === true,
+        });
         console.log(`wrote ${o.out} (${o.network}, ${o.servers} server(s), final reward ${log.at(-1)!.meanReward.toFixed(3)})`);
       },
     );

@@ -46,6 +46,21 @@ export const learnerContractSchema = z.strictObject({
       secretKey: z.string().length(40),
     })
     .optional(),
+  /**
+   * Set in the Contract reply when the learner plans with decentralised proposals (partition.planner
+   * shielded-marl): the policy file, the planning instance without actors (network layers with codecs,
+   * the learner as server, share levels) and how many actors are registered. The actor runs the policy
+   * on its own observation and sends its request as Hello.profile.proposal; the learner's shield grants
+   * or substitutes it. Opaque here (the transport knows no planners): the actor validates both.
+   */
+  planning: z
+    .strictObject({
+      planner: z.literal('shielded-marl'),
+      checkpoint: z.unknown(),
+      instance: z.unknown(),
+      actors: z.number().int().min(0),
+    })
+    .optional(),
 });
 export type LearnerContract = z.infer<typeof learnerContractSchema>;
 
@@ -54,6 +69,19 @@ export const deviceProfileSchema = z.strictObject({
   flops: z.number().positive().optional(),
   /** The actor's link speed in bytes/s (absent: unlimited). */
   linkBytesPerSec: z.number().positive().optional(),
+  /**
+   * The strategy this actor's own policy asks for (decentralised planning, see LearnerContract.planning):
+   * server index (0: the learner; −1 with y = K: local), split point, share level, codec at y (absent:
+   * float32). The learner checks it is one of its plan's strategies.
+   */
+  proposal: z
+    .strictObject({
+      server: z.number().int().min(-1),
+      y: z.number().int().min(0),
+      q: z.number().int().min(0),
+      codec: z.string().min(1).max(32).optional(),
+    })
+    .optional(),
 });
 export type DeviceProfile = z.infer<typeof deviceProfileSchema>;
 

@@ -3,7 +3,7 @@ import type { Strategy } from '../cost.js';
 import type { MultiInstance } from '../instance.js';
 import { shieldActions } from '../shield.js';
 import { codecChoices, decode } from './environment.js';
-import { observations, observationSize } from './features.js';
+import { observationOf, observationSize } from './features.js';
 import type { HybridShape } from './hybrid-policy.js';
 
 /**
@@ -18,6 +18,8 @@ export const PlannerCheckpointSchema = z.object({
   shareLevels: z.number().int().positive(),
   shape: z.object({ obs: z.number().int(), servers: z.number().int(), splits: z.number().int(), codecs: z.number().int(), hidden: z.number().int() }),
   weights: z.record(z.string(), z.array(z.number())),
+  /** Trained through the shields (SROLE-style shielded MARL, `coknight planner train --shield`); absent in older files. */
+  trainedThroughShields: z.boolean().optional(),
 });
 export type PlannerCheckpoint = z.infer<typeof PlannerCheckpointSchema>;
 
@@ -67,20 +69,27 @@ function affine(x: Float64Array, w: readonly number[], b: readonly number[], inD
 
 const argmax = (xs: Float64Array) => xs.reduce((best, v, k) => (v > xs[best] ? k : best), 0);
 
-/** The policy's mode for every actor (argmax heads, u = μ), optionally behind the shields. */
-export function planFromCheckpoint(c: PlannerCheckpoint, inst: MultiInstance, opts: { shield: boolean }): Strategy[] {
+/**
+ * One actor's proposal, the policy's mode (argmax heads, u = μ) on that actor's own observation with n
+ * actors sharing the servers: what a decentralised actor computes on its device.
+ */
+export function proposeFromCheckpoint(c: PlannerCheckpoint, inst: MultiInstance, i: number, n: number): Strategy {
   const why = checkpointMismatch(c, inst);
   if (why) throw new Error(`the MAHPPO planner checkpoint does not fit: ${why}`);
   const { obs: D, hidden: H } = c.shape as HybridShape;
   const W = c.weights;
-  const proposals = observations(inst).map((o) => {
-    const h1 = affine(Float64Array.from(o), W['a1.w'], W['a1.b'], D, H, true);
-    const h2 = affine(h1, W['a2.w'], W['a2.b'], H, H, true);
-    const server = argmax(affine(h2, W['server.w'], W['server.b'], H, c.shape.servers + 1, false));
-    const split = argmax(affine(h2, W['split.w'], W['split.b'], H, c.shape.splits, false));
-    const codec = argmax(affine(h2, W['codec.w'], W['codec.b'], H, c.shape.codecs, false));
-    const mu = affine(h2, W['mu.w'], W['mu.b'], H, 1, false)[0];
-    return decode(inst, server, split, codec, mu);
-  });
+  const h1 = affine(Float64Array.from(observationOf(inst, i, n)), W['a1.w'], W['a1.b'], D, H, true);
+  const h2 = affine(h1, W['a2.w'], W['a2.b'], H, H, true);
+  const server = argmax(affine(h2, W['server.w'], W['server.b'], H, c.shape.servers + 1, false));
+  const split = argmax(affine(h2, W['split.w'], W['split.b'], H, c.shape.splits, false));
+  const codec = argmax(affine(h2, W['codec.w'], W['codec.b'], H, c.shape.codecs, false));
+  const mu = affine(h2, W['mu.w'], W['mu.b'], H, 1, false)[0];
+  return decode(inst, server, split, codec, mu);
+}
+
+/** The policy's mode for every actor, optionally behind the shields. */
+export function planFromCheckpoint(c: PlannerCheckpoint, inst: MultiInstance, opts: { shield: boolean }): Strategy[] {
+  const n = inst.actors.length;
+  const proposals = inst.actors.map((_, i) => proposeFromCheckpoint(c, inst, i, n));
   return opts.shield ? shieldActions(inst, proposals).assignment : proposals;
 }

@@ -10,28 +10,33 @@ import type { MultiInstance } from '../instance.js';
 export const observationSize = (servers: number, K: number): number => servers * K + 2 * servers + 1;
 
 export function observations(inst: MultiInstance): Float32Array[] {
+  return inst.actors.map((_, i) => observationOf(inst, i, inst.actors.length));
+}
+
+/**
+ * Actor i's observation when n actors share the servers. It needs only that actor's own profile, the
+ * network and what the servers broadcast, so an actor can compute it on its device (the decentralised
+ * planner: src/actor/proposal.ts) with an instance that holds itself alone.
+ */
+export function observationOf(inst: MultiInstance, i: number, n: number): Float32Array {
   const K = inst.layers.length;
   const S = inst.servers.length;
-  const n = inst.actors.length;
   // Clamped: a live learner with unlimited budgets would otherwise be far outside what training saw.
   const clamp = (x: number) => Math.max(-8, Math.min(8, x));
-  const pressure = inst.servers.flatMap((srv) => [
-    clamp(Math.log((n * serverFlops(inst, 0) + 1) / (srv.computeBudget + 1))),
-    clamp(Math.log((n * stepBytes(inst, 0)) / srv.ingressBytesPerSec)),
-  ]);
-  const opts = splitOptions(inst);
-  return inst.actors.map((a) => {
-    const local = responseTime(inst, a, LOCAL(inst));
-    const o = new Float32Array(observationSize(S, K));
-    let j = 0;
-    for (let s = 0; s < S; s++)
-      for (let y = 0; y < K; y++) {
-        let t = Infinity;
-        for (const c of opts) if (c.y === y) t = Math.min(t, responseTime(inst, a, { server: s, y, q: inst.shareLevels, codec: c.codec }));
-        o[j++] = Math.log(t / local);
-      }
-    for (const p of pressure) o[j++] = p;
-    o[j] = Math.log(n);
-    return o;
-  });
+  const a = inst.actors[i];
+  const local = responseTime(inst, a, LOCAL(inst));
+  const o = new Float32Array(observationSize(S, K));
+  let j = 0;
+  for (let s = 0; s < S; s++)
+    for (let y = 0; y < K; y++) {
+      let t = Infinity;
+      for (const c of splitOptions(inst)) if (c.y === y) t = Math.min(t, responseTime(inst, a, { server: s, y, q: inst.shareLevels, codec: c.codec }));
+      o[j++] = Math.log(t / local);
+    }
+  for (const srv of inst.servers) {
+    o[j++] = clamp(Math.log((n * serverFlops(inst, 0) + 1) / (srv.computeBudget + 1)));
+    o[j++] = clamp(Math.log((n * stepBytes(inst, 0)) / srv.ingressBytesPerSec));
+  }
+  o[j] = Math.log(n);
+  return o;
 }
