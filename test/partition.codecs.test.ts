@@ -47,6 +47,21 @@ describe('codec table of a model network', () => {
     expect(() => codecOptionsFor([8, 8, 16], ['f32z'], { entropyRatio: { f32z: 2 } })).toThrow(/entropyRatio.f32z/);
   });
 
+  it('<id>@<y> pins a codec at one split as a live learner holds it: offered alone there, no float32', () => {
+    const pinned = modelNetworkWithCodecs('impala-shallow', [84, 84, 4], 6, ['ae4q4@1']);
+    expect(pinned.layers[0]).toMatchObject({ plain: false, codecs: [{ id: 'ae4q4', lossy: true }] });
+    expect(pinned.layers[1].codecs).toEqual([]);
+    const layers = pinned.layers;
+    expect(strategies({ ...instance({}), inputBytes: pinned.inputBytes, layers }).map((s) => `${s.y}:${s.codec}`)).toEqual([
+      '0:f32',
+      '1:ae4q4',
+      '2:f32',
+      '3:f32',
+    ]);
+    expect(() => modelNetworkWithCodecs('impala-shallow', [84, 84, 4], 6, ['ae4q4@3'])).toThrow(/split point 3 is not one of this network's 1..2/);
+    expect(() => modelNetworkWithCodecs('minatar', [10, 10, 4], 6, ['ae16q4@1'])).toThrow(/"ae16q4@1" does not fit split point 1 \(output 8×8×16\)/);
+  });
+
   it('strategies: y-major, float32 first, local last; lossy ones dropped when forbidden', () => {
     const list = strategies(instance({}));
     expect(list.map((s) => `${s.y}:${s.codec}`)).toEqual(['0:f32', '1:f32', '1:f16', '1:q8', '1:ae4q4', '1:f32z', '2:f32']);

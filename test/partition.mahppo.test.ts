@@ -7,6 +7,7 @@ import { evaluateMulti, parseMultiInstance, responseTime } from '../src/partitio
 import { codecChoices, decode, drawFleet, stepRewards } from '../src/partition/multi/mahppo/environment.js';
 import { entropyHybrid, logProbHybrid, ppoClipLoss, type HybridOut } from '../src/partition/multi/mahppo/hybrid-policy.js';
 import { act, DEFAULT_MAHPPO, planMahppo, trainMahppo } from '../src/partition/multi/mahppo/trainer.js';
+import { checkpointMismatch, type PlannerCheckpoint } from '../src/partition/multi/mahppo/checkpoint.js';
 import { resolveNetwork } from '../src/partition/simulate.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -108,4 +109,20 @@ describe('MAHPPO training on the simulator', () => {
     }
     expect([...used].sort()).toEqual(['ae4q4', 'f32', 'q8']);
   }, 120_000);
+  it('a codec pinned at one split (ae4q4@1, as a learner holding it prices the net) gives one codec choice, and a mismatch names the option that fits', async () => {
+    const pinned = { network: resolveNetwork('impala-shallow', ['ae4q4@1']), servers: 1, actors: [4, 6] as const, shareLevels: 2 };
+    const both = { ...pinned, network: resolveNetwork('impala-shallow', ['q8', 'ae4q4']) };
+    const { policy } = await trainMahppo({ ...DEFAULT_MAHPPO, fleet: pinned, iterations: 1, episodesPerIteration: 2, epochs: 1, seed: 5 });
+    expect(policy.shape.codecs).toBe(1);
+    const rng = new Rng(3);
+    const file = { network: 'impala-shallow+codecs', servers: 1, shape: { ...policy.shape } } as unknown as PlannerCheckpoint;
+    expect(checkpointMismatch(file, drawFleet(pinned, rng))).toBeUndefined();
+    expect(checkpointMismatch(file, drawFleet(both, rng))).toBe(
+      "it was trained with 1 codec choice(s) per split, this network offers 3 (train one on this network's codecs: coknight planner train --codecs q8,ae4q4)",
+    );
+    const richer = { ...file, shape: { ...file.shape, codecs: 3 } } as PlannerCheckpoint;
+    expect(checkpointMismatch(richer, drawFleet(pinned, rng))).toMatch(
+      /offers 1 \(train one on this network's codecs: coknight planner train --codecs ae4q4@1\)$/,
+    );
+  }, 60_000);
 });

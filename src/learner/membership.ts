@@ -85,10 +85,10 @@ export class Membership {
     const t0 = performance.now();
     const changes = this.planner.leave(a.id);
     const planMs = performance.now() - t0;
-    this.apply(changes, a.id);
+    const moved = this.apply(changes, a.id);
     this.planChanged(a);
     if (!quiet) this.sink.log(`actor ${a.id} left (${details})`);
-    this.sink.event({ event: 'leave', actor: a.id, details, planMs, moved: changes.length });
+    this.sink.event({ event: 'leave', actor: a.id, details, planMs, moved });
     return a;
   }
 
@@ -105,7 +105,7 @@ export class Membership {
     const planMs = performance.now() - t0;
     a.splitPoint = plan.splitPoint;
     a.codec = this.codecAt(plan.splitPoint, plan.codec);
-    this.apply(plan.changes, a.id);
+    const moved = this.apply(plan.changes, a.id);
     this.planChanged(a);
     const withCodec = a.codec ? ` with codec ${a.codec}` : '';
     this.sink.log(`actor ${a.id} joined (${hello.numEnvs} envs, peer ${ctx.peer}) at split point ${a.splitPoint}/${this.model.K}${withCodec}`);
@@ -117,13 +117,17 @@ export class Membership {
       profile: hello.profile ?? {},
       plan: this.planner.describe(),
       planMs,
-      moved: plan.changes.length,
+      moved,
     });
     return a;
   }
 
-  /** Pushes a plan's split changes to the actors concerned (also the multi-server planner's, from ServerPool). */
-  apply(changes: readonly PlanChange[], except = ''): void {
+  /**
+   * Pushes a plan's split changes to the actors concerned (also the multi-server planner's, from
+   * ServerPool); returns how many other actors it moved (a change to where an actor already is moves none).
+   */
+  apply(changes: readonly PlanChange[], except = ''): number {
+    let moved = 0;
     for (const ch of changes) {
       if (ch.actorId === except) continue;
       const other = this.registry.get(ch.actorId);
@@ -134,7 +138,9 @@ export class Membership {
       other.ctx.push({ type: 'SplitPointChange', splitPoint: ch.splitPoint, fromStepId: 0, reason: 'partition plan changed', ...(codec ? { codec } : {}) });
       this.metrics.splitPoint.set({ actor: other.id }, ch.splitPoint);
       this.sink.log(`actor ${other.id} moves to split point ${ch.splitPoint}${codec ? ` with codec ${codec}` : ''}`);
+      moved++;
     }
+    return moved;
   }
 
   /** Metrics of the current plan: split points, connected actors, budget use (where the planner has budgets). */

@@ -32,7 +32,11 @@ export function codecOptionsFor(shape: readonly number[], codecIds: readonly str
   return out;
 }
 
-/** `modelNetwork` with codec options on every layer y < K. */
+/**
+ * `modelNetwork` with codec options: a bare id on every layer y < K besides float32; `<id>@<y>` at split
+ * y only, as a live learner holding it there (`distributed.codecs`) prices it: that split then offers
+ * its pinned codecs alone, without float32 (the learner trains them for the actors there).
+ */
 export function modelNetworkWithCodecs(
   spec: ModelSpec,
   inputShape: readonly [number, number, number],
@@ -43,9 +47,29 @@ export function modelNetworkWithCodecs(
   const net = modelNetwork(spec, inputShape, numActions);
   const trunk = buildTrunk(spec, inputShape).layers;
   const K = trunk.length;
+  const bare: string[] = [];
+  const pinned = new Map<number, string[]>();
+  for (const entry of codecIds) {
+    const m = /^([^@]+)@(\d+)$/.exec(entry);
+    if (!m) {
+      bare.push(entry);
+      continue;
+    }
+    const y = Number(m[2]);
+    if (y < 1 || y >= K) throw new RangeError(`codec "${entry}": split point ${y} is not one of this network's 1..${K - 1}`);
+    if (codecOptionsFor(trunk[y - 1].outShape, [m[1]], opts).length === 0)
+      throw new RangeError(`codec "${entry}" does not fit split point ${y} (output ${trunk[y - 1].outShape.join('×')}): an encoder must shrink the features`);
+    pinned.set(y, [...(pinned.get(y) ?? []), m[1]]);
+  }
   return {
     ...net,
     name: `${net.name}+codecs`,
-    layers: net.layers.map((l, i) => (i === K - 1 ? l : { ...l, codecs: codecOptionsFor(trunk[i].outShape, codecIds, opts) })),
+    layers: net.layers.map((l, i) => {
+      if (i === K - 1) return l;
+      const at = pinned.get(i + 1);
+      return at
+        ? { ...l, plain: false, codecs: codecOptionsFor(trunk[i].outShape, at, opts) }
+        : { ...l, codecs: codecOptionsFor(trunk[i].outShape, bare, opts) };
+    }),
   };
 }

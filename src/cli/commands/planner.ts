@@ -43,7 +43,7 @@ export function registerPlanner(program: Command): void {
     .option('--shield', 'train through the shields (SROLE): rewards from the shielded joint action')
     .option(
       '--codecs <list>',
-      "feature codecs offered at every split besides float32, comma-separated (e.g. q8,ae4q4): the policy's codec head chooses among them",
+      "feature codecs, comma-separated: <id> is offered at every split besides float32 (e.g. q8,ae4q4); <id>@<y> at split y alone, as a live learner holding it there offers it (distributed.codec ae4q4 at y = 1: --codecs ae4q4@1); the policy's codec head chooses among them",
       (v: string) =>
         v
           .split(',')

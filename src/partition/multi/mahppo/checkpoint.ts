@@ -45,6 +45,19 @@ export function parsePlannerCheckpoint(data: unknown, where: string): PlannerChe
   return c;
 }
 
+/** The `planner train` option that trains on an instance's codecs (`--codecs a@1,b`, or none). */
+export function codecsFlag(inst: Pick<MultiInstance, 'layers'>): string {
+  const pinned: string[] = [];
+  const everywhere = new Set<string>();
+  inst.layers.slice(0, -1).forEach((l, i) => {
+    for (const o of l.codecs ?? [])
+      if (l.plain === false) pinned.push(`${o.id}@${i + 1}`);
+      else everywhere.add(o.id);
+  });
+  const all = [...everywhere, ...pinned];
+  return all.length ? `--codecs ${all.join(',')}` : 'without --codecs';
+}
+
 /** Whether a checkpoint fits an instance, and if not why (the file is trained for one shape). */
 export function checkpointMismatch(c: PlannerCheckpoint, inst: MultiInstance): string | undefined {
   const K = inst.layers.length;
@@ -53,7 +66,7 @@ export function checkpointMismatch(c: PlannerCheckpoint, inst: MultiInstance): s
   if (c.shape.obs !== observationSize(inst.servers.length, K))
     return `its observation size ${c.shape.obs} does not match ${observationSize(inst.servers.length, K)}`;
   if (c.shape.codecs !== codecChoices(inst))
-    return `it was trained with ${c.shape.codecs} codec choice(s) per split, this network offers ${codecChoices(inst)} (train it on the network with the same codecs)`;
+    return `it was trained with ${c.shape.codecs} codec choice(s) per split, this network offers ${codecChoices(inst)} (train one on this network's codecs: coknight planner train ${codecsFlag(inst)})`;
   return undefined;
 }
 
