@@ -72,7 +72,7 @@ function trainPolicies(dir: string): { mahppo: string; shielded: string } {
     // ae4q4@1: the network as this run's learner prices it (it holds ae4q4 at y = 1, and only that there).
     const args = ['bin/coknight.js', 'planner', 'train', '--network', NETWORK, '--servers', '1', '--codecs', 'ae4q4@1', '--iterations', '200', '--out', file];
     const out = execFileSync(process.execPath, shield ? [...args, '--shield'] : args, { encoding: 'utf8' });
-    writeFileSync(file.replace(/\.json$/, '.train.log'), out);
+    writeFileSync(file.replace(/\.json$/, '.train.txt'), out);
     console.log(out.trim().split('\n').at(-1));
   }
   return files;
