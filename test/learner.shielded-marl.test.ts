@@ -101,7 +101,8 @@ describe('shielded MARL as the live planner (decentralised requests, shield at t
     const profile = { flops: 1e5, linkBytesPerSec: 1e6 };
     const alone = parseMultiInstance({ ...plannerBase(), actors: [{ id: 'x', flops: 1e5, links: [1e6] }] });
     const expected = proposeFromCheckpoint(ckpt, alone, 0, 1);
-    expect(proposeSplit(JSON.parse(JSON.stringify(ctx)), profile)).toEqual({ server: expected.server, y: expected.y, q: expected.q });
+    const named = (x: { server: number }) => (x.server >= 0 ? { serverId: 'learner' } : {});
+    expect(proposeSplit(JSON.parse(JSON.stringify(ctx)), profile)).toEqual({ server: expected.server, y: expected.y, q: expected.q, ...named(expected) });
     expect(expected.y).toBeLessThan(model.K); // trained on slow devices, the policy offloads
     // After two joins the third actor's observation carries n = 3.
     planner.join('a', hello('a', { ...profile, proposal: { server: expected.server, y: expected.y, q: expected.q } }));
@@ -109,7 +110,13 @@ describe('shielded MARL as the live planner (decentralised requests, shield at t
     const later = planner.planningContext()!;
     expect(later.actors).toBe(2);
     const third = proposeFromCheckpoint(ckpt, alone, 0, 3);
-    expect(proposeSplit(later, profile)).toEqual({ server: third.server, y: third.y, q: third.q, ...(third.codec ? { codec: third.codec } : {}) });
+    expect(proposeSplit(later, profile)).toEqual({
+      server: third.server,
+      y: third.y,
+      q: third.q,
+      ...(third.codec ? { codec: third.codec } : {}),
+      ...named(third),
+    });
     expect(planner.describe().planner).toBe('shielded marl (decentralised: 1 of 2 requests from the actors, 0 substituted by the shield)');
     // No measured FLOP/s: nothing of its own to decide on, the learner proposes for it.
     expect(proposeSplit(later, {})).toBeUndefined();
@@ -149,6 +156,7 @@ describe('shielded MARL as the live planner (decentralised requests, shield at t
   it.each([
     [{ server: 3, y: 0, q: 1 }, /Hello\.profile\.proposal \(server 3, y 0, codec f32, share 1\) is not a strategy of this learner's plan/],
     [{ server: 0, y: 99, q: 1 }, /Hello\.profile\.proposal \(server 0, y 99/],
+    [{ server: 0, y: 0, q: 1, serverId: 's9' }, /Hello\.profile\.proposal\.serverId "s9" is not server 0 of this learner's plan \(learner\)/],
     [{ server: 0, y: 1, q: 9 }, /share 9\) is not a strategy/],
     [{ server: 0, y: 1, q: 1, codec: 'ae4q4' }, /codec ae4q4, share 1\) is not a strategy/],
     [{ server: -1, y: 0, q: 0 }, /server -1, y 0/],

@@ -234,7 +234,8 @@ export class Actor {
     if (!c.planning || !profile) return profile;
     const proposal = proposeSplit(c.planning, profile);
     if (!proposal) return profile;
-    const where = proposal.server < 0 ? 'local (y = K)' : `split ${proposal.y}${proposal.codec ? ` with ${proposal.codec}` : ''}, share ${proposal.q}`;
+    const on = proposal.serverId && proposal.serverId !== 'learner' ? ` on ${proposal.serverId}` : '';
+    const where = proposal.server < 0 ? 'local (y = K)' : `split ${proposal.y}${proposal.codec ? ` with ${proposal.codec}` : ''}${on}, share ${proposal.q}`;
     this.log(`my policy asks for ${where} (decentralised plan, ${c.planning.actors} actor(s) registered before me)`);
     return { ...profile, proposal };
   }

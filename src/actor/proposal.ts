@@ -17,9 +17,13 @@ export function proposeSplit(planning: NonNullable<LearnerContract['planning']>,
   const base = planning.instance;
   if (typeof base !== 'object' || base === null || Array.isArray(base))
     throw new Error("the learner contract's planning.instance is not an object (a planning instance without actors)");
-  const self = { id: 'self', flops: profile.flops, links: [profile.linkBytesPerSec ?? UNLIMITED] };
-  const inst = parseMultiInstance({ ...base, actors: [self] }, "the learner contract's planning.instance");
+  const servers = (base as { servers?: unknown }).servers;
+  // One link to every server (on one LAN they are all behind the actor's own link).
+  const links = (Array.isArray(servers) ? servers : [undefined]).map(() => profile.linkBytesPerSec ?? UNLIMITED);
+  const inst = parseMultiInstance({ ...base, actors: [{ id: 'self', flops: profile.flops, links }] }, "the learner contract's planning.instance");
   // The actors registered before this one, and this one.
   const s = proposeFromCheckpoint(checkpoint, inst, 0, planning.actors + 1);
-  return s.codec === undefined ? { server: s.server, y: s.y, q: s.q } : { server: s.server, y: s.y, q: s.q, codec: s.codec };
+  // Servers come and go: name the one asked for, the index alone could point at another by the time the learner reads it.
+  const serverId = s.server >= 0 ? inst.servers[s.server].id : undefined;
+  return { server: s.server, y: s.y, q: s.q, ...(s.codec !== undefined ? { codec: s.codec } : {}), ...(serverId !== undefined ? { serverId } : {}) };
 }

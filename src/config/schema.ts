@@ -197,10 +197,16 @@ const plannedServerSchema = z.strictObject({
 
 /** distributed.serverAssign 'plan': the multi-server planner (src/partition/multi) run live by the learner. */
 const multiPlanSchema = z.strictObject({
-  solver: z.enum(['defp', 'greedy', 'milp', 'mahppo'], { error: "partition.multi.solver must be 'defp', 'greedy', 'milp' or 'mahppo'" }).default('defp'),
+  solver: z
+    .enum(['defp', 'greedy', 'milp', 'mahppo', 'shielded-marl'], {
+      error: "partition.multi.solver must be 'defp', 'greedy', 'milp', 'mahppo' or 'shielded-marl'",
+    })
+    .default('defp'),
   /**
-   * solver mahppo: MAHPPO planner files (`coknight planner train --servers N`), one per server count
-   * (the learner counts as one); a re-plan with a count no file covers uses DEFP and says so.
+   * solver mahppo or shielded-marl: MAHPPO planner files (`coknight planner train --servers N`, with
+   * --shield for shielded-marl), one per server count (the learner counts as one); a re-plan with a
+   * count no file covers uses DEFP and says so. shielded-marl: each actor runs the policy for the
+   * servers connected when it registers and asks (Hello.profile.proposal); the shields grant or substitute.
    */
   plannerCheckpoints: z.array(z.string().min(1)).default([]),
   /** Bandwidth-share steps Q of the multi-server problem. */
@@ -283,12 +289,11 @@ export const configSchema = z
         message:
           "distributed.serverAssign 'plan' solves with partition.multi.solver, not partition.planner: for learned plans over several servers set partition.multi.solver to mahppo with partition.multi.plannerCheckpoints (one file per server count), and partition.planner to defp",
       });
-    if (c.partition.multi.solver === 'mahppo' && c.partition.multi.plannerCheckpoints.length === 0)
+    if ((c.partition.multi.solver === 'mahppo' || c.partition.multi.solver === 'shielded-marl') && c.partition.multi.plannerCheckpoints.length === 0)
       ctx.addIssue({
         code: 'custom',
         path: ['partition', 'multi', 'plannerCheckpoints'],
-        message:
-          'partition.multi.solver is mahppo but no plannerCheckpoints are given: train one per server count with `coknight planner train --servers N --out <file>` and list the files',
+        message: `partition.multi.solver is ${c.partition.multi.solver} but no plannerCheckpoints are given: train one per server count with \`coknight planner train --servers N${c.partition.multi.solver === 'shielded-marl' ? ' --shield' : ''} --out <file>\` and list the files`,
       });
     if (c.partition.planner !== 'defp' && c.partition.plannerCheckpoint === undefined)
       ctx.addIssue({

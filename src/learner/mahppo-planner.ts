@@ -1,18 +1,9 @@
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel } from '../model/index.js';
-import {
-  codecOf,
-  evaluateMulti,
-  LOCAL,
-  parseMultiInstance,
-  sameStrategy,
-  shieldActions,
-  strategies,
-  type MultiInstance,
-  type Strategy,
-} from '../partition/multi/index.js';
+import { evaluateMulti, LOCAL, parseMultiInstance, shieldActions, type MultiInstance, type Strategy } from '../partition/multi/index.js';
 import { checkpointMismatch, planFromCheckpoint, proposeFromCheckpoint, type PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
 import { type Hello, parseDeviceProfile, ProtocolError } from '../transport/index.js';
+import { checkedRequest, policyWeights } from './proposals.js';
 import type { PlanChange, PlanDescription, PlanningContext, SplitPlanner } from './planner-types.js';
 import { plannedCodec, plannerLayers } from './planner-layers.js';
 import type { SplitCodecs } from './split-codecs.js';
@@ -26,9 +17,6 @@ interface Entry {
   proposal?: Strategy;
   own: boolean;
 }
-
-/** The policy weights an actor needs to propose (the critic stays with the learner). */
-const POLICY_WEIGHTS = /^(a1|a2|server|split|codec|mu)\./;
 
 /**
  * Coknight mode with a learned planner (one server: this learner), in one of two ways:
@@ -85,8 +73,12 @@ export class MahppoPlanner implements SplitPlanner {
   /** What the Contract reply carries when actors propose (LearnerContract.planning). */
   planningContext(): PlanningContext | undefined {
     if (!this.decentralised) return undefined;
-    const weights = Object.fromEntries(Object.entries(this.checkpoint.weights).filter(([k]) => POLICY_WEIGHTS.test(k)));
-    return { planner: 'shielded-marl', checkpoint: { ...this.checkpoint, weights }, instance: this.base, actors: this.actors.size };
+    return {
+      planner: 'shielded-marl',
+      checkpoint: { ...this.checkpoint, weights: policyWeights(this.checkpoint.weights) },
+      instance: this.base,
+      actors: this.actors.size,
+    };
   }
 
   /** The joint plan: the policy for everyone now (central), or the standing requests (decentralised); behind the shield. */
@@ -103,14 +95,12 @@ export class MahppoPlanner implements SplitPlanner {
   /** An actor's own request, checked against this plan's strategies (a hostile or stale one is refused by name). */
   private request(e: Entry, p: NonNullable<ReturnType<typeof parseDeviceProfile>['proposal']>): Strategy {
     const inst = this.alone(e);
-    const s: Strategy = { server: p.server, y: p.y, q: p.q, ...(p.codec ? { codec: p.codec } : {}) };
-    if (!strategies(inst).some((x) => sameStrategy(x, s)))
+    if (p.serverId !== undefined && p.server >= 0 && inst.servers[p.server]?.id !== p.serverId)
       throw new ProtocolError(
         'BAD_FIELD',
-        `Hello.profile.proposal (server ${s.server}, y ${s.y}, codec ${codecOf(s)}, share ${s.q}) is not a strategy of this learner's plan ` +
-          `(server 0 or −1 with y = K, y ≤ ${inst.layers.length}, share 1..${inst.shareLevels}, a codec offered at y): propose from the learner's Contract reply`,
+        `Hello.profile.proposal.serverId "${p.serverId}" is not server ${p.server} of this learner's plan (${inst.servers.map((x) => x.id).join(', ')}): propose from the learner's Contract reply`,
       );
-    return s;
+    return checkedRequest(inst, p, p.server);
   }
 
   private replan(): PlanChange[] {

@@ -7,6 +7,7 @@ import {
   evaluateMulti,
   LOCAL,
   parseMultiInstance,
+  shieldActions,
   solveMultiDefp,
   solveMultiGreedy,
   solveMultiMilpWith,
@@ -14,10 +15,11 @@ import {
   type ServerSpec,
   type Strategy,
 } from '../partition/multi/index.js';
-import { checkpointMismatch, planFromCheckpoint, type PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
-import { type Hello, parseDeviceProfile } from '../transport/index.js';
+import { checkpointMismatch, planFromCheckpoint, proposeFromCheckpoint, type PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
+import { type DeviceProfile, type Hello, parseDeviceProfile, ProtocolError } from '../transport/index.js';
+import { checkedRequest, policyWeights } from './proposals.js';
 import type { LearnerMetrics } from '../metrics/learner-metrics.js';
-import type { PlanChange, PlanDescription, SplitPlanner } from './planner-types.js';
+import type { PlanChange, PlanDescription, PlanningContext, SplitPlanner } from './planner-types.js';
 import type { LearnerSink } from './sink.js';
 
 const UNLIMITED = 1e18;
@@ -41,6 +43,15 @@ export interface Replan {
   readonly latencyReduction: number;
 }
 
+/** solver shielded-marl: an actor's standing request, by server id (null: local), and whether the actor sent it. */
+interface Request {
+  readonly serverId: string | null;
+  readonly y: number;
+  readonly q: number;
+  readonly codec?: string;
+  readonly own: boolean;
+}
+
 interface Placed {
   readonly server: string;
   readonly y: number;
@@ -58,11 +69,16 @@ interface Placed {
  * is (server, split, codec, share) (plannerLayers). DEFP starts from the previous plan
  * (incremental, like the single-server Algorithm 1: few moves); greedy and MILP solve afresh; mahppo
  * runs the trained policy for the current server count behind the shields (SROLE-style: each server
- * substitutes safe actions for colliding requests), DEFP where no policy was trained for that count. The
+ * substitutes safe actions for colliding requests), DEFP where no policy was trained for that count;
+ * shielded-marl leaves the decision to the actors: each runs the policy for the servers connected when it
+ * registers (the Contract reply carries it) and asks, and every re-plan shields the standing requests —
+ * the learner asks on an actor's behalf only when it sent none or the server it asked for left. The
  * learner applies the result: split changes through Membership, server moves through ServerPool.
  */
 export class MultiServerPlanner implements SplitPlanner {
   private readonly actors = new Map<string, { flops: number; link: number }>();
+  private readonly requests = new Map<string, Request>();
+  private substituted = 0;
   private readonly servers = new Map<string, ServerSpec>();
   private placed = new Map<string, Placed>();
   private latencyReduction = 0;
@@ -104,13 +120,18 @@ export class MultiServerPlanner implements SplitPlanner {
     this.inputBytes = model.inputBytes;
     this.layers = plannerLayers(model, codecs);
     this.allowLossy = config.distributed.allowLossyCodecs;
-    if (this.opts.solver === 'mahppo' && policies.length === 0)
-      throw new Error('partition.multi.solver mahppo: the planner files (partition.multi.plannerCheckpoints) must be loaded before the planner is built');
+    if ((this.opts.solver === 'mahppo' || this.opts.solver === 'shielded-marl') && policies.length === 0)
+      throw new Error(
+        `partition.multi.solver ${this.opts.solver}: the planner files (partition.multi.plannerCheckpoints) must be loaded before the planner is built`,
+      );
     this.policies = this.checkedPolicies(model, policies);
     this.coverage = [...this.policies.keys()].sort((a, b) => a - b).join(', ');
   }
 
   private readonly allowLossy: boolean;
+  private get decentralised(): boolean {
+    return this.opts.solver === 'shielded-marl';
+  }
   /** solver mahppo: the trained policy per server count (the learner included). */
   private readonly policies: ReadonlyMap<number, PlannerCheckpoint>;
   /** The server counts those policies cover, for logs ("1, 2"). */
@@ -149,7 +170,10 @@ export class MultiServerPlanner implements SplitPlanner {
 
   join(actorId: string, hello: Hello): { splitPoint: number; codec: string; changes: PlanChange[] } {
     const prof = parseDeviceProfile(hello.profile);
+    const request = this.decentralised && prof.proposal ? this.request(prof) : undefined;
     this.actors.set(actorId, { flops: prof.flops ?? this.defaultFlops, link: prof.linkBytesPerSec ?? UNLIMITED });
+    if (request) this.requests.set(actorId, request);
+    else this.requests.delete(actorId);
     this.placed.delete(actorId); // a (re-)joining actor starts from local
     const changes = this.replan(`actor ${actorId} joined`);
     const p = this.placed.get(actorId)!;
@@ -159,7 +183,58 @@ export class MultiServerPlanner implements SplitPlanner {
   leave(actorId: string): PlanChange[] {
     if (!this.actors.delete(actorId)) return [];
     this.placed.delete(actorId);
+    this.requests.delete(actorId);
     return this.replan(`actor ${actorId} left`);
+  }
+
+  /** solver shielded-marl: what the Contract reply carries (none while no policy covers the servers connected now). */
+  planningContext(): PlanningContext | undefined {
+    if (!this.decentralised) return undefined;
+    const instance = this.contextBase([...this.servers.keys()].sort());
+    const policy = this.policies.get(instance.servers.length);
+    if (!policy) return undefined;
+    return { planner: 'shielded-marl', checkpoint: { ...policy, weights: policyWeights(policy.weights) }, instance, actors: this.actors.size };
+  }
+
+  /**
+   * The instance a proposing actor sees, without actors: the budgets as declared (an undeclared ingress
+   * unlimited, as the single-server planner sends it; the solvers' stand-in depends on the actors' links).
+   */
+  private contextBase(serverIds: readonly string[]): Omit<MultiInstance, 'actors'> {
+    return {
+      inputBytes: this.inputBytes,
+      layers: this.layers,
+      servers: [this.learner, ...serverIds.map((id) => this.servers.get(id)!)],
+      shareLevels: this.opts.shareLevels,
+      allowLossyCodecs: this.allowLossy,
+    };
+  }
+
+  /** Before anything is allocated for a Hello: its request must name a connected server and be a strategy of the plan. */
+  check(_actorId: string, hello: Hello): void {
+    if (!this.decentralised) return;
+    const prof = parseDeviceProfile(hello.profile);
+    if (prof.proposal) this.request(prof);
+  }
+
+  /** An actor's own request, checked against the plan as it stands (the actor alone, the servers connected now). */
+  private request(prof: DeviceProfile): Request {
+    const p = prof.proposal!;
+    const serverIds = [...this.servers.keys()].sort();
+    const names = [LEARNER_SERVER, ...serverIds];
+    const server = p.server < 0 ? -1 : p.serverId !== undefined ? names.indexOf(p.serverId) : p.server;
+    if (server === -1 && p.server >= 0)
+      throw new ProtocolError(
+        'BAD_FIELD',
+        `Hello.profile.proposal.serverId "${p.serverId}" is not a server of this learner's plan (connected: ${names.join(', ')}): propose from a fresh Contract reply`,
+      );
+    const self = { flops: prof.flops ?? this.defaultFlops, link: prof.linkBytesPerSec ?? UNLIMITED };
+    const s = checkedRequest(
+      this.instance(['self'], serverIds, () => self),
+      p,
+      server,
+    );
+    return { serverId: s.server < 0 ? null : names[s.server], y: s.y, q: s.q, ...(s.codec ? { codec: s.codec } : {}), own: true };
   }
 
   serverJoined(serverId: string): PlanChange[] {
@@ -183,7 +258,10 @@ export class MultiServerPlanner implements SplitPlanner {
       planner:
         this.opts.solver === 'mahppo'
           ? `multi-server mahppo (shielded; policies for ${this.coverage} server(s), DEFP otherwise)`
-          : `multi-server ${this.opts.solver}`,
+          : this.decentralised
+            ? `multi-server shielded marl (decentralised: ${[...this.requests.values()].filter((r) => r.own).length} of ${this.actors.size} requests from the actors, ` +
+              `${this.substituted} substituted by the shields; policies for ${this.coverage} server(s), DEFP otherwise)`
+            : `multi-server ${this.opts.solver}`,
       assignment: Object.fromEntries([...this.placed].map(([id, p]) => [id, p.y])),
       latencyReduction: this.latencyReduction,
     };
@@ -194,10 +272,10 @@ export class MultiServerPlanner implements SplitPlanner {
     return Object.fromEntries([...this.placed].map(([id, p]) => [id, { server: this.serverOf(id), splitPoint: p.y, codec: p.codec }]));
   }
 
-  private instance(ids: readonly string[], serverIds: readonly string[]): MultiInstance {
+  private instance(ids: readonly string[], serverIds: readonly string[], actorOf = (id: string) => this.actors.get(id)!): MultiInstance {
     // An undeclared ingress must never bind: more than every actor's link at full share (an unlimited
     // link is 1e18 B/s, so a fixed "unlimited" ingress would be filled by the first actor).
-    const anyIngress = 2 * ids.reduce((n, id) => n + this.actors.get(id)!.link, 1);
+    const anyIngress = 2 * ids.reduce((n, id) => n + actorOf(id).link, 1);
     const servers = [this.learner, ...serverIds.map((id) => this.servers.get(id)!)].map((s) =>
       s.ingressBytesPerSec === UNLIMITED ? { ...s, ingressBytesPerSec: anyIngress } : s,
     );
@@ -209,7 +287,7 @@ export class MultiServerPlanner implements SplitPlanner {
         shareLevels: this.opts.shareLevels,
         allowLossyCodecs: this.allowLossy,
         // On loopback or one LAN every server is behind the same link: the actor's reported one.
-        actors: ids.map((id) => ({ id, flops: this.actors.get(id)!.flops, links: servers.map(() => this.actors.get(id)!.link) })),
+        actors: ids.map((id) => ({ id, flops: actorOf(id).flops, links: servers.map(() => actorOf(id).link) })),
       },
       'distributed.serverAssign plan',
     );
@@ -220,9 +298,10 @@ export class MultiServerPlanner implements SplitPlanner {
     if (ids.length === 0) return { plan: [], solver };
     if (solver === 'greedy') return { plan: solveMultiGreedy(inst), solver };
     if (solver === 'milp') return { plan: solveMultiMilpWith(this.highs!, inst, { timeLimitSec: this.opts.milpTimeLimitSec }).assignment, solver };
-    if (solver === 'mahppo') {
+    if (solver === 'mahppo' || solver === 'shielded-marl') {
       const policy = this.policies.get(inst.servers.length);
-      if (policy) return { plan: planFromCheckpoint(policy, inst, { shield: true }), solver: 'mahppo (shielded)' };
+      if (policy && solver === 'mahppo') return { plan: planFromCheckpoint(policy, inst, { shield: true }), solver: 'mahppo (shielded)' };
+      if (policy) return { plan: this.shielded(policy, inst, serverIds, ids), solver: 'shielded marl (decentralised)' };
       return {
         plan: this.defp(inst, serverIds, ids),
         solver: 'defp',
@@ -230,6 +309,30 @@ export class MultiServerPlanner implements SplitPlanner {
       };
     }
     return { plan: this.defp(inst, serverIds, ids), solver };
+  }
+
+  /**
+   * solver shielded-marl: the standing requests through the shields. An actor that sent none, or whose
+   * server left, gets what the policy asks for it in the fleet as it is now (and keeps that request).
+   */
+  private shielded(policy: PlannerCheckpoint, inst: MultiInstance, serverIds: readonly string[], ids: readonly string[]): Strategy[] {
+    const index = new Map([LEARNER_SERVER, ...serverIds].map((id, s) => [id, s]));
+    const asked = ids.map((id): Strategy => {
+      const r = this.requests.get(id);
+      const server = r && (r.serverId === null ? -1 : index.get(r.serverId));
+      if (r && server !== undefined) return { server, y: r.y, q: r.q, ...(r.codec ? { codec: r.codec } : {}) };
+      // As the actor would have asked, had it joined now: its own view of the plan, the fleet as it is.
+      const base = this.contextBase(serverIds);
+      const a = this.actors.get(id)!;
+      const alone = parseMultiInstance({ ...base, actors: [{ id, flops: a.flops, links: base.servers.map(() => a.link) }] });
+      const s = proposeFromCheckpoint(policy, alone, 0, ids.length);
+      const names = [LEARNER_SERVER, ...serverIds];
+      this.requests.set(id, { serverId: s.server < 0 ? null : names[s.server], y: s.y, q: s.q, ...(s.codec ? { codec: s.codec } : {}), own: false });
+      return s;
+    });
+    const r = shieldActions(inst, asked);
+    this.substituted = r.substituted;
+    return r.assignment;
   }
 
   /** DEFP from the previous plan (few moves). */

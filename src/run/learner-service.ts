@@ -78,7 +78,7 @@ export class LearnerService {
     const loaded: LoadedPlanners = {
       mahppo: config.partition.planner !== 'defp' ? loadPlannerCheckpoint(config.partition.plannerCheckpoint!) : undefined,
       policies:
-        plan && multi.solver === 'mahppo'
+        plan && (multi.solver === 'mahppo' || multi.solver === 'shielded-marl')
           ? multi.plannerCheckpoints.map((f, i) => loadPlannerCheckpoint(f, `partition.multi.plannerCheckpoints[${i}]`))
           : undefined,
       // The live MILP solves synchronously on every join and leave: load HiGHS (wasm) once, up front.

@@ -15,7 +15,7 @@ import {
 import { planFromCheckpoint } from '../../partition/multi/mahppo/checkpoint.js';
 import { DEFAULT_MAHPPO, trainMahppo } from '../../partition/multi/mahppo/trainer.js';
 import { loadPlannerCheckpoint, writePlannerCheckpoint } from '../../run/planner-file.js';
-import { parseIntArg } from '../args.js';
+import { parseIntArg, parseNumberArg } from '../args.js';
 
 const MULTI_ALGORITHMS = ['defp', 'greedy', 'milp', 'mahppo', 'mahppo-shielded'] as const;
 type MultiAlgorithm = (typeof MULTI_ALGORITHMS)[number];
@@ -42,6 +42,12 @@ export function registerPlanner(program: Command): void {
     .option('--share-levels <n>', 'bandwidth share levels Q', parseIntArg('--share-levels', 1), 4)
     .option('--shield', 'train through the shields (SROLE): rewards from the shielded joint action')
     .option(
+      '--collision-penalty <x>',
+      'reward taken from an actor whose request collided (broke a budget, or was substituted with --shield); high values teach "stay local"',
+      parseNumberArg('--collision-penalty', 0),
+      0.5,
+    )
+    .option(
       '--codecs <list>',
       "feature codecs, comma-separated: <id> is offered at every split besides float32 (e.g. q8,ae4q4); <id>@<y> at split y alone, as a live learner holding it there offers it (distributed.codec ae4q4 at y = 1: --codecs ae4q4@1); the policy's codec head chooses among them",
       (v: string) =>
@@ -60,6 +66,7 @@ export function registerPlanner(program: Command): void {
         iterations: number;
         shareLevels: number;
         shield?: boolean;
+        collisionPenalty: number;
         codecs?: string[];
         seed: number;
         out: string;
@@ -68,7 +75,13 @@ export function registerPlanner(program: Command): void {
         await initBackend({ prefer: 'wasm', threads: 1 });
         const fleet = { network, servers: o.servers, actors: parseRange(o.actors), shareLevels: o.shareLevels };
         const { policy, log } = await trainMahppo(
-          { ...DEFAULT_MAHPPO, fleet, iterations: o.iterations, seed: o.seed, reward: { beta: 0, collisionPenalty: 0.5, shield: o.shield === true } },
+          {
+            ...DEFAULT_MAHPPO,
+            fleet,
+            iterations: o.iterations,
+            seed: o.seed,
+            reward: { beta: 0, collisionPenalty: o.collisionPenalty, shield: o.shield === true },
+          },
           (l) => {
             if (l.iteration % 10 === 0 || l.iteration === o.iterations)
               console.log(

@@ -47,9 +47,10 @@ export const learnerContractSchema = z.strictObject({
     })
     .optional(),
   /**
-   * Set in the Contract reply when the learner plans with decentralised proposals (partition.planner
-   * shielded-marl): the policy file, the planning instance without actors (network layers with codecs,
-   * the learner as server, share levels) and how many actors are registered. The actor runs the policy
+   * Set in the Contract reply when the learner plans with decentralised proposals (partition.planner or
+   * partition.multi.solver shielded-marl): the policy file (for the servers connected now), the planning
+   * instance without actors (network layers with codecs, the learner and its inference servers, share
+   * levels) and how many actors are registered. The actor runs the policy
    * on its own observation and sends its request as Hello.profile.proposal; the learner's shield grants
    * or substitutes it. Opaque here (the transport knows no planners): the actor validates both.
    */
@@ -80,6 +81,8 @@ export const deviceProfileSchema = z.strictObject({
       y: z.number().int().min(0),
       q: z.number().int().min(0),
       codec: z.string().min(1).max(32).optional(),
+      /** The id of the server it names (the instance's servers[server].id): several servers come and go. */
+      serverId: z.string().min(1).max(128).optional(),
     })
     .optional(),
 });
