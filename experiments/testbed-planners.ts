@@ -9,8 +9,10 @@
  *   mahppo         partition.planner mahppo: the learner runs the policy for every actor, behind the shield
  *   shielded-marl  partition.planner shielded-marl: each actor runs the policy trained through the
  *                  shields on its own observation and asks; the learner's shield grants or substitutes
- * The two policies are trained first with `coknight planner train` (the simulator's device classes,
- * 200 iterations, `--codecs ae4q4@1`: the network as the learner prices it), as a user would.
+ *   mahppo-p0.1, shielded-marl-p0.1   the same with policies trained at --collision-penalty 0.1
+ * The policies are trained first with `coknight planner train` (the simulator's device classes, 200
+ * iterations, `--codecs ae4q4@1`: the network as the learner prices it), as a user would: at the CLI's
+ * default collision penalty 0.5 and at 0.1.
  *
  * Cells: the learner's budgets unlimited (the default), and a compute budget of two whole forward
  * passes per round (partition.computeBudget), which fits only some of the six actors offloaded.
@@ -40,13 +42,21 @@ const ENV = 'minatar-pixels/breakout';
 const NETWORK = 'impala-shallow';
 const DEVICE = 'rpi-zero';
 const CAP = '2MB/s';
-export const PLANNERS = ['defp', 'greedy', 'milp', 'mahppo', 'shielded-marl'] as const;
+export const PLANNERS = ['defp', 'greedy', 'milp', 'mahppo', 'shielded-marl', 'mahppo-p0.1', 'shielded-marl-p0.1'] as const;
 export type Planner = (typeof PLANNERS)[number];
 export const BUDGETS = ['unlimited', 'two-passes'] as const;
 export type Budget = (typeof BUDGETS)[number];
 
-/** Config overrides for a planner under a budget (`files`: the trained policies). */
-export function plannerSettings(planner: Planner, budgetFlops: number | undefined, files: { mahppo: string; shielded: string }): string[] {
+/** The trained policies: at the CLI's default collision penalty (0.5) and at 0.1. */
+export interface PolicyFiles {
+  readonly mahppo: string;
+  readonly shielded: string;
+  readonly mahppoLow: string;
+  readonly shieldedLow: string;
+}
+
+/** Config overrides for a planner under a budget. */
+export function plannerSettings(planner: Planner, budgetFlops: number | undefined, files: PolicyFiles): string[] {
   const base = [`model="${NETWORK}"`, 'distributed.codec="ae4q4"', ...(budgetFlops ? [`partition.computeBudget=${budgetFlops}`] : [])];
   switch (planner) {
     case 'defp':
@@ -58,20 +68,32 @@ export function plannerSettings(planner: Planner, budgetFlops: number | undefine
       return [...base, 'partition.planner="mahppo"', `partition.plannerCheckpoint=${JSON.stringify(files.mahppo)}`];
     case 'shielded-marl':
       return [...base, 'partition.planner="shielded-marl"', `partition.plannerCheckpoint=${JSON.stringify(files.shielded)}`];
+    case 'mahppo-p0.1':
+      return [...base, 'partition.planner="mahppo"', `partition.plannerCheckpoint=${JSON.stringify(files.mahppoLow)}`];
+    case 'shielded-marl-p0.1':
+      return [...base, 'partition.planner="shielded-marl"', `partition.plannerCheckpoint=${JSON.stringify(files.shieldedLow)}`];
   }
 }
 
-/** Trains (or keeps, in the resume directory) the two policies with the real CLI. */
-function trainPolicies(dir: string): { mahppo: string; shielded: string } {
-  const files = { mahppo: resolve(dir, 'mahppo-shallow-ae4q4.json'), shielded: resolve(dir, 'shielded-marl-shallow-ae4q4.json') };
-  for (const [file, shield] of [
-    [files.mahppo, false],
-    [files.shielded, true],
+/** Trains (or keeps, in the resume directory) the four policies with the real CLI. */
+function trainPolicies(dir: string): PolicyFiles {
+  const files: PolicyFiles = {
+    mahppo: resolve(dir, 'mahppo-shallow-ae4q4.json'),
+    shielded: resolve(dir, 'shielded-marl-shallow-ae4q4.json'),
+    mahppoLow: resolve(dir, 'mahppo-shallow-ae4q4-p0.1.json'),
+    shieldedLow: resolve(dir, 'shielded-marl-shallow-ae4q4-p0.1.json'),
+  };
+  for (const [file, shield, penalty] of [
+    [files.mahppo, false, 0.5],
+    [files.shielded, true, 0.5],
+    [files.mahppoLow, false, 0.1],
+    [files.shieldedLow, true, 0.1],
   ] as const) {
     if (existsSync(file)) continue;
     // ae4q4@1: the network as this run's learner prices it (it holds ae4q4 at y = 1, and only that there).
-    const args = ['bin/coknight.js', 'planner', 'train', '--network', NETWORK, '--servers', '1', '--codecs', 'ae4q4@1', '--iterations', '200', '--out', file];
-    const out = execFileSync(process.execPath, shield ? [...args, '--shield'] : args, { encoding: 'utf8' });
+    const args = ['bin/coknight.js', 'planner', 'train', '--network', NETWORK, '--servers', '1', '--codecs', 'ae4q4@1', '--iterations', '200'];
+    args.push('--collision-penalty', String(penalty), '--out', file, ...(shield ? ['--shield'] : []));
+    const out = execFileSync(process.execPath, args, { encoding: 'utf8' });
     writeFileSync(file.replace(/\.json$/, '.train.txt'), out);
     console.log(out.trim().split('\n').at(-1));
   }

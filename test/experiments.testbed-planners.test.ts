@@ -7,7 +7,7 @@ import type { ModesRun } from '../experiments/testbed-modes.js';
 const configOf = (set: string[]) => loadConfig(undefined, overridesFromSets(['mode="coknight"', 'env.id="minatar-pixels/breakout"', ...set]));
 
 describe('experiments/testbed-planners: the live planners as configs', () => {
-  const files = { mahppo: '/tmp/m.json', shielded: '/tmp/s.json' };
+  const files = { mahppo: '/tmp/m.json', shielded: '/tmp/s.json', mahppoLow: '/tmp/m1.json', shieldedLow: '/tmp/s1.json' };
 
   it('each planner is a valid coknight config on the shallow net with ae4q4, the budget where one is given', () => {
     for (const p of PLANNERS) {
@@ -24,6 +24,9 @@ describe('experiments/testbed-planners: the live planners as configs', () => {
     const marl = configOf(plannerSettings('shielded-marl', undefined, files));
     expect([marl.partition.planner, marl.partition.plannerCheckpoint]).toEqual(['shielded-marl', '/tmp/s.json']);
     expect(configOf(plannerSettings('mahppo', undefined, files)).partition.plannerCheckpoint).toBe('/tmp/m.json');
+    const low = configOf(plannerSettings('shielded-marl-p0.1', undefined, files));
+    expect([low.partition.planner, low.partition.plannerCheckpoint]).toEqual(['shielded-marl', '/tmp/s1.json']);
+    expect(configOf(plannerSettings('mahppo-p0.1', undefined, files)).partition.plannerCheckpoint).toBe('/tmp/m1.json');
   });
 
   it('a row holds the medians of its runs, the last run’s plan, and the planner time over every join', () => {
