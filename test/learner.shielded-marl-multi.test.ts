@@ -6,7 +6,6 @@
  * trained here through the shields; the live case runs a real learner, a real `coknight serve` and two
  * real actor processes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,11 +21,11 @@ import { proposeFromCheckpoint, type PlannerCheckpoint } from '../src/partition/
 import { DEFAULT_MAHPPO, trainMahppo } from '../src/partition/multi/mahppo/trainer.js';
 import { LearnerService } from '../src/run/learner-service.js';
 import { loadPlannerCheckpoint, writePlannerCheckpoint } from '../src/run/planner-file.js';
-import { type Hello, ProtocolError } from '../src/transport/index.js';
+import { ProtocolError } from '../src/transport/index.js';
 import { serveProcesses } from './helpers/serve-processes.js';
+import { helloWith, slowActors } from './helpers/proposing-actors.js';
 import { until } from './helpers/wait.js';
 
-const BIN = join(__dirname, '..', 'bin', 'coknight.js');
 const TOKEN = 'srole-multi-token';
 const dir = mkdtempSync(join(tmpdir(), 'ck-srole-multi-'));
 const files = [join(dir, 'srole-1.json'), join(dir, 'srole-2.json')];
@@ -75,17 +74,7 @@ const config = (tight = true, runDir = mkdtempSync(join(tmpdir(), 'ck-srole-mult
     'test',
   );
 
-const hello = (actorId: string, profile: Record<string, unknown>): Hello => ({
-  type: 'Hello',
-  protocolVersion: 3,
-  actorId,
-  token: TOKEN,
-  numEnvs: 2,
-  obsShape: [10, 10, 4],
-  numActions: 3,
-  splitPoint: 0,
-  profile,
-});
+const hello = helloWith(TOKEN);
 const SLOW_PROFILE = { flops: 1e5, linkBytesPerSec: 1e6 };
 
 describe('shielded MARL over several inference servers (serverAssign plan, solver shielded-marl)', () => {
@@ -151,18 +140,8 @@ describe('shielded MARL over several inference servers (serverAssign plan, solve
       const logs: string[] = [];
       const serverLogs: string[] = [];
       const learner = await LearnerService.start(cfg, { runDir: cfg.run.dir!, log: (l) => logs.push(l) });
-      const actors: ChildProcess[] = [];
-      const actorOut: string[] = [];
-      const start = (id: string) => {
-        const p = spawn(
-          process.execPath,
-          [BIN, 'actor', '--learner', learner.address, '--actor-id', id, '--envs', '2', '--device-flops', '1e5', '--link-bytes-per-sec', '1000000'],
-          { env: { ...process.env, COKNIGHT_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] },
-        );
-        p.stdout!.on('data', (d: Buffer) => actorOut.push(d.toString()));
-        p.stderr!.on('data', (d: Buffer) => actorOut.push(d.toString()));
-        actors.push(p);
-      };
+      const spawned = slowActors(learner.address, TOKEN);
+      const start = spawned.start;
       try {
         const pool = learner.learner.servers;
         const reg = learner.learner.registry;
@@ -184,7 +163,7 @@ describe('shielded MARL over several inference servers (serverAssign plan, solve
         // With the learner's budget at zero, a asks for y = 0 on s1 (the learner has no budget): s1 serves it.
         expect(asks[0]).toMatchObject({ server: 1, y: 0 });
         expect(expected.assignment[0]).toMatchObject({ server: 1, y: 0 });
-        const out = actorOut.join('');
+        const out = spawned.output();
         expect(out).toMatch(/\[actor a\] my policy asks for split 0 on s1, share \d \(decentralised plan, 0 actor\(s\) registered before me\)/);
         expect(out).toMatch(/\[actor b\] my policy asks for .*\(decentralised plan, 1 actor\(s\) registered before me\)/);
         expect(planner.describe().planner).toMatch(
@@ -203,10 +182,10 @@ describe('shielded MARL over several inference servers (serverAssign plan, solve
         expect(acc.served).toBe(acc.assembled + acc.pending + acc.dropped);
         expect(acc.duplicates).toBe(0);
       } catch (e) {
-        console.error('DEBUG', logs.slice(-40).join('\n'), actorOut.join('').slice(-3000), serverLogs.join('').slice(-2000));
+        console.error('DEBUG', logs.slice(-40).join('\n'), spawned.output().slice(-3000), serverLogs.join('').slice(-2000));
         throw e;
       } finally {
-        for (const p of actors) p.kill('SIGKILL');
+        spawned.killAll();
         await learner.stop();
         learner.dispose();
       }

@@ -4,7 +4,6 @@
  * substitutes it and never exceeds the compute budget; hostile requests are refused by name. A policy
  * trained here through the shields, real actor processes and a real learner.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,10 +20,10 @@ import { proposeFromCheckpoint, type PlannerCheckpoint } from '../src/partition/
 import { DEFAULT_MAHPPO, trainMahppo } from '../src/partition/multi/mahppo/trainer.js';
 import { LearnerService } from '../src/run/learner-service.js';
 import { loadPlannerCheckpoint, writePlannerCheckpoint } from '../src/run/planner-file.js';
-import { connectInference, type Hello, ProtocolError } from '../src/transport/index.js';
+import { connectInference, ProtocolError } from '../src/transport/index.js';
+import { helloWith, slowActors } from './helpers/proposing-actors.js';
 import { until } from './helpers/wait.js';
 
-const BIN = join(__dirname, '..', 'bin', 'coknight.js');
 const TOKEN = 'srole-token';
 const dir = mkdtempSync(join(tmpdir(), 'ck-srole-'));
 const ckptPath = join(dir, 'shielded-marl-minatar.json');
@@ -69,17 +68,7 @@ const config = (partition: Record<string, unknown>, runDir = mkdtempSync(join(tm
     'test',
   );
 
-const hello = (actorId: string, profile: Record<string, unknown>): Hello => ({
-  type: 'Hello',
-  protocolVersion: 3,
-  actorId,
-  token: TOKEN,
-  numEnvs: 2,
-  obsShape: [10, 10, 4],
-  numActions: 3,
-  splitPoint: 0,
-  profile,
-});
+const hello = helloWith(TOKEN);
 
 describe('shielded MARL as the live planner (decentralised requests, shield at the learner)', () => {
   it('a bad config fails before anything starts, naming the field and the fix', () => {
@@ -177,21 +166,8 @@ describe('shielded MARL as the live planner (decentralised requests, shield at t
       const cfg = config({ computeBudget: oneAtZero() });
       const logs: string[] = [];
       const learner = await LearnerService.start(cfg, { runDir: cfg.run.dir!, log: (l) => logs.push(l) });
-      const actors: ChildProcess[] = [];
-      const actorOut: string[] = [];
-      const start = (id: string) => {
-        const p = spawn(
-          process.execPath,
-          [BIN, 'actor', '--learner', learner.address, '--actor-id', id, '--envs', '2', '--device-flops', '1e5', '--link-bytes-per-sec', '1000000'],
-          {
-            env: { ...process.env, COKNIGHT_TOKEN: TOKEN },
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
-        );
-        p.stdout!.on('data', (d: Buffer) => actorOut.push(d.toString()));
-        p.stderr!.on('data', (d: Buffer) => actorOut.push(d.toString()));
-        actors.push(p);
-      };
+      const spawned = slowActors(learner.address, TOKEN);
+      const start = spawned.start;
       try {
         const reg = learner.learner.registry;
         start('a');
@@ -213,7 +189,7 @@ describe('shielded MARL as the live planner (decentralised requests, shield at t
         const plan = learner.learner.planner.describe();
         expect(plan.planner).toBe('shielded marl (decentralised: 2 of 2 requests from the actors, 1 substituted by the shield)');
         expect(plan.assignment).toEqual({ a: expected[0].y, b: expected[1].y });
-        const out = actorOut.join('');
+        const out = spawned.output();
         expect(out).toMatch(/\[actor a\] my policy asks for split 0, share \d \(decentralised plan, 0 actor\(s\) registered before me\)/);
         expect(out).toMatch(/\[actor b\] my policy asks for split 0, share \d \(decentralised plan, 1 actor\(s\) registered before me\)/);
 
@@ -241,7 +217,7 @@ describe('shielded MARL as the live planner (decentralised requests, shield at t
         expect(acc.served).toBe(acc.assembled + acc.pending + acc.dropped);
         expect(acc.duplicates).toBe(0);
       } finally {
-        for (const p of actors) p.kill('SIGKILL');
+        spawned.killAll();
         await learner.stop();
         learner.dispose();
       }
