@@ -123,8 +123,10 @@ describe('coknight serve: two inference servers for one learner', () => {
       onListening: (svc: LearnerService) => {
         const child = startServer(svc.address, 'k0', []);
         const poll = setInterval(() => {
-          const k0 = svc.learner.servers.list().find((x) => x.id === 'k0');
-          if (!k0 || k0.stepsServed < 200) return;
+          const pool = svc.learner.servers;
+          const k0 = pool.list().find((x) => x.id === 'k0');
+          // Both actors on k0 first: on a loaded machine one may still be moving when k0 has served 200.
+          if (!k0 || k0.stepsServed < 200 || !['a0', 'a1'].every((a) => pool.serverOf(a) === 'k0')) return;
           clearInterval(poll);
           killedAt = svc.learner.stepAccounting().served;
           child.kill('SIGKILL');
