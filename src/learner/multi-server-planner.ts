@@ -295,6 +295,7 @@ export class MultiServerPlanner implements SplitPlanner {
 
   private solve(inst: MultiInstance, serverIds: readonly string[], ids: readonly string[]): { plan: Strategy[]; solver: string; fallback?: string } {
     const solver = this.opts.solver;
+    this.substituted = 0;
     if (ids.length === 0) return { plan: [], solver };
     if (solver === 'greedy') return { plan: solveMultiGreedy(inst), solver };
     if (solver === 'milp') return { plan: solveMultiMilpWith(this.highs!, inst, { timeLimitSec: this.opts.milpTimeLimitSec }).assignment, solver };
