@@ -1,5 +1,4 @@
-import { parseMultiInstance } from '../partition/multi/index.js';
-import { parsePlannerCheckpoint, proposeFromCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
+import { askAsActor, parsePlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
 import type { DeviceProfile, LearnerContract } from '../transport/index.js';
 
 /** A link an actor did not measure counts as unlimited, as the learner's planners price it. */
@@ -17,13 +16,15 @@ export function proposeSplit(planning: NonNullable<LearnerContract['planning']>,
   const base = planning.instance;
   if (typeof base !== 'object' || base === null || Array.isArray(base))
     throw new Error("the learner contract's planning.instance is not an object (a planning instance without actors)");
-  const servers = (base as { servers?: unknown }).servers;
-  // One link to every server (on one LAN they are all behind the actor's own link).
-  const links = (Array.isArray(servers) ? servers : [undefined]).map(() => profile.linkBytesPerSec ?? UNLIMITED);
-  const inst = parseMultiInstance({ ...base, actors: [{ id: 'self', flops: profile.flops, links }] }, "the learner contract's planning.instance");
   // The actors registered before this one, and this one.
-  const s = proposeFromCheckpoint(checkpoint, inst, 0, planning.actors + 1);
+  const s = askAsActor(
+    checkpoint,
+    base,
+    { flops: profile.flops, link: profile.linkBytesPerSec ?? UNLIMITED },
+    planning.actors + 1,
+    "the learner contract's planning.instance",
+  );
   // Servers come and go: name the one asked for, the index alone could point at another by the time the learner reads it.
-  const serverId = s.server >= 0 ? inst.servers[s.server].id : undefined;
+  const serverId = s.server >= 0 ? (base as { servers: { id: string }[] }).servers[s.server].id : undefined;
   return { server: s.server, y: s.y, q: s.q, ...(s.codec !== undefined ? { codec: s.codec } : {}), ...(serverId !== undefined ? { serverId } : {}) };
 }

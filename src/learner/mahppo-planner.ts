@@ -1,7 +1,7 @@
 import type { RunConfig } from '../config/schema.js';
 import type { PolicyModel } from '../model/index.js';
 import { evaluateMulti, LOCAL, parseMultiInstance, shieldActions, type MultiInstance, type Strategy } from '../partition/multi/index.js';
-import { checkpointMismatch, planFromCheckpoint, proposeFromCheckpoint, type PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
+import { askAsActor, checkpointMismatch, planFromCheckpoint, type PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
 import { type Hello, parseDeviceProfile, ProtocolError } from '../transport/index.js';
 import { checkedRequest, policyWeights } from './proposals.js';
 import type { PlanChange, PlanDescription, PlanningContext, SplitPlanner } from './planner-types.js';
@@ -149,7 +149,7 @@ export class MahppoPlanner implements SplitPlanner {
       entry.own = asked !== undefined;
       // An actor that sent none gets what its policy would have asked, computed here the same way.
       const others = this.actors.size - (this.actors.has(actorId) ? 1 : 0);
-      entry.proposal = asked ? this.request(entry, asked) : proposeFromCheckpoint(this.checkpoint, this.alone(entry), 0, others + 1);
+      entry.proposal = asked ? this.request(entry, asked) : askAsActor(this.checkpoint, this.base, entry, others + 1);
     }
     this.actors.set(actorId, entry);
     this.assigned.delete(actorId);

@@ -15,7 +15,7 @@ import {
   type ServerSpec,
   type Strategy,
 } from '../partition/multi/index.js';
-import { checkpointMismatch, planFromCheckpoint, proposeFromCheckpoint, type PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
+import { askAsActor, checkpointMismatch, planFromCheckpoint, type PlannerCheckpoint } from '../partition/multi/mahppo/checkpoint.js';
 import { type DeviceProfile, type Hello, parseDeviceProfile, ProtocolError } from '../transport/index.js';
 import { checkedRequest, policyWeights } from './proposals.js';
 import type { LearnerMetrics } from '../metrics/learner-metrics.js';
@@ -317,17 +317,15 @@ export class MultiServerPlanner implements SplitPlanner {
    * server left, gets what the policy asks for it in the fleet as it is now (and keeps that request).
    */
   private shielded(policy: PlannerCheckpoint, inst: MultiInstance, serverIds: readonly string[], ids: readonly string[]): Strategy[] {
-    const index = new Map([LEARNER_SERVER, ...serverIds].map((id, s) => [id, s]));
+    const names = [LEARNER_SERVER, ...serverIds];
+    const index = new Map(names.map((id, s) => [id, s]));
+    const base = this.contextBase(serverIds);
     const asked = ids.map((id): Strategy => {
       const r = this.requests.get(id);
       const server = r && (r.serverId === null ? -1 : index.get(r.serverId));
       if (r && server !== undefined) return { server, y: r.y, q: r.q, ...(r.codec ? { codec: r.codec } : {}) };
       // As the actor would have asked, had it joined now: its own view of the plan, the fleet as it is.
-      const base = this.contextBase(serverIds);
-      const a = this.actors.get(id)!;
-      const alone = parseMultiInstance({ ...base, actors: [{ id, flops: a.flops, links: base.servers.map(() => a.link) }] });
-      const s = proposeFromCheckpoint(policy, alone, 0, ids.length);
-      const names = [LEARNER_SERVER, ...serverIds];
+      const s = askAsActor(policy, base, this.actors.get(id)!, ids.length);
       this.requests.set(id, { serverId: s.server < 0 ? null : names[s.server], y: s.y, q: s.q, ...(s.codec ? { codec: s.codec } : {}), own: false });
       return s;
     });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Strategy } from '../cost.js';
-import type { MultiInstance } from '../instance.js';
+import { parseMultiInstance, type MultiInstance } from '../instance.js';
 import { shieldActions } from '../shield.js';
 import { codecChoices, decode } from './environment.js';
 import { observationOf, observationSize } from './features.js';
@@ -105,4 +105,16 @@ export function planFromCheckpoint(c: PlannerCheckpoint, inst: MultiInstance, op
   const n = inst.actors.length;
   const proposals = inst.actors.map((_, i) => proposeFromCheckpoint(c, inst, i, n));
   return opts.shield ? shieldActions(inst, proposals).assignment : proposals;
+}
+
+/**
+ * What an actor's policy asks for itself (decentralised planning): the mode on its own observation of
+ * `base` (the plan without actors: network, servers, share levels), one link to every server, with
+ * `n` actors in the fleet, itself included. `where` names the base's source in a validation error.
+ */
+export function askAsActor(c: PlannerCheckpoint, base: unknown, self: { flops: number; link: number }, n: number, where = 'planning instance'): Strategy {
+  const servers = (base as { servers?: unknown } | null)?.servers;
+  const links = (Array.isArray(servers) ? servers : [undefined]).map(() => self.link);
+  const inst = parseMultiInstance({ ...(base as object), actors: [{ id: 'self', flops: self.flops, links }] }, where);
+  return proposeFromCheckpoint(c, inst, 0, n);
 }
