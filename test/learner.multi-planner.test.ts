@@ -291,7 +291,7 @@ describe('multi-server planner (serverAssign plan)', () => {
     );
     expect(() =>
       validateConfig({ mode: 'coknight', distributed: { serverAssign: 'plan' }, partition: { planner: 'mahppo', plannerCheckpoint: 'x.json' } }),
-    ).toThrow(/set partition\.multi\.solver to mahppo with partition\.multi\.plannerCheckpoints/);
+    ).toThrow(/set partition\.multi\.solver to mahppo \(or shielded-marl: the actors ask\) with partition\.multi\.plannerCheckpoints/);
     const one = await trained(1);
     expect(() => plannerFor(cfg(), model, 1e9)).toThrow(/plannerCheckpoints\) must be loaded/);
     expect(() => plannerFor(cfg(), model, 1e9, undefined, { policies: [one, one] })).toThrow(/plannerCheckpoints\[1\]: a second planner for 1 server\(s\)/);

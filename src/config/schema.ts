@@ -287,7 +287,7 @@ export const configSchema = z
         code: 'custom',
         path: ['partition', 'planner'],
         message:
-          "distributed.serverAssign 'plan' solves with partition.multi.solver, not partition.planner: for learned plans over several servers set partition.multi.solver to mahppo with partition.multi.plannerCheckpoints (one file per server count), and partition.planner to defp",
+          "distributed.serverAssign 'plan' solves with partition.multi.solver, not partition.planner: for learned plans over several servers set partition.multi.solver to mahppo (or shielded-marl: the actors ask) with partition.multi.plannerCheckpoints (one file per server count), and partition.planner to defp",
       });
     if ((c.partition.multi.solver === 'mahppo' || c.partition.multi.solver === 'shielded-marl') && c.partition.multi.plannerCheckpoints.length === 0)
       ctx.addIssue({
