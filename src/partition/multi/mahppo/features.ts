@@ -10,7 +10,8 @@ import type { MultiInstance } from '../instance.js';
 export const observationSize = (servers: number, K: number): number => servers * K + 2 * servers + 1;
 
 export function observations(inst: MultiInstance): Float32Array[] {
-  return inst.actors.map((_, i) => observationOf(inst, i, inst.actors.length));
+  const opts = splitOptions(inst); // once per instance, not per actor and split
+  return inst.actors.map((_, i) => observe(inst, i, inst.actors.length, opts));
 }
 
 /**
@@ -19,6 +20,10 @@ export function observations(inst: MultiInstance): Float32Array[] {
  * planner: src/actor/proposal.ts) with an instance that holds itself alone.
  */
 export function observationOf(inst: MultiInstance, i: number, n: number): Float32Array {
+  return observe(inst, i, n, splitOptions(inst));
+}
+
+function observe(inst: MultiInstance, i: number, n: number, opts: ReturnType<typeof splitOptions>): Float32Array {
   const K = inst.layers.length;
   const S = inst.servers.length;
   // Clamped: a live learner with unlimited budgets would otherwise be far outside what training saw.
@@ -30,7 +35,7 @@ export function observationOf(inst: MultiInstance, i: number, n: number): Float3
   for (let s = 0; s < S; s++)
     for (let y = 0; y < K; y++) {
       let t = Infinity;
-      for (const c of splitOptions(inst)) if (c.y === y) t = Math.min(t, responseTime(inst, a, { server: s, y, q: inst.shareLevels, codec: c.codec }));
+      for (const c of opts) if (c.y === y) t = Math.min(t, responseTime(inst, a, { server: s, y, q: inst.shareLevels, codec: c.codec }));
       o[j++] = Math.log(t / local);
     }
   for (const srv of inst.servers) {
